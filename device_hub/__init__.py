@@ -1,0 +1,1 @@
+"""device_hub: the MQTT edge of the back office, and the wire contract kiosks import."""

@@ -1,0 +1,52 @@
+"""The wire contract between devices and the hub: topics, the envelope, message models.
+
+Pure: no broker client and no database here, so kiosks and tests import it freely.
+"""
+
+from device_hub.protocol.enums import (
+    Component,
+    DeviceState,
+    MediaState,
+    Outcome,
+    PaperState,
+    RetainBinState,
+)
+from device_hub.protocol.messages import (
+    ALL_DEVICE_TYPES,
+    EVENT_TYPES,
+    PROTOCOL_VERSION,
+    decode_device_message,
+    encode,
+    envelope,
+    json_schema,
+)
+from device_hub.protocol.topics import (
+    Topic,
+    TopicError,
+    TopicKind,
+    branch_topic,
+    device_topic,
+    parse,
+)
+
+__all__ = [
+    "ALL_DEVICE_TYPES",
+    "EVENT_TYPES",
+    "PROTOCOL_VERSION",
+    "Component",
+    "DeviceState",
+    "MediaState",
+    "Outcome",
+    "PaperState",
+    "RetainBinState",
+    "Topic",
+    "TopicError",
+    "TopicKind",
+    "branch_topic",
+    "decode_device_message",
+    "device_topic",
+    "encode",
+    "envelope",
+    "json_schema",
+    "parse",
+]

@@ -1,0 +1,300 @@
+"""The envelope and every message type on the wire, as pydantic models.
+
+Every device message is an envelope:
+`{"v":1,"id":"<uuid>","ts":"<RFC 3339>","branch":…,"device":…,"seq":n,"type":…,"data":{…}}`.
+`id` makes consumers idempotent; `seq` (per device, per session) exposes gaps.
+Unknown fields are rejected, so a clear card number can never ride along unnoticed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
+
+from device_hub.protocol.enums import (
+    Component,
+    DeviceState,
+    MediaState,
+    Outcome,
+    PaperState,
+    RetainBinState,
+)
+
+PROTOCOL_VERSION = 1
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+# HMAC-SHA256 of a card or ID number with the branch key, lower-case hex.
+KeyedHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+RequestId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- device presence and status ----------------------------------------------------------
+
+class StateData(_Data):
+    """Birth (`online: true`, with what the device is) or last will (`online: false`)."""
+
+    online: bool
+    session: int = Field(ge=0, description="birth/death session counter (Sparkplug bdSeq)")
+    model: ShortText | None = None
+    serial: ShortText | None = None
+    sw: ShortText | None = Field(default=None, description="software version")
+    components: list[Component] = Field(default_factory=list, max_length=16)
+
+
+class StatusData(_Data):
+    """A component's status changed (XFS4IoT-style)."""
+
+    component: Component
+    device: DeviceState
+    paper: PaperState | None = None
+    media: MediaState | None = None
+    retain_bin: RetainBinState | None = None
+    retain_count: int | None = Field(default=None, ge=0)
+    cover_open: bool | None = None
+    detail: ShortText | None = None
+
+
+class HeartbeatData(_Data):
+    uptime_s: int = Field(ge=0)
+    counters: dict[Ident, int] = Field(default_factory=dict, max_length=32)
+
+
+# --- business events ---------------------------------------------------------------------
+
+class VisitData(_Data):
+    """A customer's stay at the device begins or ends; touchpoints carry the same visit_id."""
+
+    visit_id: RequestId
+    phase: Literal["start", "end"]
+    customer_ref: KeyedHash | None = None
+
+
+class TicketRequestData(_Data):
+    request_id: RequestId = Field(description="the hub answers on …/reply with this id; retries reuse it")
+    business: Ident
+    visit_id: RequestId | None = None
+    customer_ref: KeyedHash | None = None
+    elderly: bool = False
+    appointment_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,12}$")] | None = None
+    provisional_number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,16}$")] | None = None
+
+
+class CardReadData(_Data):
+    """A bank or ID card was read. Only the keyed hash and the masked form travel."""
+
+    card_kind: Literal["bank", "id"]
+    card_hash: KeyedHash
+    masked: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{3,6}\*{4,12}[0-9Xx]{4}$")]
+    visit_id: RequestId | None = None
+
+
+class FaceProbeData(_Data):
+    """Embeddings of a consenting customer's face; never an image."""
+
+    request_id: RequestId
+    embeddings: list[Annotated[list[float], Field(min_length=128, max_length=128)]] = Field(
+        min_length=1, max_length=5
+    )
+    consent_version: ShortText
+    visit_id: RequestId | None = None
+
+
+class UsageSessionData(_Data):
+    """One use of the device, for utilisation: what, how long, how it ended."""
+
+    session_id: RequestId
+    function: Ident
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    outcome: Outcome
+    visit_id: RequestId | None = None
+
+
+class SurveyData(_Data):
+    score: int = Field(ge=1, le=5)
+    tags: list[Tag] = Field(default_factory=list, max_length=10)
+    ticket: ShortText | None = None
+    visit_id: RequestId | None = None
+    customer_ref: KeyedHash | None = None
+
+
+class ErrorData(_Data):
+    component: Component
+    code: Annotated[str, StringConstraints(max_length=64)]
+    message: Annotated[str, StringConstraints(max_length=500)]
+
+
+class CommandResultData(_Data):
+    command_id: RequestId
+    status: Literal["ok", "refused", "failed", "expired"]
+    detail: ShortText | None = None
+
+
+# --- hub → device ------------------------------------------------------------------------
+
+class ReplyData(_Data):
+    """Answer to a request, echoing its id (zigbee2mqtt's request/response shape)."""
+
+    request_id: RequestId
+    status: Literal["ok", "error"]
+    data: dict[str, Any] = Field(default_factory=dict)
+    error: ShortText | None = None
+
+
+class CommandData(_Data):
+    command_id: RequestId
+    name: Ident
+    args: dict[str, Any] = Field(default_factory=dict)
+    expires_at: AwareDatetime
+
+
+# --- the envelope ------------------------------------------------------------------------
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = PROTOCOL_VERSION
+    id: uuid.UUID
+    ts: AwareDatetime
+    branch: Ident
+    device: Ident
+    seq: int = Field(ge=0, lt=2**63)
+
+
+class StateMessage(_Envelope):
+    type: Literal["state"] = "state"
+    data: StateData
+
+
+class StatusMessage(_Envelope):
+    type: Literal["status"] = "status"
+    data: StatusData
+
+
+class HeartbeatMessage(_Envelope):
+    type: Literal["heartbeat"] = "heartbeat"
+    data: HeartbeatData
+
+
+class VisitMessage(_Envelope):
+    type: Literal["visit"] = "visit"
+    data: VisitData
+
+
+class TicketRequestMessage(_Envelope):
+    type: Literal["ticket_request"] = "ticket_request"
+    data: TicketRequestData
+
+
+class CardReadMessage(_Envelope):
+    type: Literal["card_read"] = "card_read"
+    data: CardReadData
+
+
+class FaceProbeMessage(_Envelope):
+    type: Literal["face_probe"] = "face_probe"
+    data: FaceProbeData
+
+
+class UsageSessionMessage(_Envelope):
+    type: Literal["usage_session"] = "usage_session"
+    data: UsageSessionData
+
+
+class SurveyMessage(_Envelope):
+    type: Literal["survey"] = "survey"
+    data: SurveyData
+
+
+class ErrorMessage(_Envelope):
+    type: Literal["error"] = "error"
+    data: ErrorData
+
+
+class CommandResultMessage(_Envelope):
+    type: Literal["command_result"] = "command_result"
+    data: CommandResultData
+
+
+class ReplyMessage(_Envelope):
+    type: Literal["reply"] = "reply"
+    data: ReplyData
+
+
+class CommandMessage(_Envelope):
+    type: Literal["command"] = "command"
+    data: CommandData
+
+
+DeviceMessage = Annotated[
+    StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
+    | CardReadMessage | FaceProbeMessage | UsageSessionMessage | SurveyMessage | ErrorMessage
+    | CommandResultMessage,
+    Field(discriminator="type"),
+]
+HubMessage = Annotated[ReplyMessage | CommandMessage, Field(discriminator="type")]
+
+# Business event types, sent on …/evt/{type}.
+EVENT_TYPES: dict[str, type[_Envelope]] = {
+    m.model_fields["type"].default: m
+    for m in (VisitMessage, TicketRequestMessage, CardReadMessage, FaceProbeMessage,
+              UsageSessionMessage, SurveyMessage, ErrorMessage)
+}
+ALL_DEVICE_TYPES: dict[str, type[_Envelope]] = {
+    **EVENT_TYPES,
+    "state": StateMessage,
+    "status": StatusMessage,
+    "heartbeat": HeartbeatMessage,
+    "command_result": CommandResultMessage,
+}
+
+device_message_adapter: TypeAdapter[DeviceMessage] = TypeAdapter(DeviceMessage)
+hub_message_adapter: TypeAdapter[HubMessage] = TypeAdapter(HubMessage)
+
+
+def envelope(message_type: type[_Envelope], *, branch: str, device: str, seq: int, data: Any,
+             ts: datetime | None = None, id: uuid.UUID | None = None) -> Any:
+    """Build a message with a fresh id and the current time."""
+    return message_type(id=id or uuid.uuid4(), ts=ts or datetime.now(UTC), branch=branch,
+                        device=device, seq=seq, data=data)
+
+
+def encode(message: _Envelope) -> bytes:
+    return message.model_dump_json(exclude_none=True).encode()
+
+
+def decode_device_message(payload: bytes | str) -> Any:
+    """Validate a device's message; raises pydantic.ValidationError or ValueError."""
+    return device_message_adapter.validate_json(payload)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of everything devices send and receive."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "smartzone wire protocol v1",
+        "oneOf": [
+            {"$ref": "#/$defs/DeviceMessage"},
+            {"$ref": "#/$defs/HubMessage"},
+        ],
+        "$defs": {
+            "DeviceMessage": device_message_adapter.json_schema(ref_template="#/$defs/{model}"),
+            "HubMessage": hub_message_adapter.json_schema(ref_template="#/$defs/{model}"),
+        },
+    }

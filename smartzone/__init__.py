@@ -1,0 +1,1 @@
+"""smartzone: the composition root (command line) and the configuration shared by every process."""

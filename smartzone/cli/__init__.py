@@ -1,0 +1,1 @@
+"""The `smartzone` command line: the composition root of every process."""

@@ -1,0 +1,30 @@
+"""Typed configuration shared by every smartzone process: TOML files, environment overrides."""
+
+from smartzone.config.branch import BranchConfig, BusinessType, Channel, Counter, Zone
+from smartzone.config.loader import (
+    ConfigError,
+    ConfigProblem,
+    check_files,
+    default_config_dir,
+    load_branches,
+    load_hub_settings,
+    load_server_settings,
+)
+from smartzone.config.settings import HubSettings, ServerSettings
+
+__all__ = [
+    "BranchConfig",
+    "BusinessType",
+    "Channel",
+    "ConfigError",
+    "ConfigProblem",
+    "Counter",
+    "HubSettings",
+    "ServerSettings",
+    "Zone",
+    "check_files",
+    "default_config_dir",
+    "load_branches",
+    "load_hub_settings",
+    "load_server_settings",
+]
