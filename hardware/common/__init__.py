@@ -1,0 +1,1 @@
+"""What every device shares: XFS4IoT-style states, errors, framing, identity helpers."""

@@ -1,0 +1,1 @@
+"""Branches: configured in TOML, mirrored into the database for joins and reports."""

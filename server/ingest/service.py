@@ -1,0 +1,69 @@
+"""Store a batch of device messages exactly once, in one transaction.
+
+The event id is the idempotency key: `INSERT … ON CONFLICT DO NOTHING RETURNING id` tells
+which events are new, and only those reach the domain (devices, visits, touchpoints,
+replies). A batch redelivered after a crash therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from server.db import insert_for, utcnow
+from server.devices.service import apply_device_messages
+from server.events.models import DeadLetter, Event
+from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
+from server.outbox.service import enqueue, outbox_row
+from server.touchpoints.service import record_touchpoints
+
+
+def store_batch(session: Session, events: Sequence[EventRecord],
+                dead_letters: Sequence[DeadLetterRecord] = (),
+                *, now: datetime | None = None) -> BatchResult:
+    """Write events and dead letters; the caller commits, then acknowledges the messages."""
+    now = now or utcnow()
+    result = BatchResult()
+    heartbeats = [e for e in events if e.type == "heartbeat"]
+    unique: dict[str, EventRecord] = {}
+    for e in events:
+        if e.type != "heartbeat":
+            unique.setdefault(e.id, e)
+    result.heartbeats = len(heartbeats)
+
+    new: list[EventRecord] = []
+    if unique:
+        stmt = insert_for(session, Event).on_conflict_do_nothing(index_elements=[Event.id])
+        stmt = stmt.returning(Event.id)
+        rows = [{"id": e.id, "branch_id": e.branch, "device_id": e.device, "seq": e.seq,
+                 "type": e.type, "ts": e.ts, "received_at": now, "data": e.data}
+                for e in unique.values()]
+        new_ids = set(session.scalars(stmt, rows))
+        new = [e for e in unique.values() if e.id in new_ids]
+    result.stored = len(new)
+    result.duplicates = len(events) - len(heartbeats) - len(new)
+    result.stored_ids = [e.id for e in new]
+
+    apply_device_messages(session, new, heartbeats)
+    record_touchpoints(session, new)
+    replies = _acknowledge_requests(new, now)
+    enqueue(session, replies)
+    result.outbound = len(replies)
+
+    if dead_letters:
+        stmt = insert_for(session, DeadLetter).on_conflict_do_nothing(index_elements=[DeadLetter.digest])
+        session.execute(stmt, [{"digest": d.digest, "topic": d.topic[:512], "reason": d.reason,
+                                "detail": d.detail, "size": d.size, "payload": d.payload,
+                                "received_at": now} for d in dead_letters])
+        result.dead_lettered = len(dead_letters)
+    return result
+
+
+def _acknowledge_requests(events: Sequence[EventRecord], now: datetime) -> list[dict]:
+    """Until queueing answers ticket requests itself, the hub confirms it has them."""
+    return [outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
+                       data={"request_id": e.data["request_id"], "status": "ok",
+                             "data": {"accepted": True}})
+            for e in events if e.type == "ticket_request"]

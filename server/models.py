@@ -1,0 +1,9 @@
+"""Every table, imported in one place so Alembic and create_all see the whole schema."""
+
+from server.branches.models import Branch
+from server.devices.models import Device
+from server.events.models import DeadLetter, Event
+from server.outbox.models import OutboxMessage
+from server.touchpoints.models import Touchpoint, Visit
+
+__all__ = ["Branch", "DeadLetter", "Device", "Event", "OutboxMessage", "Touchpoint", "Visit"]

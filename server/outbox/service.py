@@ -1,0 +1,40 @@
+"""Write outbound messages inside domain transactions; hand unsent ones to the relay."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.db import utcnow
+from server.outbox.models import OutboxMessage
+
+KINDS = {"reply", "command", "queue_board", "queue_call", "staff_lead"}
+
+
+def outbox_row(*, branch_id: str, kind: str, data: dict[str, Any], device_id: str | None = None,
+               retain: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}; one of {sorted(KINDS)}")
+    return {"message_id": str(uuid.uuid4()), "branch_id": branch_id, "device_id": device_id,
+            "kind": kind, "data": data, "retain": retain, "created_at": now or utcnow(),
+            "sent_at": None, "attempts": 0}
+
+
+def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(OutboxMessage.__table__.insert(), list(rows))
+
+
+def pending(session: Session, *, limit: int = 100) -> list[OutboxMessage]:
+    stmt = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+            .order_by(OutboxMessage.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def mark_sent(session: Session, ids: Sequence[int], *, at: datetime | None = None) -> None:
+    if ids:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                        .values(sent_at=at or utcnow(), attempts=OutboxMessage.attempts + 1))

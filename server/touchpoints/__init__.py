@@ -1,0 +1,1 @@
+"""touchpoints domain."""
