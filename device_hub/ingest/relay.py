@@ -1,0 +1,85 @@
+"""Relay the server's outbox to MQTT: publish QoS 1, mark sent on PUBACK.
+
+A row stays unsent until its PUBACK arrives, so a crash means it is sent again with the
+same message id; devices match replies by request_id and ignore repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import paho.mqtt.client as mqtt
+from sqlalchemy.orm import Session, sessionmaker
+
+from device_hub.protocol.topics import TopicKind, branch_topic, device_topic
+from server.outbox.service import mark_sent, pending
+
+log = logging.getLogger(__name__)
+
+_TOPIC_KIND = {"reply": TopicKind.REPLY, "command": TopicKind.COMMAND,
+               "queue_board": TopicKind.QUEUE_BOARD, "queue_call": TopicKind.QUEUE_CALL,
+               "staff_lead": TopicKind.STAFF_LEAD}
+MAX_IN_FLIGHT = 100
+IDLE_POLL_S = 0.25
+
+
+class OutboxRelay:
+    def __init__(self, client: mqtt.Client, db: sessionmaker[Session]):
+        self.client = client
+        self.db = db
+        self._in_flight: dict[int, int] = {}  # mid → outbox row id
+        self._sent: list[int] = []
+        self._seq = 0
+        self._next_poll = 0.0
+
+    def wake(self) -> None:
+        self._next_poll = 0.0
+
+    def on_publish(self, _client, _userdata, mid, _reason_code, _props) -> None:
+        row_id = self._in_flight.pop(mid, None)
+        if row_id is not None:
+            self._sent.append(row_id)
+
+    def tick(self) -> None:
+        """Mark acknowledged rows sent; publish more when there is room. Cheap when idle."""
+        if self._sent:
+            sent, self._sent = self._sent, []
+            with self.db() as session, session.begin():
+                mark_sent(session, sent)
+        now = time.monotonic()
+        if now < self._next_poll or len(self._in_flight) >= MAX_IN_FLIGHT:
+            return
+        with self.db() as session:
+            rows = pending(session, limit=MAX_IN_FLIGHT)
+        # a full page means more are waiting: look again on the next tick
+        self._next_poll = now if len(rows) == MAX_IN_FLIGHT else now + IDLE_POLL_S
+        busy = set(self._in_flight.values())
+        for row in rows:
+            if row.id in busy or len(self._in_flight) >= MAX_IN_FLIGHT:
+                continue
+            self._seq += 1
+            topic = self._topic(row.kind, row.branch_id, row.device_id)
+            body = {"v": 1, "id": row.message_id, "ts": row.created_at.isoformat(),
+                    "branch": row.branch_id, "device": row.device_id or "hub", "seq": self._seq,
+                    "type": row.kind, "data": row.data}
+            info = self.client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1,
+                                       retain=row.retain)
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                self._in_flight[info.mid] = row.id
+            else:
+                log.warning("could not publish outbox row %s: rc=%s", row.id, info.rc)
+                break
+
+    @staticmethod
+    def _topic(kind: str, branch: str, device: str | None) -> str:
+        tk = _TOPIC_KIND[kind]
+        return device_topic(branch, device, tk) if device else branch_topic(branch, tk)
+
+    def reset(self) -> None:
+        """After a disconnect: forget in-flight mids; unsent rows go out again."""
+        self._in_flight.clear()
+        self._next_poll = 0.0
+
+    close = reset

@@ -1,0 +1,220 @@
+"""A device's link to the hub: birth and last will, heartbeats, and a publisher that loses nothing.
+
+Every QoS 1 message goes to the outbox first; at most `max_in_flight` are handed to paho at
+a time (back-pressure: paho loses messages past 65,535 queued). After a disconnect the
+in-flight ones are sent again from the outbox; the envelope id lets the hub drop repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
+from device_hub.link.outbox import MemoryOutbox, Outbox
+from device_hub.protocol import TopicKind, device_topic, encode, envelope
+from device_hub.protocol.messages import HeartbeatData, HeartbeatMessage, StateData, StateMessage
+
+log = logging.getLogger(__name__)
+
+
+class DeviceLink:
+    def __init__(self, url: BrokerUrl, *, branch: str, device: str, outbox: Outbox | None = None,
+                 model: str = "smartzone-sim", sw: str = "0.1.0", components: list[str] | None = None,
+                 max_in_flight: int = 20, keepalive_s: int = 30,
+                 on_message: Callable[[str, bytes], None] | None = None):
+        self.url = url
+        self.branch = branch
+        self.device = device
+        self.outbox = outbox or MemoryOutbox()
+        self.model, self.sw, self.components = model, sw, components or []
+        self.max_in_flight = max_in_flight
+        self.on_message = on_message
+        self.session_no = time.time_ns() // 1_000_000  # grows across restarts, like Sparkplug's bdSeq
+        self.seq = 0
+        self.confirmed = 0
+        self.connected = threading.Event()
+        self._cond = threading.Condition()
+        self._in_flight: dict[int, int] = {}  # mid → outbox key
+        self._cursor = 0
+        self._opts = SessionOptions(client_id=f"sz-{branch}-{device}", keepalive_s=keepalive_s)
+        self._client: mqtt.Client | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._socket_open = False
+        self.poll_s = 0.02
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> DeviceLink:
+        c = make_client(self.url, self._opts)
+        c.max_inflight_messages_set(self.max_in_flight)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_publish = self._on_publish
+        c.on_message = self._on_mqtt_message
+        will = encode(self._state(online=False))
+        c.will_set(device_topic(self.branch, self.device, TopicKind.STATE), will, qos=1, retain=True)
+        self._client = c
+        self._thread = threading.Thread(target=self._run, name=f"link-{self.device}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        """The network thread: owns the client and the in-flight map, so no lock guards them."""
+        delay = 0.2
+        while not self._stopping.is_set():
+            if not self._socket_open:
+                try:
+                    connect(self._client, self.url, self._opts)
+                    self._socket_open = True
+                    delay = 0.2
+                except OSError as err:
+                    log.info("%s: broker %s not reachable (%s); retry in %.1f s", self.device, self.url,
+                             err, delay)
+                    self._stopping.wait(delay)
+                    delay = min(delay * 2, 5)
+                    continue
+            rc = self._client.loop(timeout=self.poll_s)
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                self._socket_open = False
+                self._lost()
+                continue
+            self._pump()
+        if self._socket_open:
+            self._client.disconnect()
+            self._client.loop(timeout=0.1)
+
+    def stop(self, *, goodbye: bool = True, timeout: float = 10) -> None:
+        """Say goodbye (offline state, retained), wait for every PUBACK, disconnect."""
+        if goodbye:
+            self.send_state(online=False)
+        self.flush(timeout)
+        self._stopping.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def kill(self) -> None:
+        """Stop without a goodbye and drop the TCP connection, as a crash would (the will fires)."""
+        self._stopping.set()
+        sock = self._client.socket() if self._client else None
+        if sock:
+            sock.close()
+        if self._thread:
+            self._thread.join(5)
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _state(self, *, online: bool) -> Any:
+        data = StateData(online=online, session=self.session_no, model=self.model if online else None,
+                         sw=self.sw if online else None, components=self.components if online else [])
+        return envelope(StateMessage, branch=self.branch, device=self.device, seq=self.seq, data=data)
+
+    def send_state(self, *, online: bool) -> None:
+        if online:
+            self.seq = 0
+        self.publish(device_topic(self.branch, self.device, TopicKind.STATE),
+                     encode(self._state(online=online)), retain=True)
+
+    def send(self, message_type: type, data: Any, *, topic_kind: TopicKind = TopicKind.EVENT) -> Any:
+        """Wrap data in an envelope and queue it (durably) for the hub; returns the message."""
+        msg = envelope(message_type, branch=self.branch, device=self.device, seq=self.next_seq(), data=data)
+        event = msg.type if topic_kind is TopicKind.EVENT else None
+        self.publish(device_topic(self.branch, self.device, topic_kind, event), encode(msg))
+        return msg
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Queue durably; the network thread sends it within one poll interval."""
+        self.outbox.put(topic, payload, 1, retain)
+
+    def heartbeat(self, uptime_s: int, counters: dict[str, int] | None = None) -> None:
+        """QoS 0, not kept in the outbox: a lost heartbeat is replaced by the next one."""
+        if not self.connected.is_set():
+            return
+        msg = envelope(HeartbeatMessage, branch=self.branch, device=self.device, seq=self.seq,
+                       data=HeartbeatData(uptime_s=uptime_s, counters=counters or {}))
+        self._client.publish(device_topic(self.branch, self.device, TopicKind.HEARTBEAT), encode(msg), qos=0)
+
+    def subscribe_own(self) -> None:
+        for kind in (TopicKind.REPLY, TopicKind.COMMAND):
+            self._client.subscribe(device_topic(self.branch, self.device, kind), qos=1)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until the outbox is empty; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.outbox):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.2))
+        return True
+
+    def wait_for_room(self, high_water: int, timeout: float | None = None) -> None:
+        """Block a fast producer while the outbox holds more than high_water messages."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while len(self.outbox) > high_water:
+                if deadline is not None and time.monotonic() > deadline:
+                    return
+                self._cond.wait(0.2)
+
+    # --- paho callbacks (network thread) -----------------------------------------------------
+
+    def _on_connect(self, client, _u, _flags, reason_code, _p) -> None:
+        if reason_code.is_failure:
+            log.error("%s: broker refused connection: %s", self.device, reason_code)
+            return
+        self._in_flight.clear()
+        self._cursor = 0
+        self.connected.set()
+        if self.on_message:
+            self.subscribe_own()
+        self.send_state(online=True)
+
+    def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:
+        self._lost()
+        if reason_code != 0:
+            log.info("%s: disconnected (%s); outbox holds %d", self.device, reason_code, len(self.outbox))
+
+    def _lost(self) -> None:
+        self.connected.clear()
+        self._in_flight.clear()  # sent again from the outbox after reconnecting
+        self._cursor = 0
+        with self._cond:
+            self._cond.notify_all()
+
+    def _on_publish(self, _c, _u, mid, _rc, _p) -> None:
+        key = self._in_flight.pop(mid, None)
+        if key is not None:
+            self.outbox.delete(key)
+            self.confirmed += 1
+            with self._cond:
+                self._cond.notify_all()
+
+    def _on_mqtt_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
+        if self.on_message:
+            self.on_message(msg.topic, msg.payload)
+
+    def _pump(self) -> None:
+        """Hand the next outbox items to paho, keeping at most max_in_flight unacknowledged."""
+        if not self.connected.is_set():
+            return
+        room = self.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return
+        for item in self.outbox.after(self._cursor, room):
+            info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                break
+            self._in_flight[info.mid] = item.key
+            self._cursor = item.key

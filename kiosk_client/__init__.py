@@ -1,0 +1,1 @@
+"""kiosk_client: the PySide6 self-service kiosk and the lobby display."""

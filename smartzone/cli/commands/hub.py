@@ -1,0 +1,62 @@
+"""`smartzone hub`: the ingest worker."""
+
+from pathlib import Path
+
+import click
+
+
+@click.command("hub")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Hub settings TOML (default: configs/hub.toml when present).")
+@click.option("--broker", help="mqtt://host:port, mqtts://…, or `embedded` (env SZ_BROKER).")
+@click.option("--db", "db_url", help="SQLAlchemy URL (env SZ_DB).")
+@click.option("--client-id", help="MQTT client id; keep it stable so the broker keeps our queue.")
+@click.option("--shared-group", help="Share the subscription with other hub workers.")
+def hub_command(config_file: Path | None, broker: str | None, db_url: str | None,
+                client_id: str | None, shared_group: str | None) -> None:
+    """Store every device message exactly once; runs until SIGTERM or Ctrl-C.
+
+    Messages are validated and written in batches, and acknowledged only after the
+    commit. Bad input is dead-lettered with its reason and raw bytes.
+    """
+    from device_hub.ingest.hub import Hub, IngestOptions
+    from device_hub.link.mqtt import SessionOptions
+    from smartzone.cli.compose import broker as open_broker
+    from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
+    from smartzone.config import ConfigError, default_config_dir, load_hub_settings
+
+    if config_file is None:
+        candidate = default_config_dir() / "hub.toml"
+        config_file = candidate if candidate.exists() else None
+    try:
+        settings = load_hub_settings(config_file, broker=broker, db=db_url, client_id=client_id,
+                                     shared_group=shared_group)
+    except ConfigError as err:
+        fail(str(err))
+    branches = load_branch_configs(_resolve(settings.branches_dir))
+    _engine, factory = open_database(settings.db, branches)
+    stop = stop_on_signals()
+    with open_broker(settings.broker, settings.var_dir) as url:
+        hub = Hub(url=url, db=factory, branches=set(branches),
+                  session=SessionOptions(client_id=settings.client_id, mqtt5=settings.mqtt_version == "5",
+                                         session_expiry_s=settings.session_expiry_s,
+                                         keepalive_s=settings.keepalive_s, ca_file=settings.tls_ca_file),
+                  options=IngestOptions(batch_max=settings.batch_max, batch_wait_ms=settings.batch_wait_ms,
+                                        max_payload_bytes=settings.max_payload_bytes,
+                                        shared_group=settings.shared_group))
+        click.echo(f"hub: {url} → {settings.db} ({len(branches)} branches); Ctrl-C to stop", err=True)
+        c = hub.run(stop)
+    click.echo(f"hub stopped: received {c.received}, stored {c.stored}, duplicates {c.duplicates}, "
+               f"dead-lettered {c.dead_lettered}", err=True)
+
+
+def _resolve(path: Path) -> Path:
+    from smartzone.config import default_config_dir
+
+    if path.exists() or path.is_absolute():
+        return path
+    return default_config_dir().parent / path
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(hub_command)
