@@ -1,4 +1,8 @@
-"""Alembic migrations, run from code: `smartzone db upgrade`, readiness checks, tests."""
+"""Alembic migrations, run from code: `smartzone db upgrade`, readiness checks, tests.
+
+Each domain's migrations may branch off the spine's revision, so there can be several
+heads; we always upgrade to all of them ("heads").
+"""
 
 from __future__ import annotations
 
@@ -23,21 +27,22 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def is_current(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
+    """True when the database is at every head (what /readyz checks)."""
+    return current_revisions(engine) == head_revisions()
 
 
 def upgrade_engine(engine: Engine) -> None:
@@ -45,7 +50,7 @@ def upgrade_engine(engine: Engine) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
 
 
 def ensure_url_db(url: str) -> Engine:

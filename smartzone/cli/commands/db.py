@@ -13,7 +13,8 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.option("--db", "db_url", envvar="SZ_DB", default="sqlite:///var/smartzone.db", show_default=True,
               help="SQLAlchemy URL, e.g. postgresql://user@host/db (env SZ_DB).")
-@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--revision", default="heads", show_default=True,
+              help="Target revision (default: every head).")
 def upgrade(db_url: str, revision: str) -> None:
     """Create or upgrade the schema to the latest (or given) revision."""
     from sqlalchemy.exc import SQLAlchemyError
