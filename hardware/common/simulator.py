@@ -201,7 +201,7 @@ class FramedDeviceSimulator(SerialDeviceSimulator):
             if event.kind is EventKind.BAD_CHECKSUM:
                 self.port.write(bytes([NAK]))
             elif event.kind is EventKind.NAK and self._last_reply:
-                self.send(self._last_reply)
+                self._transmit(self._last_reply)
             elif event.kind is EventKind.FRAME:
                 self._on_frame(event.data)
 
@@ -223,8 +223,11 @@ class FramedDeviceSimulator(SerialDeviceSimulator):
             return
         self.port.write(bytes([ACK]))
         self.commands.append(command)
-        frame = self.handle(command).frame()
-        self._last_reply = frame
+        self._last_reply = self.handle(command).frame()
+        self._transmit(self._last_reply)
+
+    def _transmit(self, frame: bytes) -> None:
+        """Send a reply frame, spoiled by the configured corruption or truncation."""
         if self.corrupt > 0:
             self.corrupt -= 1
             frame = frame[:-1] + bytes([frame[-1] ^ 0xFF])
