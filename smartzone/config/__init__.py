@@ -28,3 +28,5 @@ __all__ = [
     "load_hub_settings",
     "load_server_settings",
 ]
+
+from smartzone.config import kiosk as _kiosk  # noqa: F401  (registers configs/kiosk/*.toml)

@@ -1,0 +1,616 @@
+"""The customer flow as a pure state machine: events in, effects out. No Qt, no I/O, no clock of its own.
+
+The composition root feeds it events (taps, card reads, hub replies, timer expiries, component
+status) and carries out the effects it returns (send an event, print, start a timer, speak).
+Screens only render `KioskFlow`'s state, so every flow is testable without a GUI.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from device_hub.protocol import Component, Outcome, TopicKind
+from device_hub.protocol.messages import (
+    CardReadData,
+    CardReadMessage,
+    CommandResultData,
+    CommandResultMessage,
+    FaceProbeData,
+    FaceProbeMessage,
+    SurveyData,
+    SurveyMessage,
+    TicketRequestData,
+    TicketRequestMessage,
+    UsageSessionData,
+    UsageSessionMessage,
+    VisitData,
+    VisitMessage,
+)
+from kiosk_client.core.i18n import TAGS, Lang, tr
+from kiosk_client.core.masking import mask_name
+from kiosk_client.core.ticket import Ticket, read_reply
+
+
+class Screen(StrEnum):
+    ATTRACT = "attract"
+    BUSINESS = "business"
+    IDENTIFY = "identify"
+    CONSENT = "consent"
+    RECOGNISE = "recognise"
+    GREETING = "greeting"
+    APPOINTMENT = "appointment"
+    ISSUING = "issuing"
+    TICKET = "ticket"
+    SURVEY = "survey"
+    THANKS = "thanks"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class Timer(StrEnum):
+    REPLY = "reply"
+    PROBE = "probe"
+
+
+# --- effects: what the composition root must do ------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Queue a message for the hub (outbox first)."""
+
+    message_type: type
+    data: Any
+    topic_kind: TopicKind = TopicKind.EVENT
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    timer: Timer
+    key: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PrintTicket:
+    ticket: Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class Identify:
+    """Open (True) or close (False) the card reader's shutter and watch the ID reader."""
+
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureFace:
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanQr:
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Speak:
+    text: str
+    lang: Lang
+
+
+@dataclass(frozen=True, slots=True)
+class RunCommand:
+    """A remote command the flow cannot carry out itself (print test page, diagnostics, reload)."""
+
+    command_id: str
+    name: str
+    args: dict[str, Any]
+
+
+Effect = Send | StartTimer | PrintTicket | Identify | CaptureFace | ScanQr | Speak | RunCommand
+
+FACE_FUNCTION = "face_recognition"
+WITHDRAW_FUNCTION = "face_consent_withdraw"
+APPT_QR = re.compile(r"^(?:SZAPPT:)?([0-9A-Z]{4,12})(?::([a-z0-9][a-z0-9_-]{0,31}))?$")
+APPT_CODE = re.compile(r"^[0-9A-Z]{4,12}$")
+COMMANDS = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics"}
+# Screens that return home sooner than the general idle timeout, as a fraction of it.
+SHORT_SCREENS = {Screen.THANKS: 0.15, Screen.GREETING: 0.5}
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessOption:
+    code: str
+    zh: str
+    en: str
+
+    def name(self, lang: Lang) -> str:
+        return self.zh if lang is Lang.ZH else self.en
+
+
+@dataclass
+class Customer:
+    """Everything about the person in front of the kiosk; dropped whole on idle or home."""
+
+    visit_id: str
+    started_at: datetime
+    business: str | None = None
+    customer_ref: str | None = None
+    masked_id: str | None = None
+    greeting_name: str | None = None
+    suggested_business: str | None = None
+    appointment_code: str | None = None
+    ticket: Ticket | None = None
+    pending_request: str | None = None
+    pending_probe: str | None = None
+    consented: bool = False
+    message: str | None = None
+    message_args: dict[str, Any] = field(default_factory=dict)
+    came_for: Screen | None = None
+
+
+@dataclass
+class Components:
+    card_reader: bool = True
+    id_reader: bool = True
+    printer: bool = True
+    camera: bool = True
+
+    @property
+    def can_identify(self) -> bool:
+        return self.card_reader or self.id_reader
+
+
+class KioskFlow:
+    """One kiosk's customer flow; every public method returns the effects to carry out."""
+
+    def __init__(self, *, businesses: Iterable[BusinessOption], local_number: Callable[[], str],
+                 consent_version: str, language: Lang = Lang.ZH, elder_mode: bool = False,
+                 reply_timeout_s: float = 3.0, idle_timeout_s: float = 60.0,
+                 appointment_business: str = "wealth", face_recognition: bool = True,
+                 branch_name: tuple[str, str] = ("", ""), alternative: tuple[str, str] = ("", ""),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex):
+        self.businesses = list(businesses)
+        self.local_number = local_number
+        self.consent_version = consent_version
+        self.default_language = Lang(language)
+        self.default_elder = elder_mode
+        self.reply_timeout_s = reply_timeout_s
+        self.idle_timeout_s = idle_timeout_s
+        self.appointment_business = appointment_business
+        self.face_recognition = face_recognition
+        self.branch_name = branch_name
+        self.alternative = alternative
+        self.clock = clock
+        self.new_id = new_id
+        self.screen = Screen.ATTRACT
+        self.lang = self.default_language
+        self.elder = elder_mode
+        self.customer: Customer | None = None
+        self.components = Components()
+        self.online = False
+        self.in_service = True
+        self.out_of_service_note: tuple[str, str] | None = None
+        self.consented_refs: set[str] = set()
+        self.last_touch = 0.0
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def t(self, key: str, **values: object) -> str:
+        return tr(key, self.lang, **values)
+
+    def business_option(self, code: str | None) -> BusinessOption | None:
+        return next((b for b in self.businesses if b.code == code), None)
+
+    @property
+    def branch_label(self) -> str:
+        return self.branch_name[0] if self.lang is Lang.ZH else self.branch_name[1]
+
+    @property
+    def face_available(self) -> bool:
+        return self.face_recognition and self.components.camera
+
+    def _go(self, screen: Screen, message: str | None = None, **args: Any) -> list[Effect]:
+        self.screen = screen
+        if self.customer is not None:
+            self.customer.message, self.customer.message_args = message, args
+        return self._prompt()
+
+    def _prompt(self) -> list[Effect]:
+        """In elder mode every screen's prompt is spoken."""
+        if not self.elder:
+            return []
+        key = {Screen.ATTRACT: "touch_to_start", Screen.BUSINESS: "choose_business",
+               Screen.IDENTIFY: "identify_title", Screen.CONSENT: "consent_title",
+               Screen.RECOGNISE: "look_at_camera", Screen.APPOINTMENT: "appt_scan",
+               Screen.ISSUING: "issuing", Screen.SURVEY: "survey_title", Screen.THANKS: "thanks",
+               Screen.OUT_OF_SERVICE: "out_of_service"}.get(self.screen)
+        text = self.t(key) if key else ""
+        c = self.customer
+        if self.screen is Screen.TICKET and c and c.ticket:
+            text = f"{self.t('your_number')} {c.ticket.number}. " + self._wait_text(c.ticket)
+        elif self.screen is Screen.GREETING and c and c.greeting_name:
+            text = self.t("greeting", name=c.greeting_name)
+        if c and c.message:
+            text = self.t(c.message, **c.message_args)
+        return [Speak(text, self.lang)] if text else []
+
+    def _wait_text(self, ticket: Ticket) -> str:
+        parts = []
+        if ticket.people_ahead is not None:
+            parts.append(self.t("people_ahead", n=ticket.people_ahead))
+        if ticket.wait_min is not None:
+            parts.append(self.t("wait_about", m=ticket.wait_min))
+        return "，".join(parts) if self.lang is Lang.ZH else ", ".join(parts) or self.t("wait_unknown")
+
+    def _begin(self, came_for: Screen) -> list[Effect]:
+        if self.customer is not None:
+            return []
+        self.customer = Customer(visit_id=self.new_id(), started_at=self.clock(), came_for=came_for)
+        return [Send(VisitMessage, VisitData(visit_id=self.customer.visit_id, phase="start"))]
+
+    # --- taps -----------------------------------------------------------------------------------
+
+    def touch(self, now: float) -> None:
+        self.last_touch = now
+
+    def take_ticket(self) -> list[Effect]:
+        if not self.in_service:
+            return []
+        return self._begin(Screen.BUSINESS) + self._go(Screen.BUSINESS)
+
+    def choose_business(self, code: str) -> list[Effect]:
+        if self.customer is None or self.business_option(code) is None or self.screen is not Screen.BUSINESS:
+            return []
+        self.customer.business = code
+        if self.customer.customer_ref is None and self.components.can_identify:
+            msg = None if self.components.card_reader else "card_unavailable"
+            return [Identify(True), *self._go(Screen.IDENTIFY, msg)]
+        return self._request_ticket()
+
+    def skip_identification(self) -> list[Effect]:
+        if self.screen is not Screen.IDENTIFY:
+            return []
+        return [Identify(False), *self._request_ticket()]
+
+    def appointment(self) -> list[Effect]:
+        if not self.in_service:
+            return []
+        effects = self._begin(Screen.APPOINTMENT)
+        return [*effects, ScanQr(self.components.camera), *self._go(Screen.APPOINTMENT)]
+
+    def submit_appointment(self, phone_last4: str, code: str) -> list[Effect]:
+        code = code.strip().upper()
+        if self.screen is not Screen.APPOINTMENT or self.customer is None:
+            return []
+        if not (len(phone_last4) == 4 and phone_last4.isdigit() and APPT_CODE.match(code)):
+            return self._go(Screen.APPOINTMENT, "appt_invalid")
+        return self._check_in(code, self.appointment_business)
+
+    def qr_scanned(self, payload: str) -> list[Effect]:
+        if self.screen is not Screen.APPOINTMENT or self.customer is None:
+            return []
+        m = APPT_QR.match(payload.strip())
+        if not m:
+            return self._go(Screen.APPOINTMENT, "appt_invalid")
+        business = m.group(2) if self.business_option(m.group(2)) else self.appointment_business
+        return self._check_in(m.group(1), business)
+
+    def _check_in(self, code: str, business: str) -> list[Effect]:
+        assert self.customer is not None
+        self.customer.appointment_code = code
+        self.customer.business = business
+        return [ScanQr(False), *self._request_ticket()]
+
+    def recognise_me(self) -> list[Effect]:
+        if not self.in_service or not self.face_available:
+            return []
+        effects = self._begin(Screen.BUSINESS)
+        c = self.customer
+        assert c is not None
+        if c.consented or (c.customer_ref and c.customer_ref in self.consented_refs):
+            c.consented = True
+            return effects + self._capture()
+        return effects + self._go(Screen.CONSENT)
+
+    def consent(self, agree: bool) -> list[Effect]:
+        if self.screen is not Screen.CONSENT or self.customer is None:
+            return []
+        if not agree:
+            return self._go(Screen.BUSINESS)
+        self.customer.consented = True
+        return self._capture()
+
+    def withdraw_consent(self) -> list[Effect]:
+        """Withdrawal is recorded in the visit (the hub deletes the template of the visit's customer)."""
+        c = self.customer
+        if self.screen is not Screen.CONSENT or c is None:
+            return []
+        c.consented = False
+        if c.customer_ref:
+            self.consented_refs.discard(c.customer_ref)
+        now = self.clock()
+        send = Send(UsageSessionMessage, UsageSessionData(
+            session_id=self.new_id(), function=WITHDRAW_FUNCTION, started_at=now, ended_at=now,
+            outcome=Outcome.OK, visit_id=c.visit_id))
+        return [send, *self._go(Screen.CONSENT, "consent_withdrawn")]
+
+    def _capture(self) -> list[Effect]:
+        assert self.customer is not None
+        rid = self.new_id()
+        self.customer.pending_probe = rid
+        return [CaptureFace(rid), *self._go(Screen.RECOGNISE)]
+
+    def continue_after_greeting(self) -> list[Effect]:
+        if self.screen is not Screen.GREETING:
+            return []
+        return self._go(Screen.BUSINESS)
+
+    def rate_service(self) -> list[Effect]:
+        if not self.in_service:
+            return []
+        return self._begin(Screen.SURVEY) + self._go(Screen.SURVEY)
+
+    def submit_survey(self, score: int, tags: Iterable[str] = ()) -> list[Effect]:
+        c = self.customer
+        if self.screen is not Screen.SURVEY or c is None or not 1 <= score <= 5:
+            return []
+        data = SurveyData(score=score, tags=[t for t in dict.fromkeys(tags) if t in TAGS],
+                          ticket=c.ticket.number if c.ticket else None, visit_id=c.visit_id,
+                          customer_ref=c.customer_ref)
+        return [Send(SurveyMessage, data), *self._go(Screen.THANKS)]
+
+    def done(self) -> list[Effect]:
+        """The customer is finished (ticket taken, thanks read): back to the attract screen."""
+        return self.home()
+
+    def toggle_language(self) -> list[Effect]:
+        self.lang = self.lang.other
+        return self._prompt()
+
+    def toggle_elder(self) -> list[Effect]:
+        self.elder = not self.elder
+        return self._prompt()
+
+    def back(self) -> list[Effect]:
+        """One step back; from the first step of a flow, home."""
+        if self.screen is Screen.IDENTIFY:
+            return [Identify(False), *self._go(Screen.BUSINESS)]
+        if self.screen in (Screen.CONSENT, Screen.GREETING) and self.customer:
+            return self._go(Screen.BUSINESS)
+        if self.screen is Screen.APPOINTMENT:
+            return [ScanQr(False), *self.home()]
+        return self.home()
+
+    # --- peripherals ----------------------------------------------------------------------------
+
+    def card_read(self, card_kind: str, card_hash: str, masked: str) -> list[Effect]:
+        c = self.customer
+        if self.screen is not Screen.IDENTIFY or c is None:
+            return []
+        c.customer_ref, c.masked_id = card_hash, masked
+        data = CardReadData(card_kind=card_kind, card_hash=card_hash, masked=masked, visit_id=c.visit_id)
+        return [Send(CardReadMessage, data), Identify(False), *self._request_ticket()]
+
+    def card_problem(self, message: str = "card_unreadable") -> list[Effect]:
+        if self.screen is not Screen.IDENTIFY:
+            return []
+        return self._go(Screen.IDENTIFY, message)
+
+    def set_component(self, component: Component, available: bool) -> list[Effect]:
+        name = {Component.CARD_READER: "card_reader", Component.ID_READER: "id_reader",
+                Component.PRINTER: "printer", Component.CAMERA: "camera"}.get(component)
+        if name is None or getattr(self.components, name) == available:
+            return []
+        setattr(self.components, name, available)
+        if self.screen is Screen.IDENTIFY and self.customer:
+            if not self.components.can_identify:
+                return [Identify(False), *self._request_ticket()]
+            if component is Component.CARD_READER and not available:
+                return self._go(Screen.IDENTIFY, "card_unavailable")
+        return []
+
+    def set_online(self, online: bool) -> None:
+        self.online = online
+
+    # --- tickets --------------------------------------------------------------------------------
+
+    def _request_ticket(self) -> list[Effect]:
+        c = self.customer
+        assert c is not None and c.business is not None
+        rid = self.new_id()
+        c.pending_request = rid
+        data = TicketRequestData(request_id=rid, business=c.business, visit_id=c.visit_id,
+                                 customer_ref=c.customer_ref, elderly=self.elder,
+                                 appointment_code=c.appointment_code)
+        return [Send(TicketRequestMessage, data), StartTimer(Timer.REPLY, rid, self.reply_timeout_s),
+                *self._go(Screen.ISSUING)]
+
+    def ticket_reply(self, request_id: str, status: str, data: dict[str, Any] | None,
+                     error: str | None = None) -> list[Effect]:
+        c = self.customer
+        if c is None or c.pending_request != request_id:
+            return []  # late or foreign: the customer already holds a ticket for this request
+        info = read_reply(status, data, error)
+        if not info.ok:
+            c.pending_request = None
+            return self._go(Screen.BUSINESS, "request_refused", reason=info.error or "")
+        if info.number is None:
+            return self._issue_local(request_id, people_ahead=info.people_ahead, wait_min=info.wait_min)
+        ticket = Ticket(request_id=request_id, business=c.business or "", number=info.number,
+                        people_ahead=info.people_ahead, wait_min=info.wait_min,
+                        priority=bool(info.priority) or c.appointment_code is not None, elderly=self.elder)
+        return self._issued(ticket)
+
+    def timer_expired(self, timer: Timer, key: str) -> list[Effect]:
+        c = self.customer
+        if c is None:
+            return []
+        if timer is Timer.REPLY and c.pending_request == key:
+            return self._issue_local(key)
+        if timer is Timer.PROBE and c.pending_probe == key:
+            c.pending_probe = None
+            return self._go(Screen.BUSINESS, "not_recognised")
+        return []
+
+    def _issue_local(self, request_id: str, *, people_ahead: int | None = None,
+                     wait_min: int | None = None) -> list[Effect]:
+        """A provisional number from our range; the same request_id tells the hub it is one ticket."""
+        c = self.customer
+        assert c is not None and c.business is not None
+        number = self.local_number()
+        ticket = Ticket(request_id=request_id, business=c.business, number=number, provisional=True,
+                        people_ahead=people_ahead, wait_min=wait_min,
+                        priority=c.appointment_code is not None, elderly=self.elder)
+        follow_up = TicketRequestData(request_id=request_id, business=c.business, visit_id=c.visit_id,
+                                      customer_ref=c.customer_ref, elderly=self.elder,
+                                      appointment_code=c.appointment_code, provisional_number=number)
+        return [Send(TicketRequestMessage, follow_up), *self._issued(ticket)]
+
+    def _issued(self, ticket: Ticket) -> list[Effect]:
+        c = self.customer
+        assert c is not None
+        c.pending_request = None
+        if self.components.printer:
+            c.ticket = ticket
+            return [PrintTicket(ticket), *self._go(Screen.TICKET)]
+        c.ticket = ticket.with_printed(False)
+        return self._go(Screen.TICKET, "print_failed")
+
+    def print_result(self, request_id: str, ok: bool) -> list[Effect]:
+        c = self.customer
+        if c is None or c.ticket is None or c.ticket.request_id != request_id:
+            return []
+        c.ticket = c.ticket.with_printed(ok)
+        if self.screen is not Screen.TICKET:
+            return []
+        return self._go(Screen.TICKET, None if ok else "print_failed")
+
+    # --- recognition ----------------------------------------------------------------------------
+
+    def face_embeddings(self, request_id: str, embeddings: list[list[float]]) -> list[Effect]:
+        c = self.customer
+        if c is None or c.pending_probe != request_id or not c.consented:
+            return []  # never send a face template without consent
+        data = FaceProbeData(request_id=request_id, embeddings=embeddings[:5],
+                             consent_version=self.consent_version, visit_id=c.visit_id)
+        return [Send(FaceProbeMessage, data), StartTimer(Timer.PROBE, request_id, self.reply_timeout_s)]
+
+    def face_failed(self, request_id: str, camera_broken: bool = False) -> list[Effect]:
+        c = self.customer
+        if c is None or c.pending_probe != request_id:
+            return []
+        c.pending_probe = None
+        return self._go(Screen.BUSINESS, "camera_unavailable" if camera_broken else "not_recognised")
+
+    def probe_reply(self, request_id: str, status: str, data: dict[str, Any] | None) -> list[Effect]:
+        c = self.customer
+        if c is None or c.pending_probe != request_id:
+            return []
+        c.pending_probe = None
+        data = data or {}
+        name = data.get("masked_name") or data.get("name")
+        if status != "ok" or not data.get("matched", bool(name)) or not name:
+            return self._go(Screen.BUSINESS, "not_recognised")
+        c.greeting_name = mask_name(str(name))[:20]
+        usual = data.get("usual_business") or data.get("suggested_business")
+        c.suggested_business = usual if self.business_option(usual) else None
+        ref = data.get("customer_ref")
+        if isinstance(ref, str) and re.fullmatch(r"[0-9a-f]{64}", ref):
+            c.customer_ref = ref
+            self.consented_refs.add(ref)
+        return self._go(Screen.GREETING)
+
+    # --- replies from the hub -------------------------------------------------------------------
+
+    def reply(self, request_id: str, status: str, data: dict[str, Any] | None,
+              error: str | None = None) -> list[Effect]:
+        """Route a hub reply to the request it answers."""
+        c = self.customer
+        if c is not None and c.pending_probe == request_id:
+            return self.probe_reply(request_id, status, data)
+        return self.ticket_reply(request_id, status, data, error)
+
+    # --- remote commands ------------------------------------------------------------------------
+
+    def command(self, command_id: str, name: str, args: dict[str, Any], *, expired: bool = False
+                ) -> list[Effect]:
+        if expired:
+            return [self.command_result(command_id, "expired")]
+        if name not in COMMANDS:
+            return [self.command_result(command_id, "refused", f"unknown command {name!r}")]
+        if name == "out_of_service":
+            effects = self._end_visit() if self.customer else []
+            self.in_service = False
+            zh, en = str(args.get("alternative_zh") or self.alternative[0]), str(
+                args.get("alternative_en") or self.alternative[1])
+            self.out_of_service_note = (zh, en)
+            self.lang, self.elder = self.default_language, self.default_elder
+            return [*effects, Identify(False), ScanQr(False), self.command_result(command_id, "ok"),
+                    *self._go(Screen.OUT_OF_SERVICE)]
+        if name == "in_service":
+            self.in_service = True
+            self.out_of_service_note = None
+            return [self.command_result(command_id, "ok"), *self._go(Screen.ATTRACT)]
+        return [RunCommand(command_id, name, dict(args))]
+
+    @staticmethod
+    def command_result(command_id: str, status: str, detail: str | None = None) -> Send:
+        return Send(CommandResultMessage, CommandResultData(command_id=command_id, status=status,
+                                                            detail=detail[:200] if detail else None),
+                    TopicKind.COMMAND_RESULT)
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def idle_limit(self) -> float:
+        return self.idle_timeout_s * SHORT_SCREENS.get(self.screen, 1.0)
+
+    def tick(self, now: float) -> list[Effect]:
+        """Called about once a second: after `idle_limit()` s without a touch, everything is cleared."""
+        if self.screen in (Screen.ATTRACT, Screen.OUT_OF_SERVICE):
+            return []
+        if self.screen is Screen.ISSUING or (self.customer and self.customer.pending_probe):
+            return []  # waiting on the hub: its own timer ends this
+        if now - self.last_touch >= self.idle_limit():
+            return self.home()
+        return []
+
+    def home(self) -> list[Effect]:
+        effects = self._end_visit() if self.customer else []
+        self.lang, self.elder = self.default_language, self.default_elder
+        if not self.in_service:
+            return [*effects, *self._go(Screen.OUT_OF_SERVICE)]
+        return [*effects, Identify(False), ScanQr(False), *self._go(Screen.ATTRACT)]
+
+    def _end_visit(self) -> list[Effect]:
+        c = self.customer
+        assert c is not None
+        self.customer = None
+        now = self.clock()
+        functions = {Screen.SURVEY: "survey", Screen.APPOINTMENT: "appointment"}
+        function = functions.get(c.came_for or Screen.BUSINESS, "ticket")
+        outcome = Outcome.OK if c.ticket is not None or self.screen is Screen.THANKS else Outcome.ABANDONED
+        started = min(c.started_at, now)
+        return [Send(UsageSessionMessage, UsageSessionData(session_id=self.new_id(), function=function,
+                                                           started_at=started, ended_at=now, outcome=outcome,
+                                                           visit_id=c.visit_id)),
+                Send(VisitMessage, VisitData(visit_id=c.visit_id, phase="end", customer_ref=c.customer_ref))]
+
+    # --- for screens ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """A plain view of the state (for diagnostics and tests)."""
+        c = self.customer
+        return {"screen": str(self.screen), "lang": str(self.lang), "elder": self.elder,
+                "online": self.online,
+                "in_service": self.in_service, "components": vars(self.components).copy(),
+                "customer": None if c is None else {
+                    "business": c.business, "identified": c.customer_ref is not None,
+                    "ticket": None if c.ticket is None else replace(c.ticket).number,
+                    "message": c.message}}

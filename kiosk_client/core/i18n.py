@@ -1,0 +1,124 @@
+"""Every text the kiosk shows or speaks, in zh-CN and English."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Lang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+    @property
+    def other(self) -> Lang:
+        return Lang.EN if self is Lang.ZH else Lang.ZH
+
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # chrome
+    "lang_switch": ("English", "中文"),
+    "elder_on": ("大字模式", "Large text"),
+    "elder_off": ("标准字体", "Normal text"),
+    "back": ("返回", "Back"),
+    "home": ("首页", "Home"),
+    "cancel": ("取消", "Cancel"),
+    "ok": ("确定", "OK"),
+    "clear": ("清除", "Clear"),
+    "delete": ("删除", "Delete"),
+    # attract
+    "welcome": ("欢迎光临 {branch}", "Welcome to {branch}"),
+    "touch_to_start": ("请触摸屏幕开始取号", "Touch the screen to take a ticket"),
+    "take_ticket": ("取号", "Take a ticket"),
+    "appointment": ("预约签到", "Appointment check-in"),
+    "recognise_me": ("刷脸识别我", "Recognise me"),
+    "rate_service": ("评价服务", "Rate our service"),
+    "offline_badge": ("离线服务中：号码将稍后同步", "Offline: your ticket is synced later"),
+    # business
+    "choose_business": ("请选择您要办理的业务", "What would you like to do today?"),
+    "suggested": ("您常办：{business}", "You usually do: {business}"),
+    # identify
+    "identify_title": ("请出示银行卡或身份证（可跳过）",
+                       "Insert your bank card or place your ID card (optional)"),
+    "identify_card": ("请插入银行卡", "Insert your bank card"),
+    "identify_id": ("请将身份证放在感应区", "Place your ID card on the reader"),
+    "identify_skip": ("跳过，直接取号", "Skip, just give me a ticket"),
+    "identify_why": ("识别后柜员可更快为您服务；卡号不会被保存。",
+                     "Staff can serve you faster; your card number is never stored."),
+    "card_unavailable": ("读卡器暂不可用，请使用身份证或直接跳过",
+                         "The card reader is not available: use your ID card or skip"),
+    "id_unavailable": ("身份证阅读器暂不可用", "The ID reader is not available"),
+    "identified": ("已识别：{masked}", "Identified: {masked}"),
+    "card_unreadable": ("无法读取此卡，请重试或跳过", "This card cannot be read: try again or skip"),
+    "take_card": ("请取回您的银行卡", "Please take your card"),
+    # consent
+    "consent_title": ("刷脸识别 · 自愿授权", "Face recognition · your choice"),
+    "consent_what": ("我们收集：您面部的数字特征（不是照片）。",
+                     "What: a numeric template of your face (never a photo)."),
+    "consent_why": ("用途：下次来时认出您，推荐您常办的业务。仅作服务提示，不用于任何交易授权。",
+                    "Why: to greet you and suggest your usual business. "
+                    "Never used to authorise a transaction."),
+    "consent_how_long": ("保存：最长 12 个月，未再到访即删除。",
+                         "How long: at most 12 months after your last visit."),
+    "consent_withdraw_how": ("撤回：随时在本屏幕或柜台撤回，撤回后立即删除。",
+                             "Withdraw: any time on this screen or at a counter; deleted at once."),
+    "consent_check": ("我已阅读并同意", "I have read this and agree"),
+    "consent_yes": ("同意并开始", "Agree and start"),
+    "consent_no": ("不用了，谢谢", "No thanks"),
+    "consent_withdraw": ("撤回我的授权", "Withdraw my consent"),
+    "consent_withdrawn": ("已撤回授权，您的面部特征将被删除。",
+                          "Consent withdrawn: your face template will be deleted."),
+    # recognise
+    "look_at_camera": ("请看向摄像头，保持不动", "Please look at the camera and hold still"),
+    "recognising": ("正在识别…", "Recognising…"),
+    "not_recognised": ("暂时未能识别，您可以直接取号",
+                       "We could not recognise you this time: take a ticket as usual"),
+    "camera_unavailable": ("摄像头暂不可用", "The camera is not available"),
+    "greeting": ("{name}，欢迎回来！", "{name}, welcome back!"),
+    # appointment
+    "appt_title": ("预约签到", "Appointment check-in"),
+    "appt_scan": ("请将预约二维码对准摄像头", "Hold your appointment QR code up to the camera"),
+    "appt_or_type": ("或输入手机号后4位和预约码",
+                     "or type your phone's last 4 digits and the appointment code"),
+    "appt_phone": ("手机号后4位", "Phone, last 4 digits"),
+    "appt_code": ("预约码", "Appointment code"),
+    "appt_submit": ("签到", "Check in"),
+    "appt_invalid": ("请输入4位数字和4-12位预约码", "Enter 4 digits and a 4-12 character code"),
+    # issuing and ticket
+    "issuing": ("正在为您取号，请稍候…", "Getting your ticket, one moment…"),
+    "your_number": ("您的号码", "Your number"),
+    "people_ahead": ("前面还有 {n} 人", "{n} people ahead of you"),
+    "wait_about": ("预计等待约 {m} 分钟", "About {m} minutes"),
+    "wait_unknown": ("请留意叫号", "Please listen for your number"),
+    "printing": ("正在打印小票…", "Printing your ticket…"),
+    "printed": ("请取走小票，留意叫号", "Please take your ticket and wait to be called"),
+    "print_failed": ("打印机暂不可用：请用手机扫码保存号码，或拍照记下",
+                     "The printer is not available: scan the code with your phone or take a photo"),
+    "provisional": ("本机临时号码，已为您保留", "Issued by this kiosk; your place is kept"),
+    "priority": ("预约优先", "Priority: appointment"),
+    "elderly_priority": ("敬老服务", "Senior service"),
+    "done": ("完成", "Done"),
+    # survey
+    "survey_title": ("请为今天的服务打分", "How was our service today?"),
+    "survey_tags": ("可选：哪些方面需要改进？", "Optional: what could be better?"),
+    "tag_wait": ("等待时间", "Waiting time"),
+    "tag_staff": ("员工态度", "Staff"),
+    "tag_machine": ("机器好用", "Machine ease"),
+    "tag_environment": ("环境", "Environment"),
+    "tag_speed": ("办理速度", "Speed"),
+    "survey_submit": ("提交", "Submit"),
+    "thanks": ("谢谢您的评价！", "Thank you for your feedback!"),
+    # out of service
+    "out_of_service": ("本机暂停服务", "This kiosk is out of service"),
+    "sorry": ("给您带来不便，敬请谅解。", "Sorry for the inconvenience."),
+}
+
+TAGS = ("wait", "staff", "machine", "environment", "speed")
+
+
+def tr(key: str, lang: Lang | str, **values: object) -> str:
+    """The text for key in lang, with {placeholders} filled; an unknown key shows itself (never crashes)."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    text = pair[0] if Lang(lang) is Lang.ZH else pair[1]
+    return text.format(**values) if values else text

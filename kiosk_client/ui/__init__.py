@@ -1,0 +1,1 @@
+"""Screens, the on-screen keypad, the lobby display and the kiosk's composition root."""
