@@ -76,19 +76,25 @@ class Gallery:
         """The closest person, the runner-up (another person), and whether threshold and margin are met."""
         if not self._refs:
             return None
-        d = self.distances(probe)
+        p = np.asarray(probe, dtype=np.float32)
+        # Squared distance less |p|², in two passes over the matrix; sqrt only for the few kept.
+        d = self._matrix @ (-2.0 * p)
+        d += self._norms
         k = min(len(d), 16)
         top = np.argpartition(d, k - 1)[:k] if k < len(d) else np.arange(len(d))
         top = top[np.argsort(d[top])]
         best = int(top[0])
         others = [int(i) for i in top[1:] if self._ref_ids[i] != self._ref_ids[best]]
         if not others and len(self._ref_index) > 1:  # every near row is the same person: scan the rest
-            mask = self._ref_ids != self._ref_ids[best]
-            masked = np.where(mask, d, np.inf)
-            others = [int(np.argmin(masked))]
+            others = [int(np.argmin(np.where(self._ref_ids != self._ref_ids[best], d, np.inf)))]
         second = others[0] if others else None
-        match = Match(ref=self._refs[best], distance=float(d[best]),
+        pp = float(p @ p)
+
+        def dist(i: int) -> float:
+            return float(np.sqrt(max(float(d[i]) + pp, 0.0)))
+
+        match = Match(ref=self._refs[best], distance=dist(best),
                       runner_up=self._refs[second] if second is not None else None,
-                      runner_up_distance=float(d[second]) if second is not None else None, accepted=False)
+                      runner_up_distance=dist(second) if second is not None else None, accepted=False)
         accepted = match.distance <= threshold and (match.margin is None or match.margin >= min_margin)
         return Match(match.ref, match.distance, match.runner_up, match.runner_up_distance, accepted)
