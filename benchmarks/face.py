@@ -1,7 +1,7 @@
 """Face pipeline benchmark: per-frame cost on one core, 1:N search time, ORL identification rates.
 
     python benchmarks/face.py --json            # one JSON object
-    python benchmarks/face.py --write-docs      # also replace the "Face pipeline" section of docs/benchmarks.md
+    python benchmarks/face.py --write-docs      # also rewrite "Face pipeline" in docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def bench_orl(pipeline: FacePipeline) -> dict[str, object]:
                     if q != p:
                         trials += 1
                         false += bool(d[refs == f"s{q}"].min() <= threshold)
-        sweep[f"{threshold:.2f}"] = {"identification_rate": round(correct / (len(people) * len(probes)), 4),
+        rate = correct / (len(people) * len(probes))
+        sweep[f"{threshold:.2f}"] = {"identification_rate": round(rate, 4),
                                      "false_match_rate": round(false / trials, 5), "impostor_trials": trials}
     chosen = sweep[f"{DEFAULT_THRESHOLD:.2f}"]
     result.update({"orl_identification_rate": chosen["identification_rate"],
@@ -166,7 +167,8 @@ use one float32 matrix-vector product (`hardware.face.Gallery`).
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
