@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import wait_until
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -16,17 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("SZ_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
-               message: str = "condition") -> object:
-    """Poll until condition() is truthy; fail the test with `message` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)
+@pytest.fixture(name="wait_until")
+def wait_until_fixture() -> Callable[..., object]:
+    """`wait_until(condition, timeout=10, message=…)`; also importable from tests.support."""
+    return wait_until
 
 
 def _pg_reachable() -> bool:

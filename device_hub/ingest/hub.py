@@ -88,10 +88,18 @@ class Hub:
             log.error("broker refused the connection: %s", reason_code)
             return
         session_present = bool(getattr(flags, "session_present", False))
-        if not session_present:
-            client.subscribe(hub_subscriptions(self.options.shared_group))
-        log.info("connected to %s (session %s)", self.url,
-                 "resumed" if session_present else "new")
+        log.info("connected to %s (session %s)", self.url, "resumed" if session_present else "new")
+        if session_present:
+            log.info("ready: session resumed, queued messages follow")
+            self.connected.set()
+        else:
+            client.subscribe(hub_subscriptions(self.options.shared_group))  # ready once SUBACKed
+
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _props) -> None:
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.error("broker refused %d of our subscriptions: %s", len(failed), failed)
+        log.info("ready: subscribed to device topics")
         self.connected.set()
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
@@ -116,6 +124,7 @@ class Hub:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         self._relay = OutboxRelay(client, self.db)
         client.on_publish = self._relay.on_publish

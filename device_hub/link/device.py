@@ -7,6 +7,7 @@ in-flight ones are sent again from the outbox; the envelope id lets the hub drop
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
-from device_hub.link.outbox import MemoryOutbox, Outbox
+from device_hub.link.outbox import MemoryOutbox, Outbox, OutboxItem
 from device_hub.protocol import TopicKind, device_topic, encode, envelope
 from device_hub.protocol.messages import HeartbeatData, HeartbeatMessage, StateData, StateMessage
 
@@ -27,7 +28,7 @@ class DeviceLink:
     def __init__(self, url: BrokerUrl, *, branch: str, device: str, outbox: Outbox | None = None,
                  model: str = "smartzone-sim", sw: str = "0.1.0", components: list[str] | None = None,
                  max_in_flight: int = 20, keepalive_s: int = 30,
-                 on_message: Callable[[str, bytes], None] | None = None):
+                 on_message: Callable[[str, bytes], None] | None = None, track_ids: bool = False):
         self.url = url
         self.branch = branch
         self.device = device
@@ -35,12 +36,14 @@ class DeviceLink:
         self.model, self.sw, self.components = model, sw, components or []
         self.max_in_flight = max_in_flight
         self.on_message = on_message
-        self.session_no = time.time_ns() // 1_000_000  # grows across restarts, like Sparkplug's bdSeq
+        self.session_no = 0  # set per connection in _run; grows across restarts
+        self.track_ids = track_ids
+        self.confirmed_ids: list[str] = []  # envelope ids the broker acknowledged (tests, benchmarks)
         self.seq = 0
         self.confirmed = 0
         self.connected = threading.Event()
         self._cond = threading.Condition()
-        self._in_flight: dict[int, int] = {}  # mid → outbox key
+        self._in_flight: dict[int, OutboxItem] = {}  # mid → what it carries
         self._cursor = 0
         self._opts = SessionOptions(client_id=f"sz-{branch}-{device}", keepalive_s=keepalive_s)
         self._client: mqtt.Client | None = None
@@ -58,8 +61,6 @@ class DeviceLink:
         c.on_disconnect = self._on_disconnect
         c.on_publish = self._on_publish
         c.on_message = self._on_mqtt_message
-        will = encode(self._state(online=False))
-        c.will_set(device_topic(self.branch, self.device, TopicKind.STATE), will, qos=1, retain=True)
         self._client = c
         self._thread = threading.Thread(target=self._run, name=f"link-{self.device}", daemon=True)
         self._thread.start()
@@ -70,6 +71,11 @@ class DeviceLink:
         delay = 0.2
         while not self._stopping.is_set():
             if not self._socket_open:
+                # every connection is a new session (Sparkplug's bdSeq): its will names it, so the
+                # hub can ignore a will that arrives after the next birth
+                self.session_no = max(self.session_no + 1, time.time_ns() // 1_000_000)
+                self._client.will_set(device_topic(self.branch, self.device, TopicKind.STATE),
+                                      encode(self._state(online=False)), qos=1, retain=True)
                 try:
                     connect(self._client, self.url, self._opts)
                     self._socket_open = True
@@ -194,10 +200,12 @@ class DeviceLink:
             self._cond.notify_all()
 
     def _on_publish(self, _c, _u, mid, _rc, _p) -> None:
-        key = self._in_flight.pop(mid, None)
-        if key is not None:
-            self.outbox.delete(key)
+        item = self._in_flight.pop(mid, None)
+        if item is not None:
+            self.outbox.delete(item.key)
             self.confirmed += 1
+            if self.track_ids:
+                self.confirmed_ids.append(json.loads(item.payload)["id"])
             with self._cond:
                 self._cond.notify_all()
 
@@ -216,5 +224,5 @@ class DeviceLink:
             info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 break
-            self._in_flight[info.mid] = item.key
+            self._in_flight[info.mid] = item
             self._cursor = item.key

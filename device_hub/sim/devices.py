@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import BrokerUrl
@@ -21,6 +21,7 @@ class SimResult:
     published: int
     devices: int
     unconfirmed: int
+    ids: list[str] = field(default_factory=list)  # with SimPlan.track_ids
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,14 @@ class SimPlan:
     businesses: Sequence[str] = ("deposit",)
     device_prefix: str = "sim"
     seed: int | None = None
+    track_ids: bool = False
 
 
 def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
                 on_progress: Callable[[int], None] | None = None) -> SimResult:
     """Run the simulated kiosks until each sent its events (or stop is set); wait for every PUBACK."""
     links = [DeviceLink(url, branch=plan.branch, device=f"{plan.device_prefix}{i + 1}",
-                        components=["cardReader", "printer", "camera"]).start()
+                        components=["cardReader", "printer", "camera"], track_ids=plan.track_ids).start()
              for i in range(plan.count)]
     threads = [threading.Thread(target=_drive, args=(link, plan, i, stop), daemon=True,
                                 name=f"sim-{link.device}") for i, link in enumerate(links)]
@@ -54,7 +56,7 @@ def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
         link.stop(goodbye=True, timeout=30)
     unconfirmed = sum(len(link.outbox) for link in links)
     return SimResult(published=sum(link.confirmed for link in links), devices=len(links),
-                     unconfirmed=unconfirmed)
+                     unconfirmed=unconfirmed, ids=[i for link in links for i in link.confirmed_ids])
 
 
 def _drive(link: DeviceLink, plan: SimPlan, index: int, stop: threading.Event) -> None:

@@ -24,3 +24,7 @@ def cli(verbose: int) -> None:
 
 for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
     importlib.import_module(f"{commands.__name__}.{info.name}").register(cli)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,51 @@
+"""Test helpers: a hub in a thread or a child process, and simulated kiosks, against real parts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from device_hub.ingest.hub import Hub, IngestOptions
+from device_hub.link.mqtt import SessionOptions, parse_broker_url
+from device_hub.sim.devices import SimPlan, SimResult, run_devices
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class HubThread:
+    """The real ingest loop on a thread, stopped (drain, commit, ack, disconnect) on exit."""
+
+    def __init__(self, broker_url: str, factory, *, client_id: str = "sz-hub-test", **options):
+        self.stop = threading.Event()
+        self.hub = Hub(url=parse_broker_url(broker_url), db=factory, branches={"b001", "b002"},
+                       session=SessionOptions(client_id=client_id), options=IngestOptions(**options))
+        self.thread = threading.Thread(target=self.hub.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self) -> Hub:
+        self.thread.start()
+        if not self.hub.connected.wait(10):
+            raise AssertionError("hub did not connect to the broker within 10 s")
+        return self.hub
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(20)
+        assert not self.thread.is_alive(), "hub did not stop within 20 s"
+
+
+def hub_process(broker_url: str, db_url: str, log: Path) -> subprocess.Popen:
+    """`smartzone hub` as a child process, as production runs it."""
+    env = dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"))
+    return subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--broker", broker_url,
+                             "--db", db_url, "--client-id", "sz-hub-proc"],
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=REPO)
+
+
+def simulate(broker_url: str, *, branch: str = "b001", count: int = 5, events: int = 100,
+             stop: threading.Event | None = None, seed: int = 1, prefix: str = "sim") -> SimResult:
+    plan = SimPlan(branch=branch, count=count, events=events, heartbeat_s=1.0, seed=seed,
+                   businesses=("deposit", "card", "wealth"), device_prefix=prefix, track_ids=True)
+    return run_devices(parse_broker_url(broker_url), plan, stop or threading.Event())
