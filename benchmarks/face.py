@@ -141,7 +141,7 @@ def write_docs(result: dict) -> Path:
 | detection alone (dlib HOG, no upsampling), p50 | {result['detect_ms_p50']} ms | |
 | 1:N search over 10,000 embeddings, p99 | {result['search_10k_ms_p99']} ms | |
 | 1:N search over 100,000 embeddings, p99 | {result['search_100k_ms_p99']} ms | ≤ 10 ms |
-| ORL identification rate at threshold {result['threshold']} | {result['orl_identification_rate']:.1%} | ≥ 95% |
+| ORL identification at threshold {result['threshold']} | {result['orl_identification_rate']:.1%} | ≥ 95% |
 | ORL false-match rate at threshold {result['threshold']} | {result['orl_false_match_rate']:.2%} | ≤ 0.1% |
 
 ORL protocol: 20 people (s1–s20), images 1–5 enrolled, images 6–10 identified; each
