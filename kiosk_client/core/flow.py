@@ -174,6 +174,7 @@ class KioskFlow:
                  reply_timeout_s: float = 3.0, idle_timeout_s: float = 60.0,
                  appointment_business: str = "wealth", face_recognition: bool = True,
                  branch_name: tuple[str, str] = ("", ""), alternative: tuple[str, str] = ("", ""),
+                 status_url: str = "", branch: str = "",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex):
         self.businesses = list(businesses)
@@ -187,6 +188,8 @@ class KioskFlow:
         self.face_recognition = face_recognition
         self.branch_name = branch_name
         self.alternative = alternative
+        self.status_url_template = status_url
+        self.branch = branch
         self.clock = clock
         self.new_id = new_id
         self.screen = Screen.ATTRACT
@@ -211,6 +214,12 @@ class KioskFlow:
     @property
     def branch_label(self) -> str:
         return self.branch_name[0] if self.lang is Lang.ZH else self.branch_name[1]
+
+    def status_url(self, number: str) -> str:
+        """What the on-screen QR code of a ticket links to (the printed ticket has the same)."""
+        if not self.status_url_template:
+            return f"SZTICKET:{self.branch}:{number}"
+        return self.status_url_template.format(branch=self.branch, number=number)
 
     @property
     def face_available(self) -> bool:

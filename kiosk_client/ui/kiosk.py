@@ -1,0 +1,346 @@
+"""The kiosk's composition root: config → services → workers → flow → window; start, then stop in reverse.
+
+The GUI thread only runs the pure flow and renders; serial, camera, MQTT and disk I/O happen on
+worker threads, reached through queued signals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from device_hub.link.mqtt import parse_broker_url
+from device_hub.link.outbox import Outbox
+from device_hub.protocol import Component, DeviceState, PaperState, TopicKind, parse
+from device_hub.protocol.messages import (
+    CommandData,
+    ErrorData,
+    ErrorMessage,
+    ReplyData,
+    StatusData,
+    StatusMessage,
+)
+from hardware.printer.receipt import TicketReceipt
+from kiosk_client.core import flow as f
+from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen
+from kiosk_client.core.i18n import Lang
+from kiosk_client.core.ticket import Ticket
+from kiosk_client.services.face import Camera, FaceEmbedder, make_camera, make_embedder
+from kiosk_client.services.local_state import LocalNumberStore
+from kiosk_client.services.peripherals import Peripherals, open_peripherals
+from kiosk_client.services.speech import Speaker
+from kiosk_client.ui.window import KioskWindow
+from kiosk_client.workers.camera import CameraWorker
+from kiosk_client.workers.link import LinkWorker
+from kiosk_client.workers.peripherals import CardWorker, PrinterWorker
+from smartzone.config.branch import BranchConfig
+from smartzone.config.kiosk import KioskConfig, load_kiosk_config
+from smartzone.config.loader import default_config_dir, load_branch
+
+log = logging.getLogger(__name__)
+SW_VERSION = "0.1.0"
+
+
+def load_branch_for(config: KioskConfig) -> BranchConfig:
+    """The kiosk's branch; a relative branches_dir that is not here falls back to the checkout's configs/."""
+    path = config.branches_dir / f"{config.branch}.toml"
+    if not path.exists() and not config.branches_dir.is_absolute():
+        path = default_config_dir() / "branches" / f"{config.branch}.toml"
+    return load_branch(path)
+
+
+def make_flow(config: KioskConfig, branch: BranchConfig, local_number: Any) -> KioskFlow:
+    """The pure flow, configured; shared by the running kiosk and the screenshot renderer."""
+    return KioskFlow(
+        businesses=[BusinessOption(b.code, b.name.zh, b.name.en) for b in branch.business_types],
+        local_number=local_number, consent_version=config.consent_version, language=Lang(config.language),
+        elder_mode=config.elder_mode, reply_timeout_s=config.reply_timeout_s,
+        idle_timeout_s=config.idle_timeout_s, appointment_business=config.appointment_business,
+        face_recognition=config.face_recognition and config.camera != "none",
+        branch_name=(branch.name.zh, branch.name.en), alternative=(config.alternative.zh, config.alternative.en),
+        status_url=config.status_url, branch=config.branch)
+
+
+@dataclass
+class Thread:
+    worker: QObject
+    thread: QThread = field(default_factory=QThread)
+
+
+class KioskApp(QObject):
+    """One running kiosk. Tests inject peripherals, a camera or an outbox; the CLI uses the defaults."""
+
+    identify_requested = Signal(bool)
+    print_requested = Signal(object, str)
+    test_page_requested = Signal(str)
+    capture_requested = Signal(str)
+    qr_scan_requested = Signal(bool)
+    send_requested = Signal(object, object, object)
+
+    def __init__(self, config: KioskConfig, *, config_path: Path | None = None,
+                 peripherals: Peripherals | None = None, camera: Camera | str | None = "config",
+                 embedder: FaceEmbedder | None = None, outbox: Outbox | None = None,
+                 speaker: Speaker | None = None, receipts_dir: Path | None = None):
+        super().__init__()
+        self.config = config
+        self.config_path = config_path
+        self._peripherals = peripherals
+        self._camera = camera
+        self._embedder = embedder
+        self._outbox = outbox
+        self.speaker = speaker
+        self.receipts_dir = receipts_dir
+        self.threads: list[Thread] = []
+        self.status: dict[str, dict[str, Any]] = {}
+        self.started_at = time.monotonic()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> KioskApp:
+        cfg = self.config
+        branch = load_branch_for(cfg)
+        key = cfg.branch_key()
+        self.numbers = LocalNumberStore(cfg.var_dir / f"kiosk-{cfg.branch}-{cfg.device}-state.db", cfg.local_numbers)
+        self.flow = make_flow(cfg, branch, self.numbers.next)
+        self.flow.last_touch = time.monotonic()
+        self.speaker = (self.speaker or Speaker(enabled=cfg.speech)).start()
+        self.peripherals = self._peripherals or open_peripherals(cfg, receipts_dir=self.receipts_dir)
+        camera = make_camera(cfg.camera) if self._camera == "config" else self._camera
+        embedder = self._embedder or make_embedder(simulated=cfg.camera in ("sim", "none"))
+        self.camera = camera
+
+        self.window = KioskWindow(self.flow, self.act)
+        self.window.installEventFilter(self)
+        for child in self.window.findChildren(QObject):
+            if child.isWidgetType():
+                child.installEventFilter(self)
+
+        components = [str(Component.KIOSK), str(Component.DISPLAY)]
+        p = self.peripherals
+        for comp, dev in ((Component.CARD_READER, p.card_reader), (Component.ID_READER, p.id_reader),
+                          (Component.PRINTER, p.printer), (Component.CAMERA, camera)):
+            if dev is not None:
+                components.append(str(comp))
+            else:
+                self.flow.set_component(comp, False)
+        self.link = LinkWorker(parse_broker_url(cfg.broker), branch=cfg.branch, device=cfg.device,
+                               outbox_path=cfg.outbox_path, components=components, sw=SW_VERSION,
+                               heartbeat_s=cfg.heartbeat_s, outbox=self._outbox)
+        self.link.received.connect(self.on_message)
+        self.link.connected_changed.connect(self.on_connected)
+        self.send_requested.connect(self.link.send)
+
+        self.cards = CardWorker(p.card_reader, p.id_reader, key=key, poll_s=cfg.status_poll_s)
+        self.cards.status_changed.connect(self.on_status)
+        self.cards.card_read.connect(lambda k, h, m: self.act("card_read", k, h, m))
+        self.cards.card_problem.connect(lambda msg: self.act("card_problem", msg))
+        self.identify_requested.connect(self.cards.set_identify)
+
+        self.printer = PrinterWorker(p.printer, poll_s=cfg.status_poll_s)
+        self.printer.status_changed.connect(self.on_status)
+        self.printer.printed.connect(lambda rid, ok, _d: self.act("print_result", rid, ok))
+        self.printer.command_done.connect(self.command_done)
+        self.print_requested.connect(self.printer.print_ticket)
+        self.test_page_requested.connect(self.printer.print_test)
+
+        self.cam = CameraWorker(camera, embedder)
+        self.cam.embeddings_ready.connect(lambda rid, v: self.act("face_embeddings", rid, v))
+        self.cam.face_failed.connect(lambda rid, broken: self.act("face_failed", rid, broken))
+        self.cam.qr_found.connect(lambda text: self.act("qr_scanned", text))
+        self.cam.status_changed.connect(self.on_camera)
+        self.capture_requested.connect(self.cam.capture)
+        self.qr_scan_requested.connect(self.cam.scan_qr)
+
+        for worker in (self.link, self.cards, self.printer, self.cam):
+            t = Thread(worker)
+            worker.moveToThread(t.thread)
+            t.thread.started.connect(worker.start)
+            t.thread.setObjectName(type(worker).__name__)
+            t.thread.start()
+            self.threads.append(t)
+
+        self.idle = QTimer(self)
+        self.idle.timeout.connect(lambda: self.apply(self.flow.tick(time.monotonic())))
+        self.idle.start(500)
+        self.window.render()
+        return self
+
+    def stop(self) -> None:
+        """Stop workers in reverse order, then the drivers, simulators and stores."""
+        if hasattr(self, "idle"):
+            self.idle.stop()
+        for t in reversed(self.threads):
+            if t.thread.isRunning():
+                QMetaObject.invokeMethod(t.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection)
+            t.thread.quit()
+            t.thread.wait(5000)
+        self.threads.clear()
+        if getattr(self, "peripherals", None) is not None and self._peripherals is None:
+            self.peripherals.close()
+        if self.speaker is not None:
+            self.speaker.stop()
+        if getattr(self, "numbers", None) is not None:
+            self.numbers.close()
+        if getattr(self, "window", None) is not None:
+            self.window.close()
+
+    # --- touches and actions ----------------------------------------------------------------------
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            self.flow.touch(time.monotonic())
+        return False
+
+    def act(self, name: str, *args: Any) -> None:
+        """A tap or a worker's result: run it through the flow, carry out the effects, re-render."""
+        handler = getattr(self.flow, name)
+        if name in ("take_ticket", "appointment", "recognise_me", "rate_service"):
+            self.flow.touch(time.monotonic())
+        self.apply(handler(*args) or [])
+
+    def apply(self, effects: list[f.Effect]) -> None:
+        for e in effects:
+            if isinstance(e, f.Send):
+                self.send_requested.emit(e.message_type, e.data, e.topic_kind)
+            elif isinstance(e, f.StartTimer):
+                QTimer.singleShot(int(e.seconds * 1000), self,
+                                  lambda t=e.timer, k=e.key: self.apply(self.flow.timer_expired(t, k)))
+            elif isinstance(e, f.PrintTicket):
+                self.print_requested.emit(self.receipt(e.ticket), e.ticket.request_id)
+            elif isinstance(e, f.Identify):
+                self.identify_requested.emit(e.active)
+            elif isinstance(e, f.CaptureFace):
+                self.capture_requested.emit(e.request_id)
+            elif isinstance(e, f.ScanQr):
+                self.qr_scan_requested.emit(e.active)
+            elif isinstance(e, f.Speak):
+                if self.config.speech and self.speaker is not None:
+                    self.speaker.say(e.text, str(e.lang))
+            elif isinstance(e, f.RunCommand):
+                self.run_command(e)
+        if getattr(self, "window", None) is not None:
+            self.window.render()
+
+    def receipt(self, ticket: Ticket) -> TicketReceipt:
+        opt = self.flow.business_option(ticket.business)
+        return TicketReceipt(
+            branch_name=self.flow.branch_name[0], branch_name_en=self.flow.branch_name[1],
+            ticket_number=ticket.number, business_type=opt.zh if opt else ticket.business,
+            business_type_en=opt.en if opt else "", people_ahead=ticket.people_ahead or 0,
+            estimated_wait_min=ticket.wait_min or 0, issued_at=datetime.now(),
+            status_url=self.flow.status_url(ticket.number))
+
+    # --- from the workers -----------------------------------------------------------------------
+
+    def on_connected(self, online: bool) -> None:
+        self.flow.set_online(online)
+        self.window.render()
+
+    def on_status(self, fields: dict[str, Any], usable: bool) -> None:
+        """A component changed: publish at once, and let the flow route around it."""
+        fields = dict(fields)
+        component = Component(fields["component"])
+        alarm = component is Component.PRINTER and fields.get("paper") in (PaperState.OUT, PaperState.JAMMED)
+        if alarm and fields.get("device") == DeviceState.ONLINE:
+            fields["device"] = DeviceState.USER_ERROR  # out of paper: staff must act
+        self.status[str(component)] = fields
+        self.send_requested.emit(StatusMessage, StatusData(**fields), TopicKind.STATUS)
+        if alarm:
+            self.send_requested.emit(ErrorMessage, ErrorData(
+                component=component, code=f"paper_{fields['paper']}",
+                message="receipt printer cannot print: tickets are shown on screen with a QR code"),
+                TopicKind.EVENT)
+        self.apply(self.flow.set_component(component, usable))
+
+    def on_camera(self, usable: bool) -> None:
+        device = DeviceState.ONLINE if usable else DeviceState.HARDWARE_ERROR
+        if self.camera is None:
+            return
+        fields = {"component": Component.CAMERA, "device": device}
+        self.status[str(Component.CAMERA)] = fields
+        self.send_requested.emit(StatusMessage, StatusData(**fields), TopicKind.STATUS)
+        self.apply(self.flow.set_component(Component.CAMERA, usable))
+
+    def on_message(self, topic: str, payload: bytes) -> None:
+        """Replies and commands from the hub; anything malformed is logged and dropped."""
+        try:
+            kind = parse(topic).kind
+            body = json.loads(payload)
+            if kind is TopicKind.REPLY:
+                r = ReplyData.model_validate(body["data"])
+                self.apply(self.flow.reply(r.request_id, r.status, r.data, r.error))
+            elif kind is TopicKind.COMMAND:
+                c = CommandData.model_validate(body["data"])
+                expired = c.expires_at < datetime.now(UTC)
+                self.apply(self.flow.command(c.command_id, c.name, c.args, expired=expired))
+        except (ValueError, KeyError, TypeError) as err:
+            log.warning("ignored message on %s: %s", topic, err)
+
+    # --- remote commands ------------------------------------------------------------------------
+
+    def run_command(self, e: f.RunCommand) -> None:
+        if e.name == "print_test":
+            self.test_page_requested.emit(e.command_id)
+        elif e.name == "diagnostics":
+            self.command_done(e.command_id, "ok", self.diagnostics())
+        elif e.name == "reload_config":
+            self.command_done(e.command_id, *self.reload_config())
+
+    def command_done(self, command_id: str, status: str, detail: str) -> None:
+        self.apply([KioskFlow.command_result(command_id, status, detail or None)])
+
+    def diagnostics(self) -> str:
+        """A compact JSON summary (≤ 200 characters, the protocol's limit for a result detail)."""
+        short = {k: v.get("device") for k, v in self.status.items()}
+        info = {"up": int(time.monotonic() - self.started_at), "scr": str(self.flow.screen),
+                "online": self.flow.online, "outbox": self.link.pending(), "st": short}
+        return json.dumps(info, separators=(",", ":"))[:200]
+
+    def reload_config(self) -> tuple[str, str]:
+        if self.config_path is None:
+            return "refused", "no config file to reload"
+        try:
+            cfg = load_kiosk_config(self.config_path)
+            branch = load_branch_for(cfg)
+        except Exception as err:  # ConfigError and friends: keep running on the old config
+            return "failed", str(err)[:200]
+        if (cfg.device, cfg.branch, cfg.broker) != (self.config.device, self.config.branch, self.config.broker):
+            return "refused", "device, branch or broker changed: restart the kiosk"
+        self.config = cfg
+        fresh = make_flow(cfg, branch, self.numbers.next)
+        for name in ("businesses", "consent_version", "default_language", "default_elder", "reply_timeout_s",
+                     "idle_timeout_s", "appointment_business", "face_recognition", "branch_name",
+                     "alternative", "status_url_template"):
+            setattr(self.flow, name, getattr(fresh, name))
+        self.window.rebuild_business_page()
+        return "ok", "configuration reloaded"
+
+    # --- for tests and the benchmark --------------------------------------------------------------
+
+    @property
+    def screen(self) -> Screen:
+        return self.flow.screen
+
+
+def run_kiosk(config_path: Path, *, windowed: bool) -> int:
+    """`smartzone kiosk --config FILE`: full screen unless windowed; returns the exit code."""
+    from kiosk_client.ui.theme import apply_font
+
+    config = load_kiosk_config(config_path)
+    app = QApplication.instance() or QApplication([])
+    apply_font(app)
+    kiosk = KioskApp(config, config_path=config_path).start()
+    if windowed:
+        kiosk.window.show()
+    else:
+        kiosk.window.showFullScreen()
+    app.aboutToQuit.connect(kiosk.stop)
+    return app.exec()

@@ -1,0 +1,85 @@
+"""`smartzone kiosk` and `smartzone display`: the self-service kiosk and the lobby calling screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("kiosk")
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Kiosk TOML, e.g. configs/kiosk/b001-k1.toml (device, branch, ports, camera, broker).")
+@click.option("--windowed", is_flag=True, help="A normal window instead of full screen (development).")
+@click.option("--screenshot", "screenshot_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Render every screen (zh/en, normal/elder) to DIR/<screen>-<lang>[-elder].png and exit.")
+def kiosk(config_path: Path, windowed: bool, screenshot_dir: Path | None) -> None:
+    """Run the self-service kiosk: tickets, identification, appointments, recognition, surveys.
+
+    Ports set to `sim` start hardware simulators on pseudo-terminals, so the kiosk runs on a
+    laptop. The branch key for card hashes comes from SZ_BRANCH_KEY (or the config's
+    dev_branch_key). Without a display, set QT_QPA_PLATFORM=offscreen.
+    """
+    from smartzone.cli.compose import fail
+    from smartzone.config import ConfigError
+    from smartzone.config.kiosk import load_kiosk_config
+
+    try:
+        config = load_kiosk_config(config_path)
+    except ConfigError as err:
+        fail(f"kiosk configuration is invalid:\n{err}")
+    if screenshot_dir is not None:
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from kiosk_client.ui.screenshots import render_screenshots
+
+        paths = render_screenshots(config, screenshot_dir)
+        click.echo(f"{len(paths)} screenshots written to {screenshot_dir}")
+        return
+    from kiosk_client.ui.kiosk import run_kiosk
+
+    try:
+        code = run_kiosk(config_path, windowed=windowed)
+    except (ConfigError, ValueError) as err:
+        fail(str(err))
+    raise SystemExit(code)
+
+
+@click.command("display")
+@click.option("--branch", required=True, help="Branch id, e.g. b001.")
+@click.option("--broker", envvar="SZ_BROKER", default="mqtt://127.0.0.1:1883", show_default=True,
+              help="mqtt://host:port of the branch broker (env SZ_BROKER).")
+@click.option("--windowed", is_flag=True, help="A normal window instead of full screen.")
+@click.option("--no-speech", is_flag=True, help="Do not speak calls (espeak-ng).")
+@click.option("--screenshot", "screenshot_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Wait briefly for the retained board, save the screen as PNG to FILE and exit.")
+def display(branch: str, broker: str, windowed: bool, no_speech: bool, screenshot_file: Path | None) -> None:
+    """The lobby calling screen: current calls large, recent calls, waiting counts, spoken calls.
+
+    It follows the retained queue board topic, so a restarted display is right at once.
+    """
+    from device_hub.link.mqtt import BrokerUrlError, parse_broker_url
+    from smartzone.cli.compose import fail, load_branch_configs
+    from smartzone.config import default_config_dir
+
+    try:
+        url = parse_broker_url(broker)
+    except BrokerUrlError as err:
+        fail(str(err))
+    branches = load_branch_configs(default_config_dir() / "branches")
+    if branch not in branches:
+        fail(f"no branch {branch!r}; known: {', '.join(sorted(branches))}")
+    if screenshot_file is not None:
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kiosk_client.ui.display import run_display
+
+    raise SystemExit(run_display(url, branches[branch], windowed=windowed, speech=not no_speech,
+                                 screenshot=screenshot_file))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(kiosk)
+    cli.add_command(display)
