@@ -1,9 +1,14 @@
 """Every table, imported in one place so Alembic and create_all see the whole schema."""
 
+from server.audit.models import AuditEntry
 from server.branches.models import Branch
 from server.devices.models import Device
 from server.events.models import DeadLetter, Event
 from server.outbox.models import OutboxMessage
+from server.staff.models import Staff, StaffBranch, StaffSession
 from server.touchpoints.models import Touchpoint, Visit
 
-__all__ = ["Branch", "DeadLetter", "Device", "Event", "OutboxMessage", "Touchpoint", "Visit"]
+__all__ = [
+    "AuditEntry", "Branch", "DeadLetter", "Device", "Event", "OutboxMessage", "Staff", "StaffBranch",
+    "StaffSession", "Touchpoint", "Visit",
+]

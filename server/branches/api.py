@@ -1,0 +1,34 @@
+"""HTTP API: the branches the caller may see."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from server.branches.models import Branch
+from server.branches.schemas import BranchDetail, BranchOut
+from server.staff.deps import CurrentStaff, DbSession, branch_scope, not_found
+from server.web.validation import BranchId
+
+router = APIRouter(tags=["branches"])
+
+
+@router.get("/api/branches", response_model=list[BranchOut])
+def list_branches(principal: CurrentStaff, session: DbSession) -> list[Branch]:
+    """Only the caller's branches (every branch for admin)."""
+    return list(session.scalars(select(Branch).where(principal.scope(Branch.id)).order_by(Branch.id)))
+
+
+@router.get("/api/branches/{branch_id}", response_model=BranchDetail)
+def get_branch(branch_id: BranchId, principal: CurrentStaff, session: DbSession) -> BranchDetail:
+    """One branch with its zones, counters and business types (404 outside the caller's branches)."""
+    branch_scope(principal, branch_id, "branch")
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise not_found("branch")
+    cfg = branch.config or {}
+    return BranchDetail.model_validate({
+        **BranchOut.model_validate(branch).model_dump(),
+        "zones": cfg.get("zones", []), "counters": cfg.get("counters", []),
+        "business_types": cfg.get("business_types", []),
+    })

@@ -1,0 +1,61 @@
+"""`smartzone server`: the HTTP API and the staff web console."""
+
+from pathlib import Path
+
+import click
+
+
+@click.command("server")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Server settings TOML (default: configs/server.toml when present).")
+@click.option("--db", "db_url", help="SQLAlchemy URL, e.g. sqlite:///var/smartzone.db or "
+                                     "postgresql://user@host/db (env SZ_DB).")
+@click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for the branch LAN).")
+@click.option("--port", type=click.IntRange(0, 65535), help="TCP port (default 8000; 0 picks a free one).")
+def server_command(config_file: Path | None, db_url: str | None, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API (/docs), the staff console (/) and /healthz, /readyz, /metrics.
+
+    Migrates the database to the latest schema and mirrors the branch configs first.
+    Create a first account with `smartzone admin create-user`. Runs until SIGTERM or Ctrl-C.
+    """
+    import uvicorn
+
+    from server.app import create_app
+    from smartzone.cli.compose import fail, load_branch_configs, open_database
+    from smartzone.config import ConfigError, default_config_dir, load_server_settings
+
+    if config_file is None:
+        candidate = default_config_dir() / "server.toml"
+        config_file = candidate if candidate.exists() else None
+    try:
+        settings = load_server_settings(config_file, db=db_url, host=host, port=port)
+    except ConfigError as err:
+        fail(str(err))
+    branches = load_branch_configs(_resolve(settings.branches_dir))
+    engine, _factory = open_database(settings.db, branches)
+    app = create_app(settings, engine=engine)
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    click.echo(f"server: console http://{shown}:{settings.port}/  API docs http://{shown}:{settings.port}/docs "
+               f"({settings.db}); Ctrl-C to stop", err=True)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                            timeout_graceful_shutdown=3, proxy_headers=True)
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except OSError as err:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {err}")
+    finally:
+        app.state.events.close()
+        engine.dispose()
+
+
+def _resolve(path: Path) -> Path:
+    from smartzone.config import default_config_dir
+
+    if path.exists() or path.is_absolute():
+        return path
+    return default_config_dir().parent / path
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(server_command)
