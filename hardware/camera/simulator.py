@@ -6,6 +6,7 @@ current pass), ``replug``, ``status``.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 from pathlib import Path
@@ -62,6 +63,7 @@ class CameraSimulator:
     kind = "camera"
 
     def __init__(self, *, faces: str | None = None, fps: float = 10.0, directory: str | Path | None = None) -> None:
+        self._own_dir = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="smartzone-cam-"))
         self.source = self.directory / "camera.avi"
         self._hidden = self.directory / "camera.avi.unplugged"
@@ -77,6 +79,9 @@ class CameraSimulator:
     def stop(self) -> None:
         for path in (self.source, self._hidden):
             path.unlink(missing_ok=True)
+        if self._own_dir:
+            with contextlib.suppress(OSError):
+                self.directory.rmdir()
 
     def help(self) -> str:
         return "unplug, replug, status"

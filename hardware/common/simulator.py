@@ -72,7 +72,7 @@ class SerialDeviceSimulator:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self.port.close()
+        getattr(self.port, "dispose", self.port.close)()
 
     def __enter__(self) -> SerialDeviceSimulator:
         return self.start()

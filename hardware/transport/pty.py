@@ -21,8 +21,10 @@ class PtyPort:
     """
 
     def __init__(self, link: str | os.PathLike[str] | None = None) -> None:
+        self._own_dir: Path | None = None
         if link is None:
-            link = Path(tempfile.mkdtemp(prefix="smartzone-sim-")) / "tty"
+            self._own_dir = Path(tempfile.mkdtemp(prefix="smartzone-sim-"))
+            link = self._own_dir / "tty"
         self.link = Path(link)
         self.name = str(self.link)
         self.pty_name = ""
@@ -59,6 +61,13 @@ class PtyPort:
         self._master = self._slave = None
 
     unplug = close
+
+    def dispose(self) -> None:
+        """Close for good and remove the temporary folder this port made (once it is empty)."""
+        self.close()
+        if self._own_dir is not None:
+            with contextlib.suppress(OSError):
+                self._own_dir.rmdir()
 
     def replug(self) -> None:
         """A fresh pty pair behind the same link, as plugging a USB adapter back in does."""
