@@ -97,6 +97,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "priority": ("预约优先", "Priority: appointment"),
     "elderly_priority": ("敬老服务", "Senior service"),
     "done": ("完成", "Done"),
+    "request_refused": ("暂时无法取号：{reason}", "No ticket right now: {reason}"),
     # survey
     "survey_title": ("请为今天的服务打分", "How was our service today?"),
     "survey_tags": ("可选：哪些方面需要改进？", "Optional: what could be better?"),

@@ -222,7 +222,7 @@ class KioskApp(QObject):
             elif isinstance(e, f.ScanQr):
                 self.qr_scan_requested.emit(e.active)
             elif isinstance(e, f.Speak):
-                if self.config.speech and self.speaker is not None:
+                if self.speaker is not None:  # records always; speaks only when enabled and espeak-ng exists
                     self.speaker.say(e.text, str(e.lang))
             elif isinstance(e, f.RunCommand):
                 self.run_command(e)

@@ -1,0 +1,66 @@
+"""The lobby display's listener: the retained queue board and calls, as Qt signals."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import paho.mqtt.client as mqtt
+from PySide6.QtCore import QObject, Signal
+
+from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
+from device_hub.protocol import TopicKind, branch_topic
+
+log = logging.getLogger(__name__)
+
+
+class BoardListener(QObject):
+    """A read-only subscriber (clean session: the retained board restores the state on every start)."""
+
+    board = Signal(dict)
+    call = Signal(dict)
+    connected_changed = Signal(bool)
+
+    def __init__(self, url: BrokerUrl, branch: str):
+        super().__init__()
+        self.url, self.branch = url, branch
+        self.board_topic = branch_topic(branch, TopicKind.QUEUE_BOARD)
+        self.call_topic = branch_topic(branch, TopicKind.QUEUE_CALL)
+        opts = SessionOptions(client_id=f"sz-display-{branch}-{uuid.uuid4().hex[:8]}", persistent=False,
+                              keepalive_s=10)
+        self._opts = opts
+        self._client = make_client(url, opts)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = lambda *_a: self.connected_changed.emit(False)
+        self._client.on_message = self._on_message
+
+    def start(self) -> BoardListener:
+        try:
+            connect(self._client, self.url, self._opts)
+        except OSError as err:
+            log.warning("broker %s not reachable (%s); retrying in the background", self.url, err)
+            self._client.connect_async(self.url.host, self.url.port, keepalive=10)
+        self._client.loop_start()  # paho's own thread; it reconnects by itself
+        return self
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client, _u, _f, reason_code, _p) -> None:
+        if reason_code.is_failure:
+            return
+        client.subscribe([(self.board_topic, 1), (self.call_topic, 1)])
+        self.connected_changed.emit(True)
+
+    def _on_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
+        try:
+            body = json.loads(msg.payload)
+            data = body.get("data", body) if isinstance(body, dict) else {}
+        except ValueError:
+            log.warning("ignored malformed message on %s", msg.topic)
+            return
+        if not isinstance(data, dict):
+            return
+        (self.board if msg.topic == self.board_topic else self.call).emit(data)

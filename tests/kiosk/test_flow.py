@@ -1,0 +1,296 @@
+"""The kiosk's customer flow as a pure state machine: no Qt, no broker, no threads."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+from device_hub.protocol import Component, TopicKind
+from kiosk_client.core import flow as f
+from kiosk_client.core.board import Board, announcement
+from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen, Timer
+from kiosk_client.core.i18n import TEXTS, Lang, tr
+from kiosk_client.core.masking import mask_name, mask_number
+from kiosk_client.core.numbering import Counter, format_number, next_number
+from kiosk_client.core.ticket import read_reply
+
+HASH = "ab" * 32
+
+
+def make_flow(**kw) -> KioskFlow:
+    ids = (f"id{n:010d}" for n in itertools.count(1))
+    numbers = (f"K1-{n:03d}" for n in itertools.count(1))
+    return KioskFlow(businesses=[BusinessOption("deposit", "存取款", "Deposits"),
+                                 BusinessOption("wealth", "理财", "Wealth")],
+                     local_number=lambda: next(numbers), consent_version="face-1", new_id=lambda: next(ids),
+                     branch="b001", **kw)
+
+
+def sent(effects, kind: str) -> list:
+    return [e.data for e in effects if isinstance(e, f.Send) and e.message_type.model_fields["type"].default == kind]
+
+
+def to_issuing(flow: KioskFlow) -> str:
+    flow.take_ticket()
+    flow.choose_business("deposit")
+    flow.skip_identification()
+    return flow.customer.pending_request
+
+
+def test_ticket_flow_with_hub_number():
+    """GIVEN a customer WHEN they choose a business, skip identification and the hub answers with a number
+    THEN the ticket shows it and is printed."""
+    flow = make_flow()
+    effects = flow.take_ticket()
+    assert flow.screen is Screen.BUSINESS and sent(effects, "visit")[0].phase == "start"
+    effects = flow.choose_business("deposit")
+    assert flow.screen is Screen.IDENTIFY and f.Identify(True) in effects
+    effects = flow.skip_identification()
+    req = sent(effects, "ticket_request")[0]
+    assert flow.screen is Screen.ISSUING and req.business == "deposit" and req.provisional_number is None
+    assert any(isinstance(e, f.StartTimer) and e.timer is Timer.REPLY for e in effects)
+    effects = flow.ticket_reply(req.request_id, "ok", {"number": "A012", "people_ahead": 3, "wait_min": 9})
+    ticket = flow.customer.ticket
+    assert flow.screen is Screen.TICKET and ticket.number == "A012" and not ticket.provisional
+    assert (ticket.people_ahead, ticket.wait_min) == (3, 9)
+    assert [e for e in effects if isinstance(e, f.PrintTicket)]
+
+
+def test_plain_acknowledgement_gives_a_provisional_number():
+    """GIVEN today's hub that answers {"accepted": true} WHEN it answers THEN the kiosk shows its own number
+    and tells the hub which one under the same request id."""
+    flow = make_flow()
+    rid = to_issuing(flow)
+    effects = flow.ticket_reply(rid, "ok", {"accepted": True})
+    follow = sent(effects, "ticket_request")[0]
+    assert follow.request_id == rid and follow.provisional_number == "K1-001"
+    assert flow.customer.ticket.provisional and flow.customer.ticket.number == "K1-001"
+
+
+def test_hub_silence_gives_one_provisional_ticket_and_late_reply_is_ignored():
+    """GIVEN no answer WHEN the reply timer expires THEN a provisional ticket; a late reply changes nothing."""
+    flow = make_flow()
+    rid = to_issuing(flow)
+    effects = flow.timer_expired(Timer.REPLY, rid)
+    assert flow.customer.ticket.number == "K1-001" and sent(effects, "ticket_request")
+    assert flow.ticket_reply(rid, "ok", {"number": "A099"}) == []
+    assert flow.customer.ticket.number == "K1-001"
+    assert flow.timer_expired(Timer.REPLY, rid) == []
+
+
+def test_refused_request_returns_to_business_with_reason():
+    flow = make_flow()
+    rid = to_issuing(flow)
+    flow.ticket_reply(rid, "error", None, "closed")
+    assert flow.screen is Screen.BUSINESS and flow.customer.message == "request_refused"
+
+
+def test_card_read_identifies_and_requests_ticket_with_customer_ref():
+    flow = make_flow()
+    flow.take_ticket()
+    flow.choose_business("deposit")
+    effects = flow.card_read("bank", HASH, "622202*********0128")
+    card = sent(effects, "card_read")[0]
+    req = sent(effects, "ticket_request")[0]
+    assert card.card_hash == HASH and req.customer_ref == HASH and f.Identify(False) in effects
+
+
+def test_dead_card_reader_offers_other_ways_and_both_dead_skips_identification():
+    """GIVEN the card reader is down WHEN identification opens THEN it says so; with no reader at all it is
+    skipped."""
+    flow = make_flow()
+    flow.set_component(Component.CARD_READER, False)
+    flow.take_ticket()
+    flow.choose_business("deposit")
+    assert flow.screen is Screen.IDENTIFY and flow.customer.message == "card_unavailable"
+    flow.set_component(Component.ID_READER, False)
+    assert flow.screen is Screen.ISSUING
+    flow2 = make_flow()
+    flow2.set_component(Component.CARD_READER, False)
+    flow2.set_component(Component.ID_READER, False)
+    flow2.take_ticket()
+    flow2.choose_business("deposit")
+    assert flow2.screen is Screen.ISSUING
+
+
+def test_printer_out_of_paper_shows_ticket_on_screen():
+    flow = make_flow()
+    flow.set_component(Component.PRINTER, False)
+    rid = to_issuing(flow)
+    effects = flow.ticket_reply(rid, "ok", {"number": "A001"})
+    assert not [e for e in effects if isinstance(e, f.PrintTicket)]
+    assert flow.customer.ticket.printed is False and flow.customer.message == "print_failed"
+    assert flow.status_url("A001").startswith("SZTICKET:b001:")
+
+
+def test_print_failure_after_issue_switches_to_on_screen():
+    flow = make_flow()
+    rid = to_issuing(flow)
+    flow.ticket_reply(rid, "ok", {"number": "A001"})
+    flow.print_result(rid, False)
+    assert flow.customer.ticket.printed is False and flow.customer.message == "print_failed"
+
+
+def test_idle_timeout_clears_everything_and_ends_the_visit():
+    """GIVEN a customer mid-flow in English, elder mode WHEN nobody touches for the idle time THEN home,
+    default language, nothing of theirs left, visit ended as abandoned."""
+    flow = make_flow(idle_timeout_s=10)
+    flow.take_ticket()
+    flow.touch(100.0)
+    flow.toggle_language()
+    flow.toggle_elder()
+    assert flow.tick(105.0) == []
+    effects = flow.tick(111.0)
+    assert flow.screen is Screen.ATTRACT and flow.customer is None
+    assert flow.lang is Lang.ZH and not flow.elder
+    assert sent(effects, "usage_session")[0].outcome == "abandoned" and sent(effects, "visit")[0].phase == "end"
+
+
+def test_idle_does_not_interrupt_waiting_for_the_hub():
+    flow = make_flow(idle_timeout_s=1)
+    to_issuing(flow)
+    assert flow.tick(1e9) == [] and flow.screen is Screen.ISSUING
+
+
+def test_consent_required_before_any_face_probe():
+    """GIVEN a customer who taps recognise me WHEN they say no thanks THEN no capture; with yes the probe
+    carries the consent version."""
+    flow = make_flow()
+    flow.recognise_me()
+    assert flow.screen is Screen.CONSENT
+    effects = flow.consent(False)
+    assert flow.screen is Screen.BUSINESS and not [e for e in effects if isinstance(e, f.CaptureFace)]
+    assert flow.face_embeddings("whatever0", [[0.0] * 128]) == []
+    flow.recognise_me()
+    effects = flow.consent(True)
+    rid = next(e.request_id for e in effects if isinstance(e, f.CaptureFace))
+    probe = sent(flow.face_embeddings(rid, [[0.1] * 128] * 3), "face_probe")[0]
+    assert probe.consent_version == "face-1" and len(probe.embeddings) == 3
+
+
+def test_greeting_masks_the_name_and_suggests_usual_business():
+    flow = make_flow()
+    flow.recognise_me()
+    flow.consent(True)
+    rid = flow.customer.pending_probe
+    flow.reply(rid, "ok", {"name": "王小明", "usual_business": "wealth", "customer_ref": HASH})
+    assert flow.screen is Screen.GREETING and flow.customer.greeting_name == "王*明"
+    assert flow.customer.suggested_business == "wealth"
+    flow.continue_after_greeting()
+    assert flow.screen is Screen.BUSINESS
+
+
+def test_plain_ack_or_timeout_for_probe_means_not_recognised():
+    flow = make_flow()
+    flow.recognise_me()
+    flow.consent(True)
+    rid = flow.customer.pending_probe
+    flow.reply(rid, "ok", {"accepted": True})
+    assert flow.screen is Screen.BUSINESS and flow.customer.message == "not_recognised"
+
+
+def test_withdraw_consent_is_sent_and_confirmed():
+    flow = make_flow()
+    flow.recognise_me()
+    effects = flow.withdraw_consent()
+    assert sent(effects, "usage_session")[0].function == f.WITHDRAW_FUNCTION
+    assert flow.customer.message == "consent_withdrawn"
+
+
+@pytest.mark.parametrize(("phone", "code", "ok"), [("1234", "ab12", True), ("12a4", "AB12", False),
+                                                  ("1234", "A1", False)])
+def test_appointment_typed(phone, code, ok):
+    flow = make_flow(appointment_business="wealth")
+    flow.appointment()
+    effects = flow.submit_appointment(phone, code)
+    if ok:
+        req = sent(effects, "ticket_request")[0]
+        assert req.appointment_code == "AB12" and req.business == "wealth"
+    else:
+        assert flow.screen is Screen.APPOINTMENT and flow.customer.message == "appt_invalid"
+
+
+def test_appointment_qr_gives_priority_ticket():
+    flow = make_flow()
+    flow.appointment()
+    effects = flow.qr_scanned("SZAPPT:Q7K2M9:deposit")
+    req = sent(effects, "ticket_request")[0]
+    assert (req.appointment_code, req.business) == ("Q7K2M9", "deposit")
+    flow.timer_expired(Timer.REPLY, req.request_id)
+    assert flow.customer.ticket.priority
+
+
+def test_survey_is_sent_as_touchpoint():
+    flow = make_flow()
+    flow.rate_service()
+    effects = flow.submit_survey(4, ["wait", "bogus", "wait"])
+    survey = sent(effects, "survey")[0]
+    assert survey.score == 4 and survey.tags == ["wait"] and flow.screen is Screen.THANKS
+    assert flow.submit_survey(9) == []
+
+
+def test_remote_commands():
+    flow = make_flow()
+    flow.take_ticket()
+    effects = flow.command("cmd0000001", "out_of_service", {})
+    result = [e for e in effects if isinstance(e, f.Send) and e.topic_kind is TopicKind.COMMAND_RESULT]
+    assert flow.screen is Screen.OUT_OF_SERVICE and result[0].data.status == "ok" and flow.customer is None
+    assert flow.take_ticket() == [] and flow.screen is Screen.OUT_OF_SERVICE
+    flow.command("cmd0000002", "in_service", {})
+    assert flow.screen is Screen.ATTRACT
+    assert flow.command("cmd0000003", "self_destruct", {})[0].data.status == "refused"
+    assert flow.command("cmd0000004", "print_test", {}, expired=True)[0].data.status == "expired"
+    assert isinstance(flow.command("cmd0000005", "diagnostics", {})[0], f.RunCommand)
+
+
+def test_elder_mode_speaks_prompts_in_current_language():
+    flow = make_flow()
+    effects = flow.toggle_elder()
+    assert effects == [f.Speak(tr("touch_to_start", Lang.ZH), Lang.ZH)]
+    effects = flow.toggle_language()
+    assert effects[0].lang is Lang.EN
+
+
+def test_every_text_has_both_languages():
+    assert all(zh and en for zh, en in TEXTS.values())
+    assert tr("people_ahead", "en", n=3) == "3 people ahead of you"
+    assert tr("no_such_key", "zh") == "no_such_key"
+
+
+@pytest.mark.parametrize(("name", "masked"), [("王小明", "王*明"), ("王明", "王*"), ("欧阳小明", "欧**明"),
+                                              ("John Smith", "J*** S****"), ("王*明", "王*明")])
+def test_mask_name(name, masked):
+    assert mask_name(name) == masked
+
+
+def test_mask_number():
+    assert mask_number("13812345678", tail=4) == "*******5678"
+
+
+def test_local_numbers_restart_daily_and_wrap():
+    d1, d2 = date(2026, 1, 1), date(2026, 1, 2)
+    n, c = next_number(Counter(date.min, None), d1, first=1, last=3)
+    assert n == 1
+    n, c = next_number(c, d1, first=1, last=3)
+    n, c = next_number(c, d1, first=1, last=3)
+    assert n == 3
+    assert next_number(c, d1, first=1, last=3)[0] == 1
+    assert next_number(c, d2, first=1, last=3)[0] == 1
+    assert format_number("K3", 17, 999) == "K3-017"
+
+
+def test_read_reply_tolerates_missing_and_bad_fields():
+    info = read_reply("ok", {"ticket_number": "A7", "people_ahead": "x", "estimated_wait_min": 4})
+    assert (info.number, info.people_ahead, info.wait_min) == ("A7", None, 4)
+    assert read_reply("ok", {"accepted": False}).ok is False
+
+
+def test_board_model_and_announcement():
+    board = Board(keep=3)
+    board.apply_board({"calls": [{"ticket": "A1", "counter": 2}, {"bad": 1}], "waiting": {"deposit": 4}})
+    board.apply_call({"number": "B2", "counter": 3})
+    board.apply_call({"ticket": "A1", "counter": 2})
+    assert [c.ticket for c in board.calls] == ["A1", "B2"] and board.waiting == {"deposit": 4}
+    assert announcement(board.current) == ("请 A1 号到 2 号窗口", "Ticket A1, please go to counter 2")
