@@ -110,8 +110,8 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     for module in setups:
         module.setup(app)  # type: ignore[attr-defined]
 
+    _mount_docs(app)  # before /static, which would otherwise shadow /static/swagger
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _mount_docs(app)
     app.add_middleware(BodyLimitMiddleware, limit=getattr(settings, "max_body_bytes", MAX_BODY_BYTES))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

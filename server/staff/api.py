@@ -139,7 +139,7 @@ def _check_grant(principal: Principal, role: Role | None, all_branches: bool, br
     if branch_ids is not None:
         outside = sorted(set(branch_ids) - principal.branch_ids)
         if outside:
-            raise not_found(f"branch {outside[0]}")
+            raise not_found("branch")
 
 
 def _first_branch(staff: Staff) -> str | None:

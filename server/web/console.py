@@ -7,8 +7,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from server.audit import service as audit_service
@@ -204,10 +205,13 @@ def staff_create(
         body = StaffCreate(username=username, role=role, branch_ids=branch_ids, display_name=display_name,
                            all_branches=role is Role.ADMIN)
         out = create_staff(body, principal, session, audit)
-    except Exception as err:  # validation or conflict: show it on the page
+    except (ValidationError, HTTPException) as err:  # a mistake in the form: show it on the page
+        if isinstance(err, HTTPException) and err.status_code not in (409, 422):
+            raise
         session.rollback()
         people = service.list_staff(session, staff_scope(principal))
-        message = getattr(err, "detail", None) or str(err).splitlines()[0]
+        message = err.detail if isinstance(err, HTTPException) else "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors())
         return render(request, "staff.html", {
             "people": people, "roles": [r for r in Role if principal.role is Role.ADMIN or r is not Role.ADMIN],
             "branches": _branches(session, principal), "error": message}, status=422)
