@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, func
+from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -28,20 +28,37 @@ class Base(DeclarativeBase):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC so SQLite and PostgreSQL agree."""
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC so SQLite and PostgreSQL agree.
+
+    On SQLite the value is written as fixed-width ISO text ("2026-11-28 09:00:00.000000", the
+    format SQLAlchemy itself uses) by `isoformat`, which is several times cheaper than the
+    generic DateTime processing on the ingest path.
+    """
 
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(26))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; smartzone stores aware UTC datetimes only")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        if dialect.name == "sqlite":
+            return naive.isoformat(sep=" ", timespec="microseconds")
+        return naive
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
 
 
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -66,6 +83,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint; safe against app crashes
     cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA wal_autocheckpoint=8000")  # checkpoint (and fsync) every ~32 MB, not every 4 MB
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -89,10 +107,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def insert_for(engine_or_session: Any, table: Any) -> Any:
-    """The dialect's INSERT (both offer on_conflict_do_nothing / _do_update and RETURNING)."""
+def insert_for(engine_or_session: Any, model: Any) -> Any:
+    """The dialect's Core INSERT on the model's table (on_conflict_do_nothing/_do_update, RETURNING).
+
+    Execute it with `session.connection().execute(stmt, rows)`: Core executemany compiles once
+    per batch, where the ORM bulk path compiled per row (measured: 3× slower ingest).
+    """
     name = engine_or_session.get_bind().dialect.name if isinstance(engine_or_session, Session) \
         else engine_or_session.dialect.name
+    table = getattr(model, "__table__", model)
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 

@@ -24,11 +24,11 @@ def sync_branches(session: Session, configs: Mapping[str, Any]) -> int:
         return 0
     stmt = insert_for(session, Branch)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[Branch.id],
+        index_elements=["id"],
         set_={c: stmt.excluded[c] for c in ("name_zh", "name_en", "kind", "timezone", "config",
                                             "updated_at")},
     )
-    session.execute(stmt, rows)
+    session.connection().execute(stmt, rows)
     return len(rows)
 
 

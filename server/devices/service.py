@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
@@ -12,56 +12,69 @@ from server.db import insert_for
 from server.devices.models import Device
 from server.ingest.records import EventRecord
 
-_TRACKED = {"state", "status", "heartbeat"}
-
 
 def apply_device_messages(session: Session, events: Sequence[EventRecord],
                           heartbeats: Sequence[EventRecord]) -> None:
     """Register devices, apply births, wills, status changes and heartbeats, count seq gaps.
 
-    Rows are locked in id order (FOR UPDATE on PostgreSQL) so parallel hub workers serialise
-    per device instead of losing updates.
+    Work is aggregated per device in plain Python and written once per device per batch. Rows
+    are locked in id order (FOR UPDATE on PostgreSQL), so parallel hub workers serialise per
+    device instead of losing updates.
     """
-    keys = sorted({(e.branch, e.device) for e in (*events, *heartbeats)})
+    per_device: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
+    for e in events:
+        per_device[(e.branch, e.device)].append(e)
+    beats: dict[tuple[str, str], EventRecord] = {}
+    for hb in heartbeats:
+        key = (hb.branch, hb.device)
+        if key not in beats or hb.ts > beats[key].ts:
+            beats[key] = hb
+    keys = sorted(per_device.keys() | beats.keys())
     if not keys:
         return
-    session.execute(insert_for(session, Device).on_conflict_do_nothing(),
-                    [{"branch_id": b, "device_id": d, "components": [], "status": {}, "online": False,
-                      "session": 0, "seq_gaps": 0} for b, d in keys])
+    session.connection().execute(
+        insert_for(session, Device).on_conflict_do_nothing(),
+        [{"branch_id": b, "device_id": d, "components": [], "status": {}, "online": False,
+          "session": 0, "seq_gaps": 0} for b, d in keys])
     rows = session.scalars(
         select(Device).where(tuple_(Device.branch_id, Device.device_id).in_(keys))
         .order_by(Device.id).with_for_update()
     )
-    devices = {(d.branch_id, d.device_id): d for d in rows}
-    for e in sorted(events, key=lambda e: (e.ts, e.seq)):
-        dev = devices[(e.branch, e.device)]
-        _touch(dev, e.ts)
-        _count_seq(dev, e)
-        if e.type == "state":
-            _apply_state(dev, e)
-        elif e.type == "status":
-            _apply_status(dev, e)
-    for hb in heartbeats:
-        dev = devices[(hb.branch, hb.device)]
-        _touch(dev, hb.ts)
-        if not dev.online and hb.data.get("session", dev.session) == dev.session:
-            dev.online = True
+    for dev in rows:
+        key = (dev.branch_id, dev.device_id)
+        mine = per_device.get(key)
+        if mine:
+            _apply_events(dev, sorted(mine, key=lambda e: (e.ts, e.seq)))
+        hb = beats.get(key)
+        if hb is not None:
+            if dev.last_seen_at is None or hb.ts > dev.last_seen_at:
+                dev.last_seen_at = hb.ts
+            if not dev.online:
+                dev.online = True  # it is talking to us, whatever we missed
     session.flush()
 
 
-def _touch(dev: Device, ts: datetime) -> None:
-    if dev.last_seen_at is None or ts > dev.last_seen_at:
-        dev.last_seen_at = ts
-
-
-def _count_seq(dev: Device, e: EventRecord) -> None:
-    if e.type == "state" and e.data.get("online"):
-        dev.last_seq = e.seq  # a birth starts a new sequence
-        return
-    if dev.last_seq is not None and e.seq > dev.last_seq + 1:
-        dev.seq_gaps += e.seq - dev.last_seq - 1
-    if dev.last_seq is None or e.seq > dev.last_seq:
-        dev.last_seq = e.seq
+def _apply_events(dev: Device, events: list[EventRecord]) -> None:
+    last_seq, gaps = dev.last_seq, 0
+    for e in events:
+        if e.type == "state":
+            _apply_state(dev, e)
+            if e.data.get("online"):
+                last_seq = e.seq  # a birth starts a new sequence
+                continue
+        elif e.type == "status":
+            _apply_status(dev, e)
+        if last_seq is not None and e.seq > last_seq + 1:
+            gaps += e.seq - last_seq - 1
+        if last_seq is None or e.seq > last_seq:
+            last_seq = e.seq
+    if last_seq != dev.last_seq:
+        dev.last_seq = last_seq
+    if gaps:
+        dev.seq_gaps += gaps
+    newest = events[-1].ts
+    if dev.last_seen_at is None or newest > dev.last_seen_at:
+        dev.last_seen_at = newest
 
 
 def _apply_state(dev: Device, e: EventRecord) -> None:
@@ -89,7 +102,3 @@ def _apply_status(dev: Device, e: EventRecord) -> None:
     entry["at"] = e.ts.isoformat()
     status[e.data["component"]] = entry
     dev.status = status
-
-
-def device_keys(events: Iterable[EventRecord]) -> set[tuple[str, str]]:
-    return {(e.branch, e.device) for e in events if e.type in _TRACKED}

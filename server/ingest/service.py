@@ -35,12 +35,12 @@ def store_batch(session: Session, events: Sequence[EventRecord],
 
     new: list[EventRecord] = []
     if unique:
-        stmt = insert_for(session, Event).on_conflict_do_nothing(index_elements=[Event.id])
-        stmt = stmt.returning(Event.id)
+        stmt = insert_for(session, Event).on_conflict_do_nothing(index_elements=["id"])
+        stmt = stmt.returning(Event.__table__.c.id)
         rows = [{"id": e.id, "branch_id": e.branch, "device_id": e.device, "seq": e.seq,
                  "type": e.type, "ts": e.ts, "received_at": now, "data": e.data}
                 for e in unique.values()]
-        new_ids = set(session.scalars(stmt, rows))
+        new_ids = set(session.connection().execute(stmt, rows).scalars())
         new = [e for e in unique.values() if e.id in new_ids]
     result.stored = len(new)
     result.duplicates = len(events) - len(heartbeats) - len(new)
@@ -53,8 +53,8 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     result.outbound = len(replies)
 
     if dead_letters:
-        stmt = insert_for(session, DeadLetter).on_conflict_do_nothing(index_elements=[DeadLetter.digest])
-        session.execute(stmt, [{"digest": d.digest, "topic": d.topic[:512], "reason": d.reason,
+        stmt = insert_for(session, DeadLetter).on_conflict_do_nothing(index_elements=["digest"])
+        session.connection().execute(stmt, [{"digest": d.digest, "topic": d.topic[:512], "reason": d.reason,
                                 "detail": d.detail, "size": d.size, "payload": d.payload,
                                 "received_at": now} for d in dead_letters])
         result.dead_lettered = len(dead_letters)

@@ -40,7 +40,7 @@ def record_touchpoints(session: Session, events: Sequence[EventRecord]) -> int:
         "detail": _detail(e),
     } for e in events if e.type in TOUCHPOINT_TYPES]
     if rows:
-        session.execute(insert_for(session, Touchpoint).on_conflict_do_nothing(), rows)
+        session.connection().execute(insert_for(session, Touchpoint).on_conflict_do_nothing(), rows)
     _upsert_visits(session, events)
     return len(rows)
 
@@ -68,11 +68,11 @@ def _upsert_visits(session: Session, events: Sequence[EventRecord]) -> None:
     dialect = session.get_bind().dialect.name
     stmt = insert_for(session, Visit)
     ex, t = stmt.excluded, Visit.__table__.c
-    stmt = stmt.on_conflict_do_update(index_elements=[Visit.id], set_={
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
         "started_at": least(dialect, t.started_at, ex.started_at),
         "last_event_at": greatest(dialect, t.last_event_at, ex.last_event_at),
         "ended_at": func.coalesce(ex.ended_at, t.ended_at),
         "customer_ref": func.coalesce(t.customer_ref, ex.customer_ref),
         "touchpoints": t.touchpoints + ex.touchpoints,
     })
-    session.execute(stmt, list(visits.values()))
+    session.connection().execute(stmt, list(visits.values()))

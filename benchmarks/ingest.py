@@ -1,0 +1,250 @@
+"""Ingest benchmark: the hub's end-to-end rate and latency against a bare paho subscriber.
+
+In one run, against a private Mosquitto on this machine:
+  (a) raw drain: a bare paho subscriber (QoS 1, auto-ack, no work) drains N queued messages —
+      the limit for any Python consumer;
+  (b) the hub drains the same N queued messages (validate → commit → ack) on SQLite and, when
+      reachable, PostgreSQL; and, while the hub runs live, p50/p99 latency from publish to commit
+      at a steady publish rate.
+Prints one JSON object; `ratio` is (b)/(a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from device_hub.broker import MosquittoBroker  # noqa: E402
+from device_hub.ingest.hub import Hub, IngestOptions  # noqa: E402
+from device_hub.link.mqtt import SessionOptions, parse_broker_url  # noqa: E402
+from device_hub.protocol import TopicKind, device_topic, encode, envelope  # noqa: E402
+from device_hub.sim.flows import kiosk_traffic  # noqa: E402
+from server.branches.service import sync_branches  # noqa: E402
+from server.db import make_engine, session_factory  # noqa: E402
+from server.migrate import upgrade_engine  # noqa: E402
+from smartzone.config import load_branches  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def make_messages(n: int, devices: int = 10, seed: int = 7) -> list[tuple[str, bytes]]:
+    """Realistic kiosk traffic: visits, card reads, ticket requests, usage sessions, surveys, status."""
+    rng = random.Random(seed)
+    streams = [kiosk_traffic(rng, ["deposit", "card", "wealth"]) for _ in range(devices)]
+    seqs = [0] * devices
+    out = []
+    for i in range(n):
+        d = i % devices
+        mtype, data, kind = next(streams[d])
+        seqs[d] += 1
+        msg = envelope(mtype, branch="b001", device=f"bench{d}", seq=seqs[d], data=data)
+        out.append((device_topic("b001", f"bench{d}", kind, msg.type if kind is TopicKind.EVENT else None),
+                    encode(msg)))
+    return out
+
+
+def publish_all(url: str, messages: list[tuple[str, bytes]], rate: float = 0.0,
+                on_sent=None) -> None:
+    """Publish QoS 1 with back-pressure (bounded unacknowledged), optionally at a fixed rate."""
+    u = parse_broker_url(url)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+    unacked = threading.Semaphore(200)
+    c.on_publish = lambda *_a: unacked.release()
+    c.connect(u.host, u.port)
+    c.loop_start()
+    start = time.monotonic()
+    for i, (topic, payload) in enumerate(messages):
+        unacked.acquire()
+        if rate:
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        if on_sent:
+            on_sent(i)
+        c.publish(topic, payload, qos=1)
+    for _ in range(200):
+        unacked.acquire()
+    c.disconnect()
+    c.loop_stop()
+
+
+def raw_drain(url: str, messages: list[tuple[str, bytes]]) -> float:
+    """Queue N messages for a persistent subscriber, then time how fast it drains them."""
+    u = parse_broker_url(url)
+    n = len(messages)
+
+    def client() -> mqtt.Client:
+        return mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-raw", clean_session=False)
+
+    c = client()
+    c.connect(u.host, u.port)
+    c.subscribe("sz/v1/+/dev/#", qos=1)
+    c.loop(1)
+    c.loop(1)
+    c.disconnect()
+    publish_all(url, messages)
+    got = 0
+    done = threading.Event()
+
+    def on_message(*_a) -> None:
+        nonlocal got
+        got += 1
+        if got >= n:
+            done.set()
+
+    c = client()
+    c.on_message = on_message
+    t0 = time.monotonic()
+    c.connect(u.host, u.port)
+    c.loop_start()
+    done.wait(300)
+    elapsed = time.monotonic() - t0
+    c.loop_stop()
+    c.disconnect()
+    return n / elapsed
+
+
+def prepare_db(url: str):
+    engine = make_engine(url)
+    upgrade_engine(engine)
+    factory = session_factory(engine)
+    with factory() as s, s.begin():
+        sync_branches(s, load_branches(ROOT / "configs" / "branches"))
+    return engine, factory
+
+
+class RunningHub:
+    def __init__(self, broker_url: str, factory, on_batch=None):
+        self.stop = threading.Event()
+        self.hub = Hub(url=parse_broker_url(broker_url), db=factory, branches={"b001", "b002"},
+                       session=SessionOptions(client_id="bench-hub"), options=IngestOptions(),
+                       on_batch=on_batch)
+        self.thread = threading.Thread(target=self.hub.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self) -> Hub:
+        self.thread.start()
+        if not self.hub.connected.wait(15):
+            raise RuntimeError("hub did not connect")
+        return self.hub
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(60)
+
+
+def hub_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]]) -> float:
+    _engine, factory = prepare_db(db_url)
+    with RunningHub(broker_url, factory):
+        pass  # creates the persistent session and its subscriptions
+    publish_all(broker_url, messages)
+    n = len(messages)
+    done = threading.Event()
+    stored = 0
+
+    def on_batch(result) -> None:
+        nonlocal stored
+        stored += result.stored + result.duplicates
+        if stored >= n:
+            done.set()
+
+    t0 = time.monotonic()
+    with RunningHub(broker_url, factory, on_batch=on_batch):
+        if not done.wait(600):
+            raise RuntimeError(f"hub stored only {stored} of {n}")
+        elapsed = time.monotonic() - t0
+    _engine.dispose()
+    return n / elapsed
+
+
+def hub_latency(broker_url: str, db_url: str, messages: list[tuple[str, bytes]], rate: float) -> dict:
+    """Publish at a steady rate to a live hub; latency = commit time − publish time, per event."""
+    _engine, factory = prepare_db(db_url)
+    sent_at: dict[str, float] = {}
+    ids = [json.loads(p)["id"] for _t, p in messages]
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def on_sent(i: int) -> None:
+        sent_at[ids[i]] = time.monotonic()
+
+    def on_batch(result) -> None:
+        now = time.monotonic()
+        latencies.extend((now - sent_at[i]) * 1000 for i in result.stored_ids if i in sent_at)
+        if len(latencies) >= len(messages):
+            done.set()
+
+    with RunningHub(broker_url, factory, on_batch=on_batch):
+        publish_all(broker_url, messages, rate=rate, on_sent=on_sent)
+        done.wait(120)
+    _engine.dispose()
+    latencies.sort()
+    return {"p50_ms": round(statistics.median(latencies), 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+            "latency_rate_eps": rate}
+
+
+def pg_database() -> str | None:
+    try:
+        import psycopg
+
+        name = f"sz_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+    except Exception:
+        return None
+
+
+def drop_pg(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller run that finishes within a minute")
+    ap.add_argument("-n", type=int, default=None, help="messages per measurement")
+    ap.add_argument("--json", action="store_true", help="JSON only (the default output is JSON too)")
+    args = ap.parse_args()
+    n = args.n or (8_000 if args.quick else 50_000)
+    latency_n, latency_rate = (2_000, 1_000.0) if args.quick else (10_000, 2_000.0)
+    messages = make_messages(n)
+    result: dict = {"messages": n, "payload_bytes_avg": round(sum(len(p) for _t, p in messages) / n)}
+    with tempfile.TemporaryDirectory(prefix="sz-bench-") as tmp:
+        broker = MosquittoBroker(Path(tmp) / "mq", inflight=200).start()
+        try:
+            result["raw_drain_eps"] = round(raw_drain(broker.url, messages))
+            backends = {"sqlite": f"sqlite:///{tmp}/bench.db"}
+            pg = pg_database()
+            if pg:
+                backends["postgresql"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg}"
+            for name, url in backends.items():
+                eps = hub_drain(broker.url, url, make_messages(n, seed=11))
+                lat_url = url.replace("bench.db", "latency.db") if name == "sqlite" else url
+                lat = hub_latency(broker.url, lat_url, make_messages(latency_n, seed=13), latency_rate)
+                result[name] = {"eps": round(eps), **lat, "ratio": round(eps / result["raw_drain_eps"], 3)}
+            if pg:
+                drop_pg(pg)
+        finally:
+            broker.stop()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
