@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol
 
+from hardware.common.errors import HardwareError
 from hardware.common.framing import ACK, NAK, Command, EventKind, FrameDecoder, Reply
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,10 @@ class SerialDeviceSimulator:
                     future.set_exception(err)
             try:
                 data = self.port.read(4096, self.poll)
+            except HardwareError:  # the link is unplugged: wait for a replug
+                self._stop.wait(self.poll)
+                continue
+            try:
                 if data:
                     self.on_bytes(data)
                 else:
