@@ -111,7 +111,10 @@ class Hub:
             self._batch.clear()
         if self._relay:
             self._relay.reset()
-        log.warning("disconnected from broker: %s", reason_code)
+        if reason_code == 0:
+            log.info("disconnected from broker")
+        else:
+            log.warning("disconnected from broker: %s", reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
         self._batch.append(_Pending(msg))

@@ -1,0 +1,147 @@
+"""`smartzone demo`: everything at once, on embedded defaults."""
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+
+@click.command("demo")
+@click.option("--headless", is_flag=True, help="No live screen; plain progress lines (CI, servers).")
+@click.option("--seconds", type=click.FloatRange(1), default=None, help="Stop after this long (default: Ctrl-C).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the summary as JSON on stdout.")
+@click.option("--broker", default="embedded", show_default=True, help="mqtt://host:port, or `embedded`.")
+@click.option("--db", "db_url", default="sqlite:///var/smartzone.db", show_default=True, help="SQLAlchemy URL.")
+@click.option("--rate", type=click.FloatRange(0.1), default=2.0, show_default=True,
+              help="Events per second per simulated kiosk.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the staff console (0: any free port).")
+@click.option("--var", "var_dir", type=click.Path(path_type=Path), default=Path("var"), show_default=True,
+              help="Where the embedded broker and the SQLite file live.")
+def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: str, db_url: str, rate: float,
+                 port: int, var_dir: Path) -> None:
+    """Run the whole smart service zone: broker, hub, database, staff console and simulated kiosks.
+
+    Kiosks in branch b001 (three) and b002 (one) send realistic customer traffic; a few
+    deliberately broken messages show dead-lettering. On Ctrl-C (or after --seconds) the kiosks
+    say goodbye, the hub stores what is left, and a summary says what was published, stored,
+    suppressed as duplicate, dead-lettered and lost.
+    """
+    from smartzone.cli.compose import broker as open_broker
+    from smartzone.cli.compose import load_branch_configs, open_database, stop_on_signals
+    from smartzone.config import default_config_dir
+    from smartzone.demo import Demo, DemoPlan, snapshot
+
+    def say(msg: str) -> None:
+        click.echo(msg, err=as_json)
+
+    branches = load_branch_configs(default_config_dir() / "branches")
+    _engine, factory = open_database(db_url, branches)
+    stop = stop_on_signals()
+    plan = DemoPlan(kiosks={"b001": 3, "b002": 1}, rate=rate,
+                    businesses={b: [t.code for t in cfg.business_types] for b, cfg in branches.items()})
+    with open_broker(broker, var_dir) as url:
+        web = _start_console(db_url, _engine, branches, port, say)
+        demo = Demo(url, factory, plan)
+        demo.start()
+        say(f"demo running: broker {url}, database {db_url}"
+            + (f" (for {seconds:g} s)" if seconds else "; Ctrl-C to stop"))
+        started = time.monotonic()
+        try:
+            if headless or as_json:
+                _plain_progress(demo, stop, started, seconds, say)
+            else:
+                _live_progress(demo, stop, started, seconds, factory, snapshot)
+        finally:
+            summary = demo.stop()
+            if web:
+                web.stop()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+    else:
+        _print_summary(summary)
+    if summary.lost:
+        raise SystemExit(1)
+
+
+def _start_console(db_url, engine, branches, port, say):
+    """The staff console on its own thread, with one demo login per role."""
+    from server.app import create_app
+    from server.runner import ServerThread
+    from server.staff.service import create_demo_users
+    from smartzone.config import ServerSettings
+
+    with _session(engine) as s, s.begin():
+        users = create_demo_users(s, sorted(branches))
+    app = create_app(ServerSettings(db=db_url, port=port), engine=engine)
+    try:
+        web = ServerThread(app, "127.0.0.1", port).start()
+    except RuntimeError as err:
+        say(f"staff console not started: {err}; try --port 0")
+        return None
+    say(f"staff console: {web.url}/  (API docs: {web.url}/docs)")
+    say("one-time logins (change the password after the first sign-in):")
+    for username, role, password in users:
+        say(f"  {role:<17} {username:<26} {password}")
+    return web
+
+
+def _session(engine):
+    from server.db import session_factory
+
+    return session_factory(engine)()
+
+
+def _plain_progress(demo, stop, started, seconds, say) -> None:
+    next_line = started
+    while not stop.is_set():
+        now = time.monotonic()
+        if seconds and now - started >= seconds:
+            return
+        if now >= next_line:
+            c = demo.hub.counters
+            say(f"  {now - started:5.0f} s  published {demo.published_so_far():>7}  stored {c.stored:>7}  "
+                f"dead-lettered {c.dead_lettered}")
+            next_line = now + 5
+        stop.wait(0.2)
+
+
+def _live_progress(demo, stop, started, seconds, factory, snapshot) -> None:
+    from rich.live import Live
+    from rich.table import Table
+
+    def render() -> Table:
+        c = demo.hub.counters
+        db = snapshot(factory)
+        t = Table(title=f"smartzone demo — {time.monotonic() - started:.0f} s (Ctrl-C to stop)")
+        t.add_column("what")
+        t.add_column("count", justify="right")
+        for label, value in [("events published by kiosks", demo.published_so_far()),
+                             ("events stored", c.stored), ("duplicates suppressed", c.duplicates),
+                             ("dead letters", c.dead_lettered), ("heartbeats", c.heartbeats),
+                             ("devices online", db["devices_online"]), ("visits", db["visits"]),
+                             ("touchpoints", db["touchpoints"]), ("replies waiting", db["outbox_unsent"])]:
+            t.add_row(label, f"{value:,}")
+        return t
+
+    with Live(render(), refresh_per_second=2) as live:
+        while not stop.is_set() and not (seconds and time.monotonic() - started >= seconds):
+            stop.wait(0.5)
+            live.update(render())
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="demo summary")
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    for k, v in summary.as_dict().items():
+        t.add_row(k.replace("_", " "), f"{v:,}", style="bold red" if k == "lost" and v else None)
+    Console().print(t)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo_command)
