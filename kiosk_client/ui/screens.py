@@ -53,6 +53,13 @@ def qr_pixmap(data: str, size: int = 260) -> QPixmap:
     return pix.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio)
 
 
+class BigCheckBox(QCheckBox):
+    """A check box that toggles wherever its row is touched (a fingertip, not a mouse pointer)."""
+
+    def hitButton(self, pos) -> bool:
+        return self.rect().contains(pos)
+
+
 class Page(QWidget):
     """A screen: built once, render() updates every text from the flow."""
 
@@ -195,7 +202,7 @@ class ConsentPage(Page):
         self.lines = [label(center=False) for _ in range(4)]
         for w in self.lines:
             self.box.addWidget(w)
-        self.check = QCheckBox()
+        self.check = BigCheckBox()
         self.check.toggled.connect(lambda on: self.yes.setEnabled(on))
         self.box.addWidget(self.check)
         self.box.addStretch(1)
