@@ -1,8 +1,9 @@
 """Store a batch of device messages exactly once, in one transaction.
 
 The event id is the idempotency key: `INSERT … ON CONFLICT DO NOTHING RETURNING id` tells
-which events are new, and only those reach the domain (devices, visits, touchpoints,
-replies). A batch redelivered after a crash therefore changes nothing.
+which events are new, and only those reach the domain: the device registry (births, wills,
+status, heartbeats) and then every handler in `server.ingest.handlers.HANDLERS`. A batch
+redelivered after a crash therefore changes nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy.orm import Session
 from server.db import insert_for, utcnow
 from server.devices.service import apply_device_messages
 from server.events.models import DeadLetter, Event
+from server.ingest.handlers import HANDLERS
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
-from server.outbox.service import enqueue, outbox_row
-from server.touchpoints.service import record_touchpoints
+from server.outbox.service import enqueue
 
 
 def store_batch(session: Session, events: Sequence[EventRecord],
@@ -47,10 +48,12 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     result.stored_ids = [e.id for e in new]
 
     apply_device_messages(session, new, heartbeats)
-    record_touchpoints(session, new)
-    replies = _acknowledge_requests(new, now)
-    enqueue(session, replies)
-    result.outbound = len(replies)
+    outbound: list[dict] = []
+    if new:
+        for handle in HANDLERS:
+            outbound.extend(handle(session, new, now))
+    enqueue(session, outbound)
+    result.outbound = len(outbound)
 
     if dead_letters:
         stmt = insert_for(session, DeadLetter).on_conflict_do_nothing(index_elements=["digest"])
@@ -59,11 +62,3 @@ def store_batch(session: Session, events: Sequence[EventRecord],
                                 "received_at": now} for d in dead_letters])
         result.dead_lettered = len(dead_letters)
     return result
-
-
-def _acknowledge_requests(events: Sequence[EventRecord], now: datetime) -> list[dict]:
-    """Until queueing answers ticket requests itself, the hub confirms it has them."""
-    return [outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
-                       data={"request_id": e.data["request_id"], "status": "ok",
-                             "data": {"accepted": True}})
-            for e in events if e.type == "ticket_request"]

@@ -41,8 +41,11 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
     stop = stop_on_signals()
     plan = DemoPlan(kiosks={"b001": 3, "b002": 1}, rate=rate,
                     businesses={b: [t.code for t in cfg.business_types] for b, cfg in branches.items()})
+    from server import scheduler
+
     with open_broker(broker, var_dir) as url:
         web = _start_console(db_url, _engine, branches, port, say)
+        jobs = scheduler.start(factory)
         demo = Demo(url, factory, plan)
         demo.start()
         say(f"demo running: broker {url}, database {db_url}"
@@ -55,6 +58,7 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
                 _live_progress(demo, stop, started, seconds, factory, snapshot)
         finally:
             summary = demo.stop()
+            jobs.shutdown(wait=False)
             if web:
                 web.stop()
     if as_json:

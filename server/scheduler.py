@@ -1,0 +1,53 @@
+"""Time-driven domain jobs (presence time-outs, SLA escalation, nightly roll-ups) on APScheduler.
+
+Each domain keeps its jobs in `server/<domain>/scheduled.py` and adds them to JOBS here. A job is
+`fn(session_factory, now)`: it takes the time as an argument so tests drive it with a controlled
+clock. `start(factory)` runs them in a background thread (the demo and `smartzone server`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db import utcnow
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[sessionmaker[Session], datetime], object]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    fn: JobFn
+    every_s: float | None = None  # interval jobs
+    cron: dict | None = None  # e.g. {"hour": 2, "minute": 30} for nightly jobs
+
+
+JOBS: list[Job] = []
+
+
+def run_job(job: Job, factory: sessionmaker[Session]) -> None:
+    try:
+        job.fn(factory, utcnow())
+    except Exception:  # a failing job is logged and retried at its next run, never fatal
+        log.exception("scheduled job %s failed", job.name)
+
+
+def start(factory: sessionmaker[Session], jobs: list[Job] | None = None) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for job in JOBS if jobs is None else jobs:
+        if job.every_s:
+            scheduler.add_job(run_job, "interval", seconds=job.every_s, args=(job, factory), id=job.name,
+                              max_instances=1, coalesce=True)
+        elif job.cron:
+            scheduler.add_job(run_job, "cron", args=(job, factory), id=job.name, max_instances=1,
+                              coalesce=True, **job.cron)
+    scheduler.start()
+    return scheduler
