@@ -18,10 +18,9 @@ def server_command(config_file: Path | None, db_url: str | None, host: str | Non
     Migrates the database to the latest schema and mirrors the branch configs first.
     Create a first account with `smartzone admin create-user`. Runs until SIGTERM or Ctrl-C.
     """
-    import uvicorn
-
     from server.app import create_app
-    from smartzone.cli.compose import fail, load_branch_configs, open_database
+    from server.runner import ServerThread
+    from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
     from smartzone.config import ConfigError, default_config_dir, load_server_settings
 
     if config_file is None:
@@ -34,19 +33,20 @@ def server_command(config_file: Path | None, db_url: str | None, host: str | Non
     branches = load_branch_configs(_resolve(settings.branches_dir))
     engine, _factory = open_database(settings.db, branches)
     app = create_app(settings, engine=engine)
-    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    click.echo(f"server: console http://{shown}:{settings.port}/  API docs http://{shown}:{settings.port}/docs "
-               f"({settings.db}); Ctrl-C to stop", err=True)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            timeout_graceful_shutdown=3, proxy_headers=True)
-    server = uvicorn.Server(config)
+    stop = stop_on_signals()
     try:
-        server.run()
-    except OSError as err:
-        fail(f"cannot listen on {settings.host}:{settings.port}: {err}")
-    finally:
-        app.state.events.close()
+        srv = ServerThread(app, settings.host, settings.port).start()
+    except RuntimeError as err:
         engine.dispose()
+        fail(f"cannot serve on {settings.host}:{settings.port}: {err}")
+    click.echo(f"server: console {srv.url}/  API docs {srv.url}/docs  ({settings.db}); Ctrl-C to stop",
+               err=True)
+    try:
+        stop.wait()
+    finally:
+        srv.stop()
+        engine.dispose()
+    click.echo("server stopped", err=True)
 
 
 def _resolve(path: Path) -> Path:
