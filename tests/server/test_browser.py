@@ -1,0 +1,89 @@
+"""The console in Debian's headless Chromium (Playwright driving the system browser)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.server.helpers import PASSWORD
+
+CHROMIUM = Path(os.environ.get("SZ_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (CI must install Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(migrated):
+    from server.app import create_app
+    from server.runner import ServerThread
+
+    engine, _factory = migrated
+    app = create_app(engine=engine)
+    srv = ServerThread(app, "127.0.0.1", 0).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("viewport", [(1366, 768), (800, 1280)], ids=["branch-pc", "tablet-portrait"])
+def test_lobby_staff_session(chromium, live_server, make_user, viewport):
+    """GIVEN lobby staff in b001 WHEN they sign in, view the overview, switch to English and sign out
+    THEN each page shows what it should, live updates connect, and a screenshot is kept."""
+    make_user("lobby1", "lobby_staff")
+    ARTIFACTS.mkdir(exist_ok=True)
+    width, height = viewport
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    outside: list[str] = []
+    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(live_server.url) else None)
+
+    page.goto(f"{live_server.url}/")
+    page.wait_for_url("**/login**")
+    assert page.locator("h1").inner_text() == "登录"
+    page.fill("input[name=username]", "lobby1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/branches/b001")
+    assert "网点总览" in page.get_by_test_id("overview-title").inner_text()
+    assert page.locator("#card-queue").is_visible() and page.locator("#card-devices").is_visible()
+    page.wait_for_function("document.getElementById('live-status').classList.contains('ok')", timeout=10_000)
+
+    page.get_by_test_id("lang-en").click()
+    page.wait_for_function("document.documentElement.lang === 'en'", timeout=10_000)
+    assert "Branch overview" in page.get_by_test_id("overview-title").inner_text()
+    page.wait_for_function("document.getElementById('live-status').classList.contains('ok')", timeout=10_000)
+    live_server.app.state.events.publish("notice", {"text": "Printer 2 out of paper"}, branch_id="b001")
+    page.get_by_text("Printer 2 out of paper").wait_for(timeout=10_000)
+    # nothing sticks out sideways at this size
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(ARTIFACTS / f"console-overview-{width}x{height}.png"), full_page=True)
+
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/login")
+    assert page.locator("h1").inner_text() == "Sign in"  # the language choice is remembered
+    page.goto(f"{live_server.url}/branches/b001")
+    page.wait_for_url("**/login**")
+    context.close()
+    assert not errors, errors
+    assert not outside, f"the console loaded from elsewhere: {outside}"
