@@ -97,9 +97,14 @@ def open_peripherals(config: KioskConfig, *, sim_dir: Path | None = None, receip
     def port_name(kind: str, cfg: SerialPortConfig) -> str:
         if not cfg.simulated:
             return cfg.port
+        from hardware.common.simulator import ControlServer
+
         sim, name = _sim_port(kind, workdir, receipts_dir)
         out.simulators[kind] = sim
         out._stops.append(sim.stop)
+        control = ControlServer(sim, workdir / f"{kind}.sock").start()  # e.g. `insert bank` from a shell
+        out._stops.append(control.stop)
+        log.warning("simulated %s on %s; control socket %s", kind, name, control.address)
         return name
 
     if config.card_reader.fitted:
