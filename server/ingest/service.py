@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from server.db import insert_for, utcnow
 from server.devices.service import apply_device_messages
-from server.events.models import DeadLetter, Event
+from server.events.models import DeadLetter
+from server.events.store import insert_new_events
 from server.ingest.handlers import HANDLERS
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
 from server.outbox.service import enqueue
@@ -36,12 +37,7 @@ def store_batch(session: Session, events: Sequence[EventRecord],
 
     new: list[EventRecord] = []
     if unique:
-        stmt = insert_for(session, Event).on_conflict_do_nothing(index_elements=["id"])
-        stmt = stmt.returning(Event.__table__.c.id)
-        rows = [{"id": e.id, "branch_id": e.branch, "device_id": e.device, "seq": e.seq,
-                 "type": e.type, "ts": e.ts, "received_at": now, "data": e.data}
-                for e in unique.values()]
-        new_ids = set(session.connection().execute(stmt, rows).scalars())
+        new_ids = insert_new_events(session, list(unique.values()), now)
         new = [e for e in unique.values() if e.id in new_ids]
     result.stored = len(new)
     result.duplicates = len(events) - len(heartbeats) - len(new)
