@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # mosquitto: the embedded/test broker; fonts: Chinese on kiosk screens and receipts;
 # chromium: browser tests of the staff console; espeak-ng: spoken prompts; the rest: Qt offscreen.
 APT_PACKAGES=(mosquitto fonts-wqy-microhei chromium chromium-driver espeak-ng
-              libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 python3-venv)
+              libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 python3-venv)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
