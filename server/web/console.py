@@ -56,10 +56,8 @@ def _login_page(request: Request, *, error: str | None = None, status: int = 200
                 lang: str | None = None) -> Response:
     token = secrets.token_urlsafe(24)
     headers = {"Cache-Control": "no-store"}
-    if lang:
-        request.cookies[i18n.LANG_COOKIE] = lang  # render in the chosen language right away
     resp = render(request, "login.html", {"login_csrf": token, "error": error, "next": next_}, status=status,
-                  headers=headers)
+                  headers=headers, locale=lang)
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request),
                     max_age=3600)
     if lang:
@@ -180,14 +178,11 @@ def password_submit(
 
 
 @router.get("/staff")
-def staff_page(principal: ManagerPage, session: DbSession, request: Request,
-               created: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+def staff_page(principal: ManagerPage, session: DbSession, request: Request) -> Response:
     people = service.list_staff(session, staff_scope(principal))
     roles = [r for r in Role if principal.role is Role.ADMIN or r is not Role.ADMIN]
-    return render(request, "staff.html", {
-        "people": people, "roles": roles, "branches": _branches(session, principal),
-        "otp": request.query_params.get("otp"), "otp_user": created,
-    })
+    return render(request, "staff.html", {"people": people, "roles": roles,
+                                          "branches": _branches(session, principal)})
 
 
 @router.post("/staff")

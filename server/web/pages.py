@@ -88,10 +88,10 @@ def request_locale(request: Request, principal: Principal | None) -> str:
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            principal: Principal | None = None, status: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+           headers: dict[str, str] | None = None, locale: str | None = None) -> HTMLResponse:
     """Render a console page with the shared context: t(), locale, principal, csrf_token, nav, cards."""
     principal = principal or getattr(request.state, "principal", None)
-    locale = request_locale(request, principal)
+    locale = locale or request_locale(request, principal)
 
     def t(key: str, **params: Any) -> str:
         return i18n.translate(locale, key, **params)
