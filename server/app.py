@@ -35,6 +35,7 @@ ROUTERS: list[str] = [
     "server.branches.api:router",
     "server.audit.api:router",
     "server.web.console:router",
+    "server.devices.api:router",  # fleet: devices, alarms, work orders, commands, utilisation, console pages
 ]
 
 MAX_BODY_BYTES = 1024 * 1024

@@ -3,6 +3,9 @@
 from server.audit.models import AuditEntry
 from server.branches.models import Branch
 from server.devices.models import Device
+from server.devices.models import DeviceCommand, TimelineEntry, UsageHour, UsageSession  # noqa: F401 (fleet)
+from server.alarms.models import Alarm  # noqa: F401 (fleet)
+from server.workorders.models import WorkOrder  # noqa: F401 (fleet)
 from server.events.models import DeadLetter, Event
 from server.outbox.models import OutboxMessage
 from server.staff.models import Staff, StaffBranch, StaffSession

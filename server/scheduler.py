@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import utcnow
+from server.devices import scheduled as fleet_jobs
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ class Job:
 
 
 JOBS: list[Job] = []
+JOBS += [  # fleet: presence time-outs, alarm escalation, maintenance windows, command expiry, utilisation
+    Job("fleet.presence", fleet_jobs.check_presence, every_s=5),
+    Job("fleet.escalation", fleet_jobs.escalate_alarms, every_s=30),
+    Job("fleet.maintenance", fleet_jobs.end_maintenance, every_s=30),
+    Job("fleet.commands", fleet_jobs.expire_commands, every_s=10),
+    Job("fleet.rollup", fleet_jobs.rollup_recent, every_s=60),
+]
 
 
 def run_job(job: Job, factory: sessionmaker[Session]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,8 +57,12 @@ class OutboxRelay:
         # a full page means more are waiting: look again on the next tick
         self._next_poll = now if len(rows) == MAX_IN_FLIGHT else now + IDLE_POLL_S
         busy = set(self._in_flight.values())
+        expired = [row.id for row in rows if _expired(row.kind, row.data)]
+        if expired:  # a command past its time-to-live is never sent; the fleet's job marks it expired
+            with self.db() as session, session.begin():
+                mark_sent(session, expired)
         for row in rows:
-            if row.id in busy or len(self._in_flight) >= MAX_IN_FLIGHT:
+            if row.id in busy or row.id in expired or len(self._in_flight) >= MAX_IN_FLIGHT:
                 continue
             self._seq += 1
             topic = self._topic(row.kind, row.branch_id, row.device_id)
@@ -83,3 +88,12 @@ class OutboxRelay:
         self._next_poll = 0.0
 
     close = reset
+
+
+def _expired(kind: str, data: dict) -> bool:
+    if kind != "command" or not data.get("expires_at"):
+        return False
+    try:
+        return datetime.fromisoformat(str(data["expires_at"])) <= datetime.now(UTC)
+    except ValueError:
+        return False

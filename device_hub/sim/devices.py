@@ -35,14 +35,30 @@ class SimPlan:
     device_prefix: str = "sim"
     seed: int | None = None
     track_ids: bool = False
+    answer_commands: bool = False  # kiosks answer remote commands (device_hub.sim.responder)
 
 
 def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
-                on_progress: Callable[[int], None] | None = None) -> SimResult:
-    """Run the simulated kiosks until each sent its events (or stop is set); wait for every PUBACK."""
-    links = [DeviceLink(url, branch=plan.branch, device=f"{plan.device_prefix}{i + 1}",
-                        components=["cardReader", "printer", "camera"], track_ids=plan.track_ids).start()
-             for i in range(plan.count)]
+                on_progress: Callable[[int], None] | None = None,
+                on_links: Callable[[list[DeviceLink], list], None] | None = None) -> SimResult:
+    """Run the simulated kiosks until each sent its events (or stop is set); wait for every PUBACK.
+
+    `on_links(links, responders)` is called once they are started (responders: with answer_commands).
+    """
+    links, responders = [], []
+    for i in range(plan.count):
+        if plan.answer_commands:
+            from device_hub.sim.responder import responding_link
+
+            link, responder = responding_link(url, branch=plan.branch, device=f"{plan.device_prefix}{i + 1}",
+                                              track_ids=plan.track_ids)
+            responders.append(responder)
+        else:
+            link = DeviceLink(url, branch=plan.branch, device=f"{plan.device_prefix}{i + 1}",
+                              components=["cardReader", "printer", "camera"], track_ids=plan.track_ids)
+        links.append(link.start())
+    if on_links:
+        on_links(links, responders)
     threads = [threading.Thread(target=_drive, args=(link, plan, i, stop), daemon=True,
                                 name=f"sim-{link.device}") for i, link in enumerate(links)]
     for t in threads:

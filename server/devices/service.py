@@ -1,4 +1,8 @@
-"""Device registry and presence, updated from a batch of device messages."""
+"""Device registry and presence, updated from a batch of device messages.
+
+Presence and status changes go on the device timeline and are handed to `server.devices.flows`,
+which opens and clears alarms, opens work orders and keeps the device's availability current.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ from collections.abc import Sequence
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from server.db import insert_for
+from server.alarms.rules import card_retained
+from server.branches.models import Branch
+from server.db import insert_for, utcnow
+from server.devices.flows import Change, evaluate, planned
 from server.devices.models import Device
+from server.devices.timeline import Timeline
 from server.ingest.records import EventRecord
 
 
@@ -40,30 +48,61 @@ def apply_device_messages(session: Session, events: Sequence[EventRecord],
         select(Device).where(tuple_(Device.branch_id, Device.device_id).in_(keys))
         .order_by(Device.id).with_for_update()
     )
+    now = utcnow()
+    timeline = Timeline()
+    changes: list[Change] = []
+    configs: dict[str, dict] | None = None
     for dev in rows:
         key = (dev.branch_id, dev.device_id)
+        was_online, last_seen = dev.online, dev.last_seen_at
+        change = Change(dev)
+        if dev.zone is None and dev.kind is None:
+            if configs is None:
+                configs = {b: c for b, c in session.execute(
+                    select(Branch.id, Branch.config).where(Branch.id.in_({b for b, _ in keys})))}
+            plan = planned(configs.get(dev.branch_id), dev.device_id)
+            if plan:
+                dev.zone, dev.kind = plan.get("zone"), plan.get("kind")
         mine = per_device.get(key)
         if mine:
-            _apply_events(dev, sorted(mine, key=lambda e: (e.ts, e.seq)))
+            _apply_events(dev, sorted(mine, key=lambda e: (e.ts, e.seq)), change, timeline)
         hb = beats.get(key)
         if hb is not None:
             if dev.last_seen_at is None or hb.ts > dev.last_seen_at:
                 dev.last_seen_at = hb.ts
             if not dev.online:
                 dev.online = True  # it is talking to us, whatever we missed
+                timeline.add(dev.branch_id, dev.device_id, hb.ts, "presence", "online", {"via": "heartbeat"})
+        if dev.online != was_online:
+            change.presence_changed = True
+            dev.presence_changed_at = now
+            change.onset_at = last_seen or now
+        if change.presence_changed or change.status_changed or change.retained:
+            changes.append(change)
     session.flush()
+    evaluate(session, changes, timeline, now)
+    timeline.write(session)
 
 
-def _apply_events(dev: Device, events: list[EventRecord]) -> None:
+def _apply_events(dev: Device, events: list[EventRecord], change: Change, timeline: Timeline) -> None:
     last_seq, gaps = dev.last_seq, 0
     for e in events:
         if e.type == "state":
-            _apply_state(dev, e)
+            was = dev.online
+            what = _apply_state(dev, e)
+            if what == "stale" or dev.online != was:
+                timeline.add(dev.branch_id, dev.device_id, e.ts, "presence",
+                             _presence_label(what, e.data, dev.online),
+                             {"session": e.data.get("session"), "via": what})
+            if dev.online and was and what == "birth":
+                change.presence_changed = True  # a rebirth: re-read its status
             if e.data.get("online"):
                 last_seq = e.seq  # a birth starts a new sequence
                 continue
         elif e.type == "status":
-            _apply_status(dev, e)
+            _apply_status(dev, e, change)
+            timeline.add(dev.branch_id, dev.device_id, e.ts, "status", e.data["component"],
+                         {k: v for k, v in e.data.items() if k != "component"})
         if last_seq is not None and e.seq > last_seq + 1:
             gaps += e.seq - last_seq - 1
         if last_seq is None or e.seq > last_seq:
@@ -77,12 +116,13 @@ def _apply_events(dev: Device, events: list[EventRecord]) -> None:
         dev.last_seen_at = newest
 
 
-def _apply_state(dev: Device, e: EventRecord) -> None:
+def _apply_state(dev: Device, e: EventRecord) -> str:
+    """"birth", "will" or "stale" (a will or birth of an older session, ignored as Sparkplug's bdSeq)."""
     data = e.data
     session_no = int(data.get("session", 0))
     if data.get("online"):
         if session_no < dev.session:
-            return  # an old birth, redelivered late
+            return "stale"  # an old birth, redelivered late
         dev.session = session_no
         dev.online = True
         if dev.registered_at is None:
@@ -92,13 +132,30 @@ def _apply_state(dev: Device, e: EventRecord) -> None:
                 setattr(dev, field, data[field])
         if data.get("components"):
             dev.components = list(data["components"])
-    elif session_no == dev.session:
+        return "birth"
+    if session_no == dev.session:
         dev.online = False  # a will or a clean goodbye for the current session; older ones are stale
+        return "will"
+    return "stale"
 
 
-def _apply_status(dev: Device, e: EventRecord) -> None:
+def _apply_status(dev: Device, e: EventRecord, change: Change) -> None:
     status = dict(dev.status or {})
     entry = {k: v for k, v in e.data.items() if k != "component"}
     entry["at"] = e.ts.isoformat()
-    status[e.data["component"]] = entry
+    component = e.data["component"]
+    before = status.get(component)
+    if card_retained(before, entry):
+        change.retained.append(component)
+    if entry.get("paper") == "full" and (before or {}).get("paper") in ("low", "out", "jammed"):
+        dev.receipts_since_refill = 0  # refilled
+        dev.paper_refilled_at = e.ts
+    status[component] = entry
     dev.status = status
+    change.status_changed = True
+
+
+def _presence_label(what: str, data: dict, online: bool) -> str:
+    if what == "stale":
+        return "stale_birth_ignored" if data.get("online") else "stale_will_ignored"
+    return "online" if online else "offline"

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.devices import handlers as fleet
 from server.ingest.records import EventRecord
 from server.outbox.service import outbox_row
 from server.touchpoints.service import record_touchpoints
@@ -37,4 +38,5 @@ def acknowledge_ticket_requests(_session: Session, events: Sequence[EventRecord]
 HANDLERS: list[Handler] = [
     touchpoints,
     acknowledge_ticket_requests,
+    fleet.handle,  # fleet: usage sessions, command results, error rates, queued commands for returning devices
 ]

@@ -1,0 +1,1 @@
+"""alarms domain: device faults with a lifecycle, escalation and maintenance windows."""

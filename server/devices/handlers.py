@@ -1,0 +1,81 @@
+"""The fleet's ingest handler: usage sessions, command results, error rates, queued commands on return."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from server.alarms.models import AlarmType
+from server.alarms.rules import ERROR_RATE_LIMIT, ERROR_RATE_WINDOW
+from server.db import insert_for
+from server.devices import commands
+from server.devices.flows import Change, evaluate
+from server.devices.models import Device, UsageSession
+from server.devices.timeline import Timeline
+from server.events.models import Event
+from server.ingest.records import EventRecord
+
+
+def handle(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
+    """HANDLERS entry: runs in the batch transaction with only newly stored events."""
+    usage = [e for e in events if e.type == "usage_session"]
+    results = [e for e in events if e.type == "command_result"]
+    errors = [e for e in events if e.type == "error"]
+    births = [(e.branch, e.device) for e in events if e.type == "state" and e.data.get("online")]
+    if usage:
+        _store_usage(session, usage)
+    timeline = Timeline()
+    changes: dict[tuple[str, str], Change] = {}
+    if results or errors:
+        keys = sorted({(e.branch, e.device) for e in (*results, *errors)})
+        devices = {(d.branch_id, d.device_id): d for d in session.scalars(
+            select(Device).where(tuple_(Device.branch_id, Device.device_id).in_(keys)))}
+        for e in results:
+            cmd = commands.apply_result(session, timeline, branch_id=e.branch, device_id=e.device,
+                                        command_id=e.data["command_id"], status=e.data["status"],
+                                        detail=e.data.get("detail"), at=e.ts, now=now)
+            dev = devices.get((e.branch, e.device))
+            if cmd is not None and dev is not None and e.data["status"] == "ok" \
+                    and cmd.name in (commands.CommandName.OUT_OF_SERVICE, commands.CommandName.IN_SERVICE):
+                dev.in_service = cmd.name == commands.CommandName.IN_SERVICE
+                changes.setdefault((e.branch, e.device), Change(dev))
+        for key, n in _error_counts(session, errors, now).items():
+            dev = devices.get(key)
+            if dev is not None and n >= ERROR_RATE_LIMIT:
+                changes.setdefault(key, Change(dev)).extra.append(
+                    (AlarmType.HIGH_ERROR_RATE, f"{n} errors in {int(ERROR_RATE_WINDOW.total_seconds() // 60)} min"))
+    evaluate(session, changes.values(), timeline, now)
+    outbound = commands.release_queued(session, births, now)
+    timeline.write(session)
+    return outbound
+
+
+def _store_usage(session: Session, usage: list[EventRecord]) -> None:
+    rows = [{"session_id": e.data["session_id"], "branch_id": e.branch, "device_id": e.device,
+             "function": e.data["function"], "started_at": _dt(e.data["started_at"]),
+             "ended_at": _dt(e.data["ended_at"]), "outcome": e.data["outcome"]} for e in usage]
+    session.connection().execute(insert_for(session, UsageSession).on_conflict_do_nothing(), rows)
+    printed = Counter((e.branch, e.device) for e in usage if e.data["outcome"] == "ok")
+    for (branch, device), n in sorted(printed.items()):
+        session.execute(update(Device).where(Device.branch_id == branch, Device.device_id == device)
+                        .values(receipts_since_refill=Device.receipts_since_refill + n))
+
+
+def _error_counts(session: Session, errors: list[EventRecord], now: datetime) -> dict[tuple[str, str], int]:
+    if not errors:
+        return {}
+    keys = sorted({(e.branch, e.device) for e in errors})
+    since = now - ERROR_RATE_WINDOW
+    rows = session.execute(select(Event.branch_id, Event.device_id, func.count()).where(
+        tuple_(Event.branch_id, Event.device_id).in_(keys), Event.type == "error", Event.ts >= since)
+        .group_by(Event.branch_id, Event.device_id))
+    return {(b, d): int(n) for b, d, n in rows}
+
+
+def _dt(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,0 +1,197 @@
+"""API shapes of the fleet: devices, alarms, work orders, commands, utilisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.devices.commands import CommandName
+from server.web.validation import STRICT, Text100, text
+
+
+class AlarmBrief(BaseModel):
+    id: int
+    type: str
+    severity: str
+    status: str
+
+
+class DeviceOut(BaseModel):
+    id: int
+    branch_id: str
+    device: str
+    zone: str | None
+    kind: str | None
+    model: str | None
+    serial: str | None
+    sw: str | None
+    components: list[str]
+    online: bool
+    available: bool
+    in_service: bool
+    presence: str = Field(description="online | offline | never_seen | maintenance")
+    last_seen_at: datetime | None
+    presence_changed_at: datetime | None
+    status: dict[str, dict[str, Any]] = Field(description="current status per component (XFS4IoT-style)")
+    seq_gaps: int
+    session: int
+    maintenance_until: datetime | None
+    maintenance_reason: str | None
+    receipts_since_refill: int
+    paper_runs_out_at: datetime | None = None
+    alarms: list[AlarmBrief]
+    worst_severity: str | None
+
+
+class TimelineOut(BaseModel):
+    at: datetime
+    kind: str
+    what: str
+    detail: dict[str, Any]
+
+
+class Comment(BaseModel):
+    at: str
+    by: str
+    text: str
+
+
+class AlarmOut(BaseModel):
+    id: int
+    branch_id: str
+    device: str
+    device_pk: int | None
+    type: str
+    severity: str
+    status: str
+    detail: str | None
+    onset_at: datetime
+    started_at: datetime
+    last_at: datetime
+    occurrences: int
+    acked_at: datetime | None
+    acked_by: str | None
+    cleared_at: datetime | None
+    cleared_by: str | None
+    escalation_level: int
+    work_order_id: int | None
+    comments: list[Comment]
+
+
+class AckIn(BaseModel):
+    model_config = STRICT
+    comment: text(500) | None = None  # type: ignore[valid-type]
+
+
+class CommentIn(BaseModel):
+    model_config = STRICT
+    text: text(500, 1)  # type: ignore[valid-type]
+
+
+class WorkOrderOut(BaseModel):
+    id: int
+    branch_id: str
+    device: str
+    device_pk: int | None
+    team: str
+    task: str
+    status: str
+    reason: str
+    alarm_id: int | None
+    opened_at: datetime
+    assignee: str | None
+    assigned_at: datetime | None
+    arrived_at: datetime | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    closed_at: datetime | None
+    note: str | None
+    to_acknowledge_s: float | None
+    to_arrive_s: float | None
+    to_fix_s: float | None
+
+
+class WorkOrderActionIn(BaseModel):
+    model_config = STRICT
+    assignee: Text100 | None = None
+    note: text(500) | None = None  # type: ignore[valid-type]
+
+
+class CommandIn(BaseModel):
+    model_config = STRICT
+    name: CommandName
+    ttl_s: Annotated[int, Field(ge=5, le=86_400)] = 300
+    args: dict[str, Annotated[str, Field(max_length=200)] | int | bool] = Field(default_factory=dict, max_length=8)
+
+
+class CommandOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    command_id: str
+    branch_id: str
+    device: str
+    name: str
+    args: dict[str, Any]
+    status: str
+    requested_by: str
+    created_at: datetime
+    expires_at: datetime
+    sent_at: datetime | None
+    result_at: datetime | None
+    detail: str | None
+
+
+class MaintenanceIn(BaseModel):
+    model_config = STRICT
+    minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60, description="0 ends the window")]
+    reason: Text100 | None = None
+
+
+class Figures(BaseModel):
+    open_s: float
+    available_s: float
+    busy_s: float
+    sessions: int
+    failed: int
+    availability: float | None
+    utilisation: float | None
+
+
+class HourFigures(Figures):
+    hour: datetime
+
+
+class Mttr(BaseModel):
+    detect_s: float | None
+    acknowledge_s: float | None
+    fix_s: float | None
+    alarms: int
+
+
+class DeviceUtilisation(BaseModel):
+    device: str
+    branch_id: str
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    total: Figures
+    hours: list[HourFigures]
+    days: list[HourFigures]
+    mttr: Mttr
+
+
+class NamedFigures(Figures):
+    name: str
+
+
+class BranchUtilisation(BaseModel):
+    branch_id: str
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    total: Figures
+    zones: list[NamedFigures]
+    devices: list[NamedFigures]
+    days: list[HourFigures]
+    mttr: Mttr
