@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.branches.models import Branch
 from server.branches.schemas import BranchDetail, BranchOut
-from server.staff.deps import CurrentStaff, DbSession, branch_scope, not_found
+from server.staff.deps import Audit, CurrentStaff, DbSession, not_found
 from server.web.validation import BranchId
 
 router = APIRouter(tags=["branches"])
@@ -20,9 +20,10 @@ def list_branches(principal: CurrentStaff, session: DbSession) -> list[Branch]:
 
 
 @router.get("/api/branches/{branch_id}", response_model=BranchDetail)
-def get_branch(branch_id: BranchId, principal: CurrentStaff, session: DbSession) -> BranchDetail:
+def get_branch(branch_id: BranchId, principal: CurrentStaff, session: DbSession, audit: Audit) -> BranchDetail:
     """One branch with its zones, counters and business types (404 outside the caller's branches)."""
-    branch_scope(principal, branch_id, "branch")
+    audit.require_branch(principal, branch_id, action="branch.read", object_type="branch", object_id=branch_id,
+                         what="branch")
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise not_found("branch")

@@ -125,6 +125,8 @@ def test_branches_are_scoped(client, make_user):
     assert client.get("/api/branches/zzz", headers=h).json() == r.json()
     ha = bearer(client, "root")
     assert [b["id"] for b in client.get("/api/branches", headers=ha).json()] == ["b001", "b002"]
+    denied = client.get("/api/audit", headers=ha, params={"actor": "t1", "object_type": "branch"}).json()
+    assert [(e["object_id"], e["outcome"]) for e in denied["entries"]] == [("zzz", "denied"), ("b002", "denied")]
 
 
 def test_staff_admin_scope_and_grants(client, make_user):

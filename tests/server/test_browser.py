@@ -87,3 +87,40 @@ def test_lobby_staff_session(chromium, live_server, make_user, viewport):
     context.close()
     assert not errors, errors
     assert not outside, f"the console loaded from elsewhere: {outside}"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_branch_manager_pages_and_api_docs(chromium, live_server, make_user):
+    """GIVEN a branch manager on a 1366×768 PC WHEN they create an account, open the audit log and the API
+    docs THEN the one-time password is shown, the audit shows the change, no page scrolls sideways, and
+    Swagger UI renders from the app's own files."""
+    make_user("boss1", "branch_manager")
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(live_server.url) else None)
+    page.goto(f"{live_server.url}/login?lang=en")
+    page.fill("input[name=username]", "boss1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/branches/b001")
+    page.click("nav.mainnav a[href='/staff']")
+    page.wait_for_url("**/staff")
+    page.fill("form.panel input[name=username]", "teller7")
+    page.select_option("form.panel select[name=role]", "teller")
+    page.click("form.panel button[type=submit]")
+    assert len(page.get_by_test_id("otp").locator("code").inner_text()) == 14
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(ARTIFACTS / "console-staff-1366x768.png"), full_page=True)
+    page.click("nav.mainnav a[href='/audit']")
+    page.wait_for_url("**/audit")
+    assert page.get_by_test_id("audit-table").get_by_text("staff.create").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(ARTIFACTS / "console-audit-1366x768.png"), full_page=True)
+    page.goto(f"{live_server.url}/docs")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=15_000)
+    assert "smartzone server" in page.locator(".swagger-ui .info .title").inner_text()
+    context.close()
+    assert not outside, f"loaded from elsewhere: {outside}"

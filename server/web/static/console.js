@@ -84,5 +84,11 @@
   });
   sz.on("resync", () => { if (document.body.dataset.branch) window.location.reload(); });
 
+  // <form data-confirm="…">: ask before submitting (no inline handlers: the CSP forbids them).
+  document.addEventListener("submit", (e) => {
+    const msg = e.target.dataset && e.target.dataset.confirm;
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", connect);
 })();
