@@ -164,6 +164,76 @@ class CommandData(_Data):
     expires_at: AwareDatetime
 
 
+# --- queueing: hub → device / all (docs/protocol.md, docs/queueing.md) ---------------------------
+
+class _Open(BaseModel):
+    """Hub → device payloads: extra keys are ignored, so the hub may add fields without breaking kiosks."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class BilingualText(_Open):
+    zh: str
+    en: str
+
+
+class TicketReplyData(_Open):
+    """`data` of the reply to a ticket request (inside ReplyData.data)."""
+
+    accepted: bool = True
+    ticket: ShortText = Field(description="the number the customer holds (A012, or a provisional K1-007)")
+    ticket_id: int
+    token: ShortText = Field(description="for the public status page /t/<token>")
+    business: Ident
+    people_ahead: int = Field(ge=0)
+    wait_p50_min: float | None = None
+    wait_p90_min: float | None = None
+    status_url: ShortText
+    routed_to: Literal["self_service", "counter", "wealth", "vip"]
+    reason: ShortText | None = None
+    provisional_number: ShortText | None = None
+
+
+class QueueCallData(_Open):
+    """`queue/call`: a ticket called (or recalled) to a counter."""
+
+    ticket: ShortText
+    counter: int
+    business: Ident
+    recall: bool = False
+    at: AwareDatetime
+    text: BilingualText | None = None
+
+
+class BoardCall(_Open):
+    ticket: ShortText
+    counter: int | None = None
+    business: Ident
+    at: AwareDatetime
+
+
+class BoardBusiness(_Open):
+    business: Ident
+    name: BilingualText
+    prefix: ShortText
+    waiting: int = Field(ge=0)
+    wait_p50_min: float | None = None
+    wait_p90_min: float | None = None
+
+
+class QueueBoardData(_Open):
+    """`queue/board` (retained): the whole board of one branch."""
+
+    branch: Ident
+    updated_at: AwareDatetime
+    issuing: bool = True
+    current: list[BoardCall] = Field(default_factory=list, description="tickets called and not yet finished")
+    calls: list[BoardCall] = Field(default_factory=list, description="the last N calls, newest first")
+    waiting: dict[Ident, int] = Field(default_factory=dict, description="waiting tickets per business")
+    businesses: list[BoardBusiness] = Field(default_factory=list)
+    version: int = 0
+
+
 # --- the envelope ------------------------------------------------------------------------
 
 class _Envelope(BaseModel):

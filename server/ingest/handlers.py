@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.customers import flows as crm_flows
 from server.devices import handlers as fleet
 from server.ingest.records import EventRecord
-from server.outbox.service import outbox_row
+from server.queueing import flows as queue_flows
 from server.touchpoints.service import record_touchpoints
 
 Handler = Callable[[Session, Sequence[EventRecord], datetime], Sequence[dict[str, Any]]]
@@ -27,16 +28,9 @@ def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime) 
     return []
 
 
-def acknowledge_ticket_requests(_session: Session, events: Sequence[EventRecord],
-                                now: datetime) -> list[dict[str, Any]]:
-    """Until queueing answers ticket requests itself, the hub confirms it has them."""
-    return [outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
-                       data={"request_id": e.data["request_id"], "status": "ok", "data": {"accepted": True}})
-            for e in events if e.type == "ticket_request"]
-
-
 HANDLERS: list[Handler] = [
     touchpoints,
-    acknowledge_ticket_requests,
+    crm_flows.handle,  # CRM: face probe replies, customer linking, tags, referral leads (after touchpoints)
+    queue_flows.issue_ticket_requests,  # queueing: tickets, replies with number and estimate, the board
     fleet.handle,  # fleet: usage sessions, command results, error rates, queued commands for returning devices
 ]

@@ -73,6 +73,8 @@ class BusinessType(Strict):
     channel: Channel = Field(description="the channel that normally serves it")
     target_wait_min: int = Field(gt=0, le=240, description="target wait in minutes")
     max_wait_min: int = Field(gt=0, le=480, description="no ticket waits longer than this")
+    service_min: float = Field(default=6.0, gt=0, le=240,
+                               description="expected service time in minutes, until measured ones exist")
 
     @model_validator(mode="after")
     def _max_after_target(self) -> Self:
@@ -99,6 +101,64 @@ class PlannedDevice(Strict):
     zone: Ident = Field(description="zone id the device stands in")
 
 
+class Tier(StrEnum):
+    """A customer's tier, as the CRM knows it."""
+
+    REGULAR = "regular"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+    PRIVATE = "private"
+
+
+class PriorityClass(StrEnum):
+    """Calling class: `priority` tickets are called in a ratio with regular ones, never exclusively."""
+
+    REGULAR = "regular"
+    PRIORITY = "priority"
+
+
+class RuleWhen(Strict):
+    """When a routing rule applies; every given condition must hold (empty lists: any)."""
+
+    business: list[Ident] = Field(default_factory=list, description="business codes (any of)")
+    business_channel: list[Channel] = Field(default_factory=list,
+                                            description="the business's own channel (any of)")
+    tier: list[Tier] = Field(default_factory=list, description="customer tiers (any of)")
+    elderly: bool | None = Field(default=None, description="the customer asked for elderly care")
+    appointment: bool | None = Field(default=None, description="the request carries an appointment")
+    min_devices_free: int | None = Field(default=None, ge=0,
+                                         description="at least this many self-service devices online")
+    max_channel_waiting: int | None = Field(default=None, ge=0,
+                                            description="at most this many waiting in the target channel")
+
+
+class RoutingRule(Strict):
+    """One routing rule: the first rule (in file order) whose `when` holds decides."""
+
+    id: Ident = Field(description="rule id, unique in the branch; shown to staff")
+    when: RuleWhen = Field(default_factory=RuleWhen)
+    route_to: Channel | None = Field(default=None, description="channel to serve at (default: the business's)")
+    priority: PriorityClass = Field(default=PriorityClass.REGULAR, description="calling class")
+    reason: Text = Field(description="why, for staff; may use {devices_free}, {waiting}, {business}")
+
+
+class QueueSettings(Strict):
+    """Routing rules and the calling policy of the branch's queue."""
+
+    rules: list[RoutingRule] = Field(default_factory=list, description="evaluated in order; first match wins")
+    regular_per_priority: int = Field(default=2, ge=1, le=20,
+                                      description="regular calls between two priority calls")
+    appointment_window_min: int = Field(default=15, ge=0, le=120,
+                                        description="appointments within ± this of their time go first")
+    aging_fraction: float = Field(default=0.7, gt=0, le=1,
+                                  description="a ticket waiting this share of its maximum is called first")
+    alert_fraction: float = Field(default=0.8, gt=0, le=1,
+                                  description="the console warns when a ticket reaches this share of target")
+    board_calls: int = Field(default=8, ge=1, le=30, description="last calls kept on the board")
+    self_service_min: float = Field(default=30, gt=0, le=240,
+                                    description="self-service tickets still open after this are closed as done")
+
+
 class BranchConfig(Strict):
     id: Ident = Field(description="branch id used in topics and URLs")
     name: Text
@@ -109,6 +169,7 @@ class BranchConfig(Strict):
     business_types: list[BusinessType] = Field(min_length=1)
     counters: list[Counter] = Field(default_factory=list)
     devices: list[PlannedDevice] = Field(default_factory=list)
+    queue: QueueSettings = Field(default_factory=QueueSettings, description="routing rules and calling policy")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -131,6 +192,12 @@ class BranchConfig(Strict):
         for d in self.devices:
             if d.zone not in zones:
                 raise ValueError(f"device {d.id}: zone {d.zone!r} is not one of {sorted(zones)}")
+        _unique("queue.rules", [r.id for r in self.queue.rules])
+        for r in self.queue.rules:
+            unknown = set(r.when.business) - codes
+            if unknown:
+                raise ValueError(f"queue rule {r.id}: business {sorted(unknown)} are not business codes "
+                                 f"{sorted(codes)}")
         return self
 
     def business(self, code: str) -> BusinessType | None:

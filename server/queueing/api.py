@@ -1,0 +1,397 @@
+"""Queue HTTP API, the lobby console page and the customer's ticket status page.
+
+Every change bumps the branch's queue version; a poller in the server process turns version changes
+(made here or by the hub in another process) into `queue.changed` SSE events, and the console page
+re-reads the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as FPath
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.branches.models import Branch
+from server.db import utcnow
+from server.outbox.service import enqueue
+from server.queueing import service
+from server.queueing.models import QueueState, Ticket
+from server.queueing.schemas import IssueIn, IssuingIn, ReprioritiseIn, TransferIn
+from server.queueing.service import QueueError
+from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
+from server.staff.models import Role
+from server.web.errors import ApiError
+from server.web.i18n import register_messages
+from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render
+from server.web.validation import BranchId, IntId
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["queueing"])
+HERE = Path(__file__).parent
+QUEUE_ROLES = (Role.LOBBY_STAFF, Role.TELLER, Role.BRANCH_MANAGER)
+QueueStaff = Annotated[Principal, Depends(require_roles(*QUEUE_ROLES))]
+QueuePage = Annotated[Principal, Depends(require_page_roles(*QUEUE_ROLES))]
+KpiStaff = Annotated[Principal, Depends(require_roles(Role.BRANCH_MANAGER, Role.LOBBY_STAFF))]
+CounterNo = Annotated[int, IntId]
+POLL_S = 0.3
+
+
+def _fail(err: QueueError) -> ApiError:
+    return ApiError(err.status, err.code, err.message)
+
+
+def _branch(session: Session, staff: Principal, branch_id: str) -> None:
+    branch_scope(staff, branch_id, "branch")
+    if session.get(Branch, branch_id) is None:
+        raise not_found("branch")
+
+
+def _ticket(session: Session, staff: Principal, ticket_id: int) -> Ticket:
+    t = session.get(Ticket, ticket_id)
+    if t is None:
+        raise not_found("ticket")
+    branch_scope(staff, t.branch_id, "ticket")
+    return t
+
+
+def _board(session: Session, branch_id: str, now: datetime) -> None:
+    enqueue(session, [service.board_row(session, service.branch_config(session, branch_id), now)])
+
+
+def queue_payload(session: Session, branch_id: str, now: datetime) -> dict[str, Any]:
+    state = service.queue_state(session, branch_id, now)
+    return {"branch": branch_id, "issuing": state.issuing, "version": state.version,
+            "waiting": service.waiting_list(session, branch_id, now),
+            "counters": service.counters_view(session, branch_id, now),
+            "estimate_mae_min": service.estimate_mae(session, branch_id, now - timedelta(days=1))}
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+@router.get("/api/branches/{branch_id}/queue")
+def get_queue(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
+    """Waiting tickets with routing reasons, place and P50/P90; counters with their current ticket."""
+    _branch(session, staff, branch_id)
+    return queue_payload(session, branch_id, utcnow())
+
+
+@router.get("/api/branches/{branch_id}/queue/board")
+def get_board(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
+    """The board as displays get it on `queue/board`."""
+    _branch(session, staff, branch_id)
+    return service.board(session, service.branch_config(session, branch_id), utcnow())
+
+
+@router.get("/api/branches/{branch_id}/queue/kpis")
+def get_kpis(branch_id: BranchId, staff: KpiStaff, session: DbSession,
+             start: Annotated[datetime | None, Query(alias="from")] = None,
+             end: Annotated[datetime | None, Query(alias="to")] = None) -> dict[str, Any]:
+    """Tickets, wait and service times (average, P90), % within target, no-shows, left without service,
+    diversion rate; default: the last 24 hours."""
+    _branch(session, staff, branch_id)
+    end = _aware(end) or utcnow()
+    start = _aware(start) or end - timedelta(days=1)
+    if start >= end:
+        raise ApiError(422, "bad_range", "`from` must be before `to`")
+    return service.kpis(session, branch_id, start, end)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
+
+
+@router.post("/api/branches/{branch_id}/tickets", status_code=201)
+def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session: DbSession,
+                 audit: Audit) -> dict[str, Any]:
+    """Issue a ticket at the lobby desk."""
+    _branch(session, staff, branch_id)
+    try:
+        issued = service.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
+                               tier=body.tier.value, elderly=body.elderly, appointment_at=body.appointment_at,
+                               actor=staff.actor)
+    except QueueError as err:
+        raise _fail(err) from err
+    enqueue(session, issued.outbox)
+    audit.record("queue.issue", "ticket", issued.ticket.id, branch_id=branch_id,
+                 detail={"business": body.business, "rule": issued.ticket.reasons[0]["rule"]})
+    from server.queueing.flows import reply_data
+
+    return reply_data(issued)
+
+
+def _counter_action(action: str, branch_id: str, counter: int, staff: Principal, session: Session,
+                    audit: Audit) -> dict[str, Any]:
+    _branch(session, staff, branch_id)
+    now = utcnow()
+    try:
+        if action == "call-next":
+            res = service.call_next(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor,
+                                    staff_name=staff.display_name)
+        elif action == "recall":
+            res = service.recall(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
+        else:
+            res = service.finish(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
+    except QueueError as err:
+        raise _fail(err) from err
+    enqueue(session, res.outbox)
+    t = res.ticket
+    audit.record(f"queue.{action}", "counter", counter, branch_id=branch_id,
+                 detail={"ticket_id": t.id if t else None, "finished_id": res.finished.id if res.finished else None})
+    return {"counter": counter, "ticket": t.display if t else None, "ticket_id": t.id if t else None,
+            "reason": t.call_reason if t else None,
+            "finished": res.finished.display if res.finished else None}
+
+
+@router.post("/api/branches/{branch_id}/counters/{counter}/call-next")
+def call_next(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
+              audit: Audit) -> dict[str, Any]:
+    """Finish the counter's ticket and call the next one; the answer says why this ticket now."""
+    return _counter_action("call-next", branch_id, counter, staff, session, audit)
+
+
+@router.post("/api/branches/{branch_id}/counters/{counter}/recall")
+def recall(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
+           audit: Audit) -> dict[str, Any]:
+    """Call the counter's current ticket again."""
+    return _counter_action("recall", branch_id, counter, staff, session, audit)
+
+
+@router.post("/api/branches/{branch_id}/counters/{counter}/finish")
+def finish(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
+           audit: Audit) -> dict[str, Any]:
+    """The counter's current ticket is served."""
+    return _counter_action("finish", branch_id, counter, staff, session, audit)
+
+
+def _set_counter(branch_id: str, counter: int, is_open: bool, staff: Principal, session: Session,
+                 audit: Audit) -> dict[str, Any]:
+    _branch(session, staff, branch_id)
+    now = utcnow()
+    try:
+        service.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
+                            staff_id=staff.id, staff_name=staff.display_name, actor=staff.actor)
+    except QueueError as err:
+        raise _fail(err) from err
+    _board(session, branch_id, now)
+    audit.record("queue.counter_open" if is_open else "queue.counter_close", "counter", counter, branch_id=branch_id)
+    return {"counter": counter, "open": is_open}
+
+
+@router.post("/api/branches/{branch_id}/counters/{counter}/open")
+def open_counter(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
+                 audit: Audit) -> dict[str, Any]:
+    """Open a counter (the caller staffs it)."""
+    return _set_counter(branch_id, counter, True, staff, session, audit)
+
+
+@router.post("/api/branches/{branch_id}/counters/{counter}/close")
+def close_counter(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
+                  audit: Audit) -> dict[str, Any]:
+    """Close a counter (it must not be serving)."""
+    return _set_counter(branch_id, counter, False, staff, session, audit)
+
+
+@router.post("/api/branches/{branch_id}/queue/issuing")
+def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session: DbSession,
+                audit: Audit) -> dict[str, Any]:
+    """Stop issuing tickets for today (kiosks are refused), or re-open."""
+    _branch(session, staff, branch_id)
+    now = utcnow()
+    service.set_issuing(session, branch_id=branch_id, issuing=body.issuing, now=now)
+    _board(session, branch_id, now)
+    audit.record("queue.issuing", "branch", branch_id, branch_id=branch_id, detail={"issuing": body.issuing})
+    return {"branch": branch_id, "issuing": body.issuing}
+
+
+@router.get("/api/tickets/{ticket_id}")
+def get_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
+    """A ticket and its journey (every step with time, channel, counter and who)."""
+    t = _ticket(session, staff, ticket_id)
+    return {"id": t.id, "ticket": t.display, "number": t.number, "business": t.business, "channel": t.channel,
+            "priority": t.priority, "status": t.status, "reasons": t.reasons, "call_reason": t.call_reason,
+            "counter": t.counter, "identified": t.customer_ref is not None,
+            "issued_at": t.issued_at.isoformat(), "est_p50_min": t.est_p50_min, "est_p90_min": t.est_p90_min,
+            "journey": [{"at": s.at.isoformat(), "action": s.action, "channel": s.channel, "business": s.business,
+                         "counter": s.counter, "actor": s.actor, "detail": s.detail}
+                        for s in service.steps(session, t.id)]}
+
+
+def _ticket_action(action: str, ticket_id: int, staff: Principal, session: Session, audit: Audit,
+                   **kw: Any) -> dict[str, Any]:
+    t = _ticket(session, staff, ticket_id)
+    now = utcnow()
+    fn = {"transfer": service.transfer, "park": service.park, "resume": service.resume,
+          "no-show": service.no_show, "finish": service.finish_ticket,
+          "reprioritise": service.reprioritise}[action]
+    try:
+        t = fn(session, ticket_id=ticket_id, now=now, actor=staff.actor, **kw)
+    except QueueError as err:
+        raise _fail(err) from err
+    _board(session, t.branch_id, now)
+    audit.record(f"queue.{action}", "ticket", t.id, branch_id=t.branch_id,
+                 detail={k: v for k, v in kw.items() if k != "reason"})
+    return {"id": t.id, "ticket": t.display, "status": t.status, "business": t.business, "channel": t.channel,
+            "priority": t.priority}
+
+
+@router.post("/api/tickets/{ticket_id}/transfer")
+def transfer(ticket_id: IntId, body: TransferIn, staff: QueueStaff, session: DbSession,
+             audit: Audit) -> dict[str, Any]:
+    """To another business or counter, at the front or the back; the customer keeps the ticket."""
+    return _ticket_action("transfer", ticket_id, staff, session, audit, business=body.business,
+                          counter=body.counter, front=body.front)
+
+
+@router.post("/api/tickets/{ticket_id}/park")
+def park(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """The customer steps aside; the counter is free."""
+    return _ticket_action("park", ticket_id, staff, session, audit)
+
+
+@router.post("/api/tickets/{ticket_id}/resume")
+def resume(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """A parked ticket goes back to the front of its line."""
+    return _ticket_action("resume", ticket_id, staff, session, audit)
+
+
+@router.post("/api/tickets/{ticket_id}/no-show")
+def no_show(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """The customer did not come."""
+    return _ticket_action("no-show", ticket_id, staff, session, audit)
+
+
+@router.post("/api/tickets/{ticket_id}/finish")
+def finish_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """Served (e.g. a self-service ticket done at the device)."""
+    return _ticket_action("finish", ticket_id, staff, session, audit)
+
+
+@router.post("/api/tickets/{ticket_id}/reprioritise")
+def reprioritise(ticket_id: IntId, body: ReprioritiseIn, staff: QueueStaff, session: DbSession,
+                 audit: Audit) -> dict[str, Any]:
+    """Change a waiting ticket's calling class, with a reason."""
+    return _ticket_action("reprioritise", ticket_id, staff, session, audit, priority=body.priority.value,
+                          reason=body.reason)
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+@router.get("/queue", include_in_schema=False)
+def queue_home(staff: QueuePage, session: DbSession) -> Response:
+    first = session.scalar(select(Branch.id).where(staff.scope(Branch.id)).order_by(Branch.id))
+    return RedirectResponse(f"/branches/{first}/queue" if first else "/", status_code=303)
+
+
+@router.get("/branches/{branch_id}/queue", include_in_schema=False)
+def queue_page(branch_id: BranchId, staff: QueuePage, session: DbSession, request: Request) -> Response:
+    _branch(session, staff, branch_id)
+    cfg = service.branch_config(session, branch_id)
+    return render(request, "queue_console.html", {"branch": cfg, "branch_id": branch_id})
+
+
+@router.get("/t/{token}", include_in_schema=False)
+def ticket_status_page(token: Annotated[str, FPath(max_length=64)], request: Request,
+                       session: DbSession) -> Response:
+    """Public: the printed ticket's QR code. Shows the number, place and estimate; nothing personal."""
+    status = service.public_status(session, token, utcnow()) if _token_ok(token) else None
+    return render(request, "queue_ticket.html", {"s": status}, status=200 if status else 404,
+                  headers={"Cache-Control": "no-store", "Refresh": "30"})
+
+
+def _token_ok(token: str) -> bool:
+    return 8 <= len(token) <= 40 and all(c.isascii() and (c.isalnum() or c in "-_") for c in token)
+
+
+# --- live updates, nav, card ---------------------------------------------------------------------
+
+def _poll(app_ref: weakref.ref[FastAPI]) -> None:
+    """Publish `queue.changed` when a branch's queue version moves (changes from any process)."""
+    seen: dict[str, int] = {}
+    while True:
+        app = app_ref()
+        if app is None or app.state.events.closed:
+            return
+        events = app.state.events
+        try:
+            if events.subscriber_count:
+                with app.state.sessions() as s:
+                    rows = s.execute(select(QueueState.branch_id, QueueState.version, QueueState.issuing)).all()
+                for r in rows:
+                    if seen.get(r.branch_id) != r.version:
+                        if r.branch_id in seen:
+                            events.publish("queue.changed", {"version": r.version, "issuing": r.issuing},
+                                           branch_id=r.branch_id)
+                        seen[r.branch_id] = r.version
+        except Exception:  # the database may be away for a moment; try again
+            log.debug("queue poll failed", exc_info=True)
+        del app
+        threading.Event().wait(POLL_S)
+
+
+def setup(app: FastAPI) -> None:
+    add_template_dir(HERE / "templates")
+    app.mount("/static/queueing", StaticFiles(directory=HERE / "static"), name="queueing-static")
+    register_nav(NavItem("nav.queue", "/queue", frozenset(QUEUE_ROLES), order=20))
+    register_card(Card("queue", "card.queue", "queue_card.html", None, 10))
+    register_messages(MESSAGES)
+    threading.Thread(target=_poll, args=(weakref.ref(app),), name="queue-poller", daemon=True).start()
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "nav.queue": "Queue", "queue.title": "Lobby queue", "queue.waiting": "Waiting", "queue.counters": "Counters",
+        "queue.ticket": "Ticket", "queue.business": "Business", "queue.reason": "Why here",
+        "queue.waited": "Waited", "queue.ahead": "Ahead", "queue.estimate": "Estimate (P50/P90)",
+        "queue.actions": "Actions", "queue.call_next": "Call next", "queue.recall": "Recall",
+        "queue.finish": "Finish", "queue.open": "Open", "queue.close": "Close", "queue.closed": "closed",
+        "queue.idle": "idle", "queue.park": "Park", "queue.resume": "Resume", "queue.no_show": "No-show",
+        "queue.transfer": "Transfer", "queue.priority": "Priority", "queue.call_to": "Call to",
+        "queue.stop_issuing": "Stop issuing tickets today", "queue.resume_issuing": "Re-open ticket issuing",
+        "queue.issuing_stopped": "Ticket issuing is stopped", "queue.alerts": "Near target wait",
+        "queue.no_alerts": "Nobody near the target wait.", "queue.empty": "Nobody is waiting.",
+        "queue.mae": "Estimate error (mean, minutes)", "queue.min": "min", "queue.issue": "Issue ticket",
+        "queue.why": "Why this ticket", "queue.reprioritise_reason": "Reason for priority",
+        "queue.status_title": "Your ticket", "queue.status_ahead": "People ahead of you",
+        "queue.status_wait": "Estimated wait", "queue.status_called": "Please go to counter {counter}",
+        "queue.status_done": "This ticket is finished. Thank you!", "queue.status_unknown": "Ticket not found.",
+        "queue.status_self": "Please use a self-service device.", "queue.status_refresh": "This page refreshes itself.",
+        "queue.status.waiting": "waiting", "queue.status.transferred": "waiting (transferred)",
+        "queue.status.parked": "parked", "queue.status.called": "called", "queue.status.serving": "being served",
+        "queue.status.done": "done", "queue.status.no_show": "missed", "queue.status.cancelled": "cancelled",
+        "card.queue.waiting": "{n} waiting", "card.queue.open": "Open the lobby queue",
+    },
+    "zh-CN": {
+        "nav.queue": "排队叫号", "queue.title": "大堂排队", "queue.waiting": "等候中", "queue.counters": "窗口",
+        "queue.ticket": "号码", "queue.business": "业务", "queue.reason": "分流原因",
+        "queue.waited": "已等候", "queue.ahead": "前面人数", "queue.estimate": "预计等候（P50/P90）",
+        "queue.actions": "操作", "queue.call_next": "叫下一位", "queue.recall": "重呼",
+        "queue.finish": "办结", "queue.open": "开窗", "queue.close": "关窗", "queue.closed": "已关闭",
+        "queue.idle": "空闲", "queue.park": "挂起", "queue.resume": "恢复", "queue.no_show": "过号",
+        "queue.transfer": "转移", "queue.priority": "设为优先", "queue.call_to": "叫到窗口",
+        "queue.stop_issuing": "今日停止取号", "queue.resume_issuing": "恢复取号",
+        "queue.issuing_stopped": "已停止取号", "queue.alerts": "接近目标等候时间",
+        "queue.no_alerts": "暂无接近目标等候时间的客户。", "queue.empty": "暂无客户等候。",
+        "queue.mae": "预计误差（平均，分钟）", "queue.min": "分钟", "queue.issue": "取号",
+        "queue.why": "叫号原因", "queue.reprioritise_reason": "设为优先的原因",
+        "queue.status_title": "您的号码", "queue.status_ahead": "您前面还有",
+        "queue.status_wait": "预计等候", "queue.status_called": "请到 {counter} 号窗口",
+        "queue.status_done": "本号已办结，谢谢！", "queue.status_unknown": "未找到该号码。",
+        "queue.status_self": "请使用自助设备办理。", "queue.status_refresh": "本页自动刷新。",
+        "queue.status.waiting": "等候中", "queue.status.transferred": "等候中（已转移）",
+        "queue.status.parked": "已挂起", "queue.status.called": "已叫号", "queue.status.serving": "办理中",
+        "queue.status.done": "已办结", "queue.status.no_show": "已过号", "queue.status.cancelled": "已取消",
+        "card.queue.waiting": "{n} 人等候", "card.queue.open": "打开大堂排队",
+    },
+}

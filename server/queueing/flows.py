@@ -1,0 +1,71 @@
+"""Cross-domain flow: kiosk ticket requests (over the hub) become tickets, replies and the board.
+
+`issue_ticket_requests` is the ingest handler (server.ingest.handlers.HANDLERS): it sees each new
+ticket_request event once, inside the batch transaction. Idempotent by request_id: a retried request (a
+new event with the same request_id) gets the same ticket in its reply; a provisional number the kiosk
+printed while offline is attached to that ticket, never a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.audit.service import device_actor
+from server.ingest.records import EventRecord
+from server.outbox.service import outbox_row
+from server.queueing import service
+from server.queueing.service import Issued, QueueError
+
+
+def reply_data(issued: Issued) -> dict[str, Any]:
+    """The reply's `data` for a ticket (kept compatible with kiosks that only read `accepted`)."""
+    t, est = issued.ticket, issued.estimate
+    reason = t.reasons[0] if t.reasons else {}
+    data: dict[str, Any] = {
+        "accepted": True, "ticket": t.display, "number": t.display, "ticket_id": t.id, "token": t.token,
+        "business": t.business, "people_ahead": issued.people_ahead,
+        "wait_p50_min": est.p50_min if est else None, "wait_p90_min": est.p90_min if est else None,
+        "wait_min": round(est.p50_min) if est else None, "status_url": f"/t/{t.token}",
+        "routed_to": t.channel, "reason": reason.get("en"), "reason_zh": reason.get("zh"),
+        "priority": t.priority == "priority", "status": t.status,
+    }
+    if t.provisional_number:
+        data["provisional_number"] = t.provisional_number
+    return data
+
+
+def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
+    """Issue (or find) the ticket for each new ticket request; reply to the device; refresh the board."""
+    requests = [e for e in events if e.type == "ticket_request"]
+    out: list[dict[str, Any]] = []
+    touched: set[str] = set()
+    contexts = {}
+    for branch in sorted({e.branch for e in requests}):  # lock branches in one order: no deadlocks
+        service.lock_branch(session, branch, now)
+        contexts[branch] = service.issue_context(session, branch, now,
+                                                 [e.data["request_id"] for e in requests if e.branch == branch])
+    for e in requests:
+        d = e.data
+        try:
+            issued = service.issue(
+                session, branch_id=e.branch, business=d["business"], now=now, source="kiosk",
+                request_id=d["request_id"], device_id=e.device, elderly=bool(d.get("elderly")),
+                customer_ref=d.get("customer_ref"), visit_id=d.get("visit_id"),
+                appointment_code=d.get("appointment_code"), provisional_number=d.get("provisional_number"),
+                issued_at=e.ts if d.get("provisional_number") else None, actor=device_actor(e.branch, e.device),
+                board=False, ctx=contexts[e.branch])
+        except QueueError as err:
+            out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now, data={
+                "request_id": d["request_id"], "status": "error", "error": err.message,
+                "data": {"accepted": False, "reason": err.code}}))
+            continue
+        touched.add(e.branch)
+        out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
+                              data={"request_id": d["request_id"], "status": "ok", "data": reply_data(issued)}))
+    for branch in sorted(touched):
+        out.append(service.board_row(session, service.branch_config(session, branch), now))
+    return out

@@ -1,0 +1,765 @@
+"""Queue service: issue, call, recall, finish, transfer, park, resume, no-show, counters, board, KPIs.
+
+Keyword-only functions taking a session and `now` (so the benchmark and tests drive time). Every change
+starts with `lock_branch()`: an `UPDATE queue_state SET version = version + 1` that serialises a branch's
+queue changes (a row lock on PostgreSQL, the write lock on SQLite) and tells consoles in other
+processes that something changed. Changes return outbox rows (the board, calls) for devices; callers
+enqueue them in the same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import statistics
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from server.branches.models import Branch
+from server.db import insert_for
+from server.devices.models import Device
+from server.outbox.service import outbox_row
+from server.queueing import estimates, policy
+from server.queueing.models import (
+    ACTIVE_STATES,
+    WAITING_STATES,
+    CounterState,
+    NumberCounter,
+    QueueState,
+    Ticket,
+    TicketStatus,
+    TicketStep,
+)
+from server.queueing.numbering import format_number, service_day
+from server.queueing.routing import Decision, Load, RouteRequest, route
+from smartzone.config.branch import BranchConfig, Channel, DeviceKind, PriorityClass, Tier
+
+RECENT_SERVICES = 30  # service times per business that feed the estimates
+SYSTEM = "system"
+
+
+class QueueError(Exception):
+    """A request the queue refuses: `code` for machines, `message` for people, `status` for HTTP."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# --- configuration and locking -----------------------------------------------------------------
+
+_CONFIGS: dict[str, tuple[Any, BranchConfig]] = {}
+
+
+def branch_config(session: Session, branch_id: str) -> BranchConfig:
+    """The branch's configuration as mirrored in the database (parsed once per change)."""
+    row = session.execute(select(Branch.config, Branch.updated_at).where(Branch.id == branch_id)).first()
+    if row is None:
+        raise QueueError(404, "not_found", "branch not found")
+    cached = _CONFIGS.get(branch_id)
+    if cached and cached[0] == row.updated_at:
+        return cached[1]
+    cfg = BranchConfig.model_validate(row.config)
+    _CONFIGS[branch_id] = (row.updated_at, cfg)
+    return cfg
+
+
+def lock_branch(session: Session, branch_id: str, now: datetime) -> QueueState:
+    """Take the branch's queue lock (bump its version); creates the state and counter rows on first use."""
+    bumped = session.execute(update(QueueState).where(QueueState.branch_id == branch_id)
+                             .values(version=QueueState.version + 1, updated_at=now)
+                             .returning(QueueState.issuing, QueueState.version)).first()
+    if bumped is None:
+        cfg = branch_config(session, branch_id)
+        stmt = insert_for(session, QueueState).on_conflict_do_nothing(index_elements=["branch_id"])
+        session.connection().execute(stmt, [{"branch_id": branch_id, "issuing": True, "version": 0,
+                                             "updated_at": now}])
+        if cfg.counters:
+            stmt = insert_for(session, CounterState).on_conflict_do_nothing(index_elements=["branch_id", "number"])
+            session.connection().execute(stmt, [{"branch_id": branch_id, "number": c.number, "open": True,
+                                                 "regular_streak": 0, "updated_at": now} for c in cfg.counters])
+        return lock_branch(session, branch_id, now)
+    state = session.get(QueueState, branch_id)
+    assert state is not None
+    return state
+
+
+def _next_number(session: Session, branch_id: str, prefix: str, day: str) -> int:
+    """The next number for the prefix: one atomic UPDATE … RETURNING on the counter row (a row lock on
+    PostgreSQL), resetting to 1 when the service day changed. Two workers never get the same number."""
+    stmt = (update(NumberCounter)
+            .where(NumberCounter.branch_id == branch_id, NumberCounter.prefix == prefix)
+            .values(last=func.coalesce(_case_same_day(day), 1), service_day=day)
+            .returning(NumberCounter.last))
+    n = session.execute(stmt).scalar()
+    if n is None:
+        ins = insert_for(session, NumberCounter).on_conflict_do_nothing(index_elements=["branch_id", "prefix"])
+        session.connection().execute(ins, [{"branch_id": branch_id, "prefix": prefix, "service_day": day,
+                                            "last": 0}])
+        return _next_number(session, branch_id, prefix, day)
+    return int(n)
+
+
+def _case_same_day(day: str) -> Any:
+    from sqlalchemy import case
+
+    return case((NumberCounter.service_day == day, NumberCounter.last + 1), else_=1)
+
+
+def _step(session: Session, t: Ticket, action: str, now: datetime, actor: str, **detail: Any) -> None:
+    session.add(TicketStep(ticket_id=t.id, branch_id=t.branch_id, at=now, action=action, channel=t.channel,
+                           business=t.business, counter=t.counter, actor=actor[:64],
+                           detail={k: v for k, v in detail.items() if v is not None}))
+
+
+# --- load and estimates ------------------------------------------------------------------------
+
+def devices_free(session: Session, cfg: BranchConfig) -> int:
+    """Self-service kiosks that are online and whose printer is not in error."""
+    zones = {z.id for z in cfg.zones if z.channel is Channel.SELF_SERVICE}
+    planned = {d.id for d in cfg.devices if d.kind is DeviceKind.KIOSK and d.zone in zones}
+    if not planned:
+        return 0
+    rows = session.execute(select(Device.device_id, Device.status).where(
+        Device.branch_id == cfg.id, Device.online.is_(True), Device.device_id.in_(sorted(planned)))).all()
+    return sum(1 for r in rows if (r.status or {}).get("printer", {}).get("device", "online") == "online")
+
+
+def _waiting(session: Session, branch_id: str) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.branch_id == branch_id,
+                                                     Ticket.status.in_(WAITING_STATES))
+                                .order_by(Ticket.queued_at, Ticket.id)))
+
+
+def _service_stats(session: Session, cfg: BranchConfig) -> dict[str, estimates.ServiceStats]:
+    out = {}
+    for b in cfg.business_types:
+        rows = session.execute(select(Ticket.called_at, Ticket.finished_at).where(
+            Ticket.branch_id == cfg.id, Ticket.business == b.code, Ticket.status == TicketStatus.DONE.value,
+            Ticket.called_at.is_not(None), Ticket.counter.is_not(None))
+            .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICES)).all()
+        samples = [(r.finished_at - r.called_at).total_seconds() / 60 for r in rows]
+        out[b.code] = estimates.stats_from(samples, b.service_min)
+    return out
+
+
+@dataclass
+class Snapshot:
+    """What the estimates need, read once per change."""
+
+    cfg: BranchConfig
+    counters: list[CounterState]
+    busy: dict[int, Ticket]
+    stats: dict[str, estimates.ServiceStats]
+    now: datetime
+
+    def servers(self, channel: str) -> list[estimates.Server]:
+        out = []
+        for c in self.counters:
+            conf = next((k for k in self.cfg.counters if k.number == c.number), None)
+            if conf is None or not c.open or _counter_channel(self.cfg, conf.zone) != channel:
+                continue
+            cur = self.busy.get(c.number)
+            out.append(estimates.Server(
+                c.number, frozenset(conf.skills), cur.business if cur else None,
+                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0))
+        return out
+
+
+def snapshot(session: Session, cfg: BranchConfig, now: datetime) -> Snapshot:
+    counters = list(session.scalars(select(CounterState).where(CounterState.branch_id == cfg.id)
+                                    .order_by(CounterState.number)))
+    ids = [c.ticket_id for c in counters if c.ticket_id]
+    busy = {t.counter: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))} if ids else {}
+    return Snapshot(cfg, counters, busy, _service_stats(session, cfg), now)
+
+
+def _counter_channel(cfg: BranchConfig, zone_id: str) -> str:
+    return next(z.channel.value for z in cfg.zones if z.id == zone_id)
+
+
+def _ahead(t: Ticket, waiting: Sequence[Ticket], ratio: int) -> list[Ticket]:
+    """Tickets of the same channel that the calling policy will call before `t` (FIFO within a class;
+    one priority call per `ratio` regular calls)."""
+    same = [u for u in waiting if u.id != t.id and u.channel == t.channel and u.queued_at <= t.queued_at]
+    if t.priority != PriorityClass.PRIORITY.value:
+        return same
+    prio = [u for u in same if u.priority == PriorityClass.PRIORITY.value]
+    regular = [u for u in same if u.priority != PriorityClass.PRIORITY.value]
+    return prio + regular[: ratio * (len(prio) + 1)]
+
+
+def estimate_for(t: Ticket, waiting: Sequence[Ticket], snap: Snapshot) -> tuple[int, estimates.Estimate | None]:
+    """(people ahead, P50/P90) for a waiting ticket."""
+    if t.channel == Channel.SELF_SERVICE.value:
+        return 0, estimates.Estimate(0.0, 0.0)
+    ahead = _ahead(t, waiting, snap.cfg.queue.regular_per_priority)
+    servers = snap.servers(t.channel)
+    if t.target_counter is not None:
+        servers = [s for s in servers if s.number == t.target_counter]
+    est = estimates.estimate(t.business, [u.business for u in ahead], servers, snap.stats)
+    return len(ahead), est
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+@dataclass
+class Issued:
+    ticket: Ticket
+    created: bool
+    people_ahead: int
+    estimate: estimates.Estimate | None
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+def issue(session: Session, *, branch_id: str, business: str, now: datetime, source: str = "staff",
+          request_id: str | None = None, device_id: str | None = None, tier: str = Tier.REGULAR.value,
+          elderly: bool = False, customer_ref: str | None = None, visit_id: str | None = None,
+          appointment_code: str | None = None, appointment_at: datetime | None = None,
+          provisional_number: str | None = None, issued_at: datetime | None = None, actor: str = SYSTEM,
+          board: bool = True, ctx: IssueContext | None = None) -> Issued:
+    """Issue a ticket (or return the one this request_id already got). Raises QueueError.
+
+    `ctx` (from `issue_context`, taken under the branch lock) lets a batch of requests share one read of
+    the queue; without it, the branch is locked and read here."""
+    if request_id is not None:
+        if ctx is not None and ctx.known is not None:
+            found = ctx.known.get(request_id)
+        else:
+            found = _by_request(session, branch_id, request_id)
+        if found is not None:
+            return _again(session, found, now, provisional_number, actor, board, ctx)
+    if ctx is None:
+        lock_branch(session, branch_id, now)
+        ctx = issue_context(session, branch_id, now)
+    cfg = ctx.cfg
+    btype = cfg.business(business)
+    if btype is None:
+        raise QueueError(422, "unknown_business", f"business {business!r} is not offered in {branch_id}; "
+                         f"one of {[b.code for b in cfg.business_types]}")
+    if not ctx.issuing and provisional_number is None:
+        raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
+    waiting = ctx.waiting
+    load = Load(waiting=Tally(Channel(w.channel) for w in waiting), devices_free=ctx.devices_free)
+    req = RouteRequest(business, Tier(tier), elderly, appointment_code is not None or appointment_at is not None)
+    decision = route(req, btype, cfg.queue.rules, load)
+    day = service_day(now, cfg.timezone, cfg.hours).isoformat()
+    number = None if provisional_number else format_number(btype.prefix, _next_number(session, branch_id,
+                                                                                       btype.prefix, day))
+    when = min(issued_at or now, now)
+    self_service = decision.channel is Channel.SELF_SERVICE
+    row = {"branch_id": branch_id, "service_day": day, "number": number, "display": provisional_number or number,
+           "provisional_number": provisional_number, "token": secrets.token_urlsafe(18)[:24],
+           "request_id": request_id, "device_id": device_id, "source": source, "business": business,
+           "channel": decision.channel.value, "priority": decision.priority.value,
+           "reasons": [_reason(decision)], "tier": tier, "elderly": elderly, "customer_ref": customer_ref,
+           "visit_id": visit_id, "appointment_code": appointment_code, "appointment_at": appointment_at,
+           "status": TicketStatus.SERVING.value if self_service else TicketStatus.WAITING.value,
+           "issued_at": when, "queued_at": when, "called_at": when if self_service else None,
+           "first_called_at": when if self_service else None, "calls": 0}
+    stmt = insert_for(session, Ticket)
+    stmt = (stmt.on_conflict_do_nothing(index_elements=["branch_id", "request_id"]) if request_id else stmt)
+    new_id = session.connection().execute(stmt.returning(Ticket.__table__.c.id), [row]).scalar()
+    if new_id is None:  # another worker issued this request a moment ago: same ticket, never two
+        found = _by_request(session, branch_id, request_id or "")
+        assert found is not None
+        return _again(session, found, now, provisional_number, actor, board, ctx)
+    t = session.get(Ticket, new_id)
+    assert t is not None
+    if request_id is not None and ctx.known is not None:
+        ctx.known[request_id] = t
+    ahead, est = estimate_for(t, [*waiting, t], ctx.snap)
+    if t.status in WAITING_STATES:
+        waiting.append(t)
+    if est is not None:
+        t.est_p50_min, t.est_p90_min = est.p50_min, est.p90_min
+    _step(session, t, "issued", now, actor, rule=decision.rule, reason=decision.reason_en, source=source,
+          provisional=provisional_number)
+    out = [board_row(session, cfg, now)] if board else []
+    return Issued(t, True, ahead, est, out)
+
+
+def _by_request(session: Session, branch_id: str, request_id: str) -> Ticket | None:
+    return session.scalars(select(Ticket).where(Ticket.branch_id == branch_id,
+                                                Ticket.request_id == request_id)).first()
+
+
+def _again(session: Session, t: Ticket, now: datetime, provisional_number: str | None, actor: str,
+           board: bool, ctx: IssueContext | None = None) -> Issued:
+    """A retried request: the same ticket. A provisional number the kiosk printed meanwhile becomes the
+    number the customer is called by (they hold that paper)."""
+    out: list[dict[str, Any]] = []
+    if provisional_number and t.provisional_number is None:
+        t.provisional_number = provisional_number
+        t.display = provisional_number
+        _step(session, t, "reconciled", now, actor, number=t.number, provisional=provisional_number)
+        if board:
+            out.append(board_row(session, branch_config(session, t.branch_id), now))
+    ahead, est = 0, None
+    if t.status in WAITING_STATES:
+        if ctx is None or ctx.cfg.id != t.branch_id:
+            ctx = issue_context(session, t.branch_id, now)
+        ahead, est = estimate_for(t, ctx.waiting, ctx.snap)
+    return Issued(t, False, ahead, est, out)
+
+
+@dataclass
+class IssueContext:
+    """One read of a branch's queue, shared by the requests of a batch (taken under the branch lock)."""
+
+    cfg: BranchConfig
+    issuing: bool
+    waiting: list[Ticket]
+    devices_free: int
+    snap: Snapshot
+    known: dict[str, Ticket] | None = None  # tickets of the batch's request ids, when prefetched
+
+
+def issue_context(session: Session, branch_id: str, now: datetime,
+                  request_ids: Sequence[str] | None = None) -> IssueContext:
+    """Read the branch's queue once; with `request_ids`, also the tickets those requests already have."""
+    cfg = branch_config(session, branch_id)
+    state = queue_state(session, branch_id, now)
+    known = None
+    if request_ids is not None:
+        known = {t.request_id: t for t in session.scalars(select(Ticket).where(
+            Ticket.branch_id == branch_id, Ticket.request_id.in_(sorted(set(request_ids)))))}
+    return IssueContext(cfg, bool(state.issuing), _waiting(session, branch_id), devices_free(session, cfg),
+                        snapshot(session, cfg, now), known)
+
+
+def _reason(d: Decision) -> dict[str, str]:
+    return {"rule": d.rule, "zh": d.reason_zh, "en": d.reason_en}
+
+
+# --- calling -----------------------------------------------------------------------------------
+
+@dataclass
+class CallResult:
+    ticket: Ticket | None
+    outbox: list[dict[str, Any]]
+    finished: Ticket | None = None
+
+
+def _counter(session: Session, cfg: BranchConfig, number: int) -> tuple[CounterState, Any]:
+    conf = next((c for c in cfg.counters if c.number == number), None)
+    row = session.get(CounterState, (cfg.id, number))
+    if conf is None or row is None:
+        raise QueueError(404, "not_found", "counter not found")
+    return row, conf
+
+
+def _finish_current(session: Session, row: CounterState, now: datetime, actor: str) -> Ticket | None:
+    if row.ticket_id is None:
+        return None
+    t = session.get(Ticket, row.ticket_id)
+    row.ticket_id = None
+    if t is None or t.status not in (TicketStatus.CALLED.value, TicketStatus.SERVING.value):
+        return None
+    t.status, t.finished_at = TicketStatus.DONE.value, now
+    _step(session, t, "finished", now, actor)
+    return t
+
+
+def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, actor: str = SYSTEM,
+              staff_name: str | None = None, board: bool = True) -> CallResult:
+    """Finish the counter's current ticket and call the next one the policy picks (None: nobody)."""
+    cfg = branch_config(session, branch_id)
+    lock_branch(session, branch_id, now)
+    row, conf = _counter(session, cfg, counter)
+    if not row.open:
+        raise QueueError(409, "counter_closed", f"counter {counter} is closed; open it first")
+    finished = _finish_current(session, row, now, actor)
+    if staff_name:
+        row.staff_name = staff_name
+    waiting = [t for t in _waiting(session, branch_id) if t.target_counter in (None, counter)]
+    tz = ZoneInfo(cfg.timezone)
+    cands = [policy.Candidate(t.id, t.business, Channel(t.channel), PriorityClass(t.priority), t.queued_at,
+                              t.issued_at, float(_max_wait(cfg, t.business)),
+                              t.appointment_at.astimezone(tz) if t.appointment_at else None) for t in waiting]
+    view = policy.CounterView(counter, Channel(_counter_channel(cfg, conf.zone)), frozenset(conf.skills))
+    settings = policy.PolicySettings(cfg.queue.regular_per_priority, cfg.queue.appointment_window_min,
+                                     cfg.queue.aging_fraction)
+    choice = policy.choose(cands, view, now, regular_streak=row.regular_streak, settings=settings)
+    out: list[dict[str, Any]] = []
+    ticket = None
+    if choice is not None:
+        ticket = next(t for t in waiting if t.id == choice.ticket_id)
+        ticket.status, ticket.counter, ticket.called_at = TicketStatus.CALLED.value, counter, now
+        ticket.first_called_at = ticket.first_called_at or now
+        ticket.calls += 1
+        ticket.target_counter = None
+        ticket.call_reason = {"rule": choice.rule, "zh": choice.reason_zh, "en": choice.reason_en}
+        row.ticket_id, row.regular_streak = ticket.id, choice.regular_streak
+        _step(session, ticket, "called", now, actor, rule=choice.rule, reason=choice.reason_en)
+        out.append(call_row(cfg, ticket, now))
+    row.updated_at = now
+    if board and (ticket or finished):
+        out.append(board_row(session, cfg, now))
+    return CallResult(ticket, out, finished)
+
+
+def _max_wait(cfg: BranchConfig, business: str) -> int:
+    b = cfg.business(business)
+    return b.max_wait_min if b else 30
+
+
+def recall(session: Session, *, branch_id: str, counter: int, now: datetime, actor: str = SYSTEM) -> CallResult:
+    cfg = branch_config(session, branch_id)
+    lock_branch(session, branch_id, now)
+    row, _conf = _counter(session, cfg, counter)
+    t = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+    if t is None or t.status != TicketStatus.CALLED.value:
+        raise QueueError(409, "nothing_called", f"counter {counter} has no called ticket to recall")
+    t.calls += 1
+    _step(session, t, "recalled", now, actor)
+    return CallResult(t, [call_row(cfg, t, now, recall=True), board_row(session, cfg, now)])
+
+
+def finish(session: Session, *, branch_id: str, counter: int, now: datetime, actor: str = SYSTEM) -> CallResult:
+    cfg = branch_config(session, branch_id)
+    lock_branch(session, branch_id, now)
+    row, _conf = _counter(session, cfg, counter)
+    t = _finish_current(session, row, now, actor)
+    if t is None:
+        raise QueueError(409, "nothing_called", f"counter {counter} serves no ticket")
+    row.updated_at = now
+    return CallResult(None, [board_row(session, cfg, now)], t)
+
+
+def _ticket(session: Session, ticket_id: int) -> Ticket:
+    t = session.get(Ticket, ticket_id)
+    if t is None:
+        raise QueueError(404, "not_found", "ticket not found")
+    return t
+
+
+def _release(session: Session, t: Ticket) -> None:
+    if t.counter is not None:
+        row = session.get(CounterState, (t.branch_id, t.counter))
+        if row is not None and row.ticket_id == t.id:
+            row.ticket_id = None
+
+
+def _front(session: Session, branch_id: str, now: datetime) -> datetime:
+    first = session.scalar(select(func.min(Ticket.queued_at)).where(Ticket.branch_id == branch_id,
+                                                                   Ticket.status.in_(WAITING_STATES)))
+    return min(first - timedelta(seconds=1), now) if first else now
+
+
+def transfer(session: Session, *, ticket_id: int, now: datetime, business: str | None = None,
+             counter: int | None = None, front: bool = False, actor: str = SYSTEM) -> Ticket:
+    """Send a ticket on to another business (its channel) or one counter, at the front or the back of the
+    line; the customer keeps the ticket (one journey, no second queuing)."""
+    t = _ticket(session, ticket_id)
+    cfg = branch_config(session, t.branch_id)
+    lock_branch(session, t.branch_id, now)
+    if t.status not in ACTIVE_STATES:
+        raise QueueError(409, "not_active", f"ticket is {t.status}; only active tickets can be transferred")
+    if business is None and counter is None:
+        raise QueueError(422, "nowhere", "give a business or a counter to transfer to")
+    if business is not None:
+        btype = cfg.business(business)
+        if btype is None:
+            raise QueueError(422, "unknown_business", f"business {business!r} is not offered here")
+        t.business = business
+        t.channel = (Channel.COUNTER if btype.channel is Channel.SELF_SERVICE else btype.channel).value
+    if counter is not None:
+        conf = next((c for c in cfg.counters if c.number == counter), None)
+        if conf is None or t.business not in conf.skills:
+            raise QueueError(422, "counter_cannot_serve", f"counter {counter} does not serve {t.business}")
+        t.target_counter = counter
+        t.channel = _counter_channel(cfg, conf.zone)
+    _release(session, t)
+    t.status, t.queued_at = TicketStatus.TRANSFERRED.value, _front(session, t.branch_id, now) if front else now
+    t.counter, t.called_at = None, None
+    _step(session, t, "transferred", now, actor, to_business=business, to_counter=counter, front=front)
+    session.flush()
+    return t
+
+
+def park(session: Session, *, ticket_id: int, now: datetime, actor: str = SYSTEM) -> Ticket:
+    """The called customer steps aside (a missing document); the counter is free for the next."""
+    t = _ticket(session, ticket_id)
+    lock_branch(session, t.branch_id, now)
+    if t.status not in (TicketStatus.CALLED.value, TicketStatus.SERVING.value, *WAITING_STATES):
+        raise QueueError(409, "not_parkable", f"ticket is {t.status}")
+    _release(session, t)
+    t.status, t.parked_at = TicketStatus.PARKED.value, now
+    _step(session, t, "parked", now, actor)
+    return t
+
+
+def resume(session: Session, *, ticket_id: int, now: datetime, actor: str = SYSTEM) -> Ticket:
+    """A parked ticket returns to the front of its line."""
+    t = _ticket(session, ticket_id)
+    lock_branch(session, t.branch_id, now)
+    if t.status != TicketStatus.PARKED.value:
+        raise QueueError(409, "not_parked", f"ticket is {t.status}, not parked")
+    t.status, t.queued_at, t.counter = TicketStatus.WAITING.value, _front(session, t.branch_id, now), None
+    _step(session, t, "resumed", now, actor)
+    return t
+
+
+def no_show(session: Session, *, ticket_id: int, now: datetime, actor: str = SYSTEM) -> Ticket:
+    t = _ticket(session, ticket_id)
+    lock_branch(session, t.branch_id, now)
+    if t.status not in (TicketStatus.CALLED.value, TicketStatus.PARKED.value, *WAITING_STATES):
+        raise QueueError(409, "not_callable", f"ticket is {t.status}")
+    _release(session, t)
+    t.status, t.finished_at = TicketStatus.NO_SHOW.value, now
+    _step(session, t, "no_show", now, actor)
+    return t
+
+
+def finish_ticket(session: Session, *, ticket_id: int, now: datetime, actor: str = SYSTEM) -> Ticket:
+    """Mark a ticket served wherever it is (a self-service ticket done at the device)."""
+    t = _ticket(session, ticket_id)
+    lock_branch(session, t.branch_id, now)
+    if t.status not in ACTIVE_STATES:
+        raise QueueError(409, "not_active", f"ticket is {t.status}")
+    _release(session, t)
+    t.status, t.finished_at = TicketStatus.DONE.value, now
+    t.first_called_at = t.first_called_at or now
+    t.called_at = t.called_at or now
+    _step(session, t, "finished", now, actor)
+    return t
+
+
+def reprioritise(session: Session, *, ticket_id: int, now: datetime, priority: str, reason: str,
+                 actor: str = SYSTEM) -> Ticket:
+    t = _ticket(session, ticket_id)
+    lock_branch(session, t.branch_id, now)
+    if t.status not in WAITING_STATES:
+        raise QueueError(409, "not_waiting", f"ticket is {t.status}; only waiting tickets can be reprioritised")
+    t.priority = PriorityClass(priority).value
+    t.reasons = [*t.reasons, {"rule": "staff", "zh": f"员工调整：{reason}", "en": f"by staff: {reason}"}]
+    _step(session, t, "reprioritised", now, actor, priority=priority, reason=reason)
+    return t
+
+
+def set_counter(session: Session, *, branch_id: str, counter: int, open: bool, now: datetime,
+                staff_id: int | None = None, staff_name: str | None = None, actor: str = SYSTEM) -> CounterState:
+    cfg = branch_config(session, branch_id)
+    lock_branch(session, branch_id, now)
+    row, _conf = _counter(session, cfg, counter)
+    if not open and row.ticket_id is not None:
+        raise QueueError(409, "counter_busy", f"counter {counter} still serves a ticket; finish it first")
+    row.open, row.updated_at = open, now
+    if open:
+        row.staff_id, row.staff_name = staff_id, staff_name
+    else:
+        row.staff_id, row.staff_name = None, None
+    return row
+
+
+def set_issuing(session: Session, *, branch_id: str, issuing: bool, now: datetime) -> QueueState:
+    state = lock_branch(session, branch_id, now)
+    state.issuing = issuing
+    return state
+
+
+def close_stale_self_service(session: Session, *, branch_id: str, now: datetime) -> int:
+    """Self-service tickets still open after `self_service_min` are closed as done (the customer left the
+    device); returns how many."""
+    cfg = branch_config(session, branch_id)
+    limit = now - timedelta(minutes=cfg.queue.self_service_min)
+    stale = list(session.scalars(select(Ticket).where(
+        Ticket.branch_id == branch_id, Ticket.channel == Channel.SELF_SERVICE.value,
+        Ticket.status == TicketStatus.SERVING.value, Ticket.issued_at < limit)))
+    if stale:
+        lock_branch(session, branch_id, now)
+    for t in stale:
+        t.status, t.finished_at = TicketStatus.DONE.value, now
+        _step(session, t, "finished", now, SYSTEM, why="self_service_timeout")
+    return len(stale)
+
+
+# --- views: waiting list, counters, board --------------------------------------------------------
+
+def _local(cfg: BranchConfig, dt: datetime | None) -> str | None:
+    return dt.astimezone(ZoneInfo(cfg.timezone)).strftime("%H:%M") if dt else None
+
+
+def waiting_list(session: Session, branch_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Every waiting or parked ticket with its reasons, place, P50/P90 and a near-target flag."""
+    cfg = branch_config(session, branch_id)
+    snap = snapshot(session, cfg, now)
+    waiting = _waiting(session, branch_id)
+    parked = list(session.scalars(select(Ticket).where(Ticket.branch_id == branch_id,
+                                                       Ticket.status == TicketStatus.PARKED.value)))
+    out = []
+    for t in [*waiting, *parked]:
+        b = cfg.business(t.business)
+        waited = (now - t.issued_at).total_seconds() / 60
+        ahead, est = estimate_for(t, waiting, snap) if t in waiting else (0, None)
+        target = b.target_wait_min if b else 15
+        expected_total = waited + (est.p50_min if est else 0)
+        out.append({
+            "id": t.id, "ticket": t.display, "number": t.number, "business": t.business,
+            "business_name": {"zh": b.name.zh, "en": b.name.en} if b else {"zh": t.business, "en": t.business},
+            "channel": t.channel, "priority": t.priority, "status": t.status, "reasons": t.reasons,
+            "issued": _local(cfg, t.issued_at), "waited_min": round(waited, 1), "people_ahead": ahead,
+            "wait_p50_min": est.p50_min if est else None, "wait_p90_min": est.p90_min if est else None,
+            "target_wait_min": target, "max_wait_min": b.max_wait_min if b else 30,
+            "near_target": waited >= cfg.queue.alert_fraction * target or expected_total > target,
+            "over_target": waited > target, "target_counter": t.target_counter,
+            "provisional": t.provisional_number is not None,
+        })
+    return out
+
+
+def counters_view(session: Session, branch_id: str, now: datetime) -> list[dict[str, Any]]:
+    cfg = branch_config(session, branch_id)
+    snap = snapshot(session, cfg, now)
+    out = []
+    for row in snap.counters:
+        conf = next((c for c in cfg.counters if c.number == row.number), None)
+        if conf is None:
+            continue
+        cur = snap.busy.get(row.number)
+        out.append({"number": row.number, "zone": conf.zone, "channel": _counter_channel(cfg, conf.zone),
+                    "skills": conf.skills, "open": row.open, "staff": row.staff_name,
+                    "ticket": ({"id": cur.id, "ticket": cur.display, "business": cur.business,
+                                "called": _local(cfg, cur.called_at), "calls": cur.calls,
+                                "reason": cur.call_reason} if cur else None)})
+    return out
+
+
+def queue_state(session: Session, branch_id: str, now: datetime) -> QueueState:
+    state = session.get(QueueState, branch_id)
+    if state is None:
+        state = lock_branch(session, branch_id, now)
+    return state
+
+
+def board(session: Session, cfg: BranchConfig, now: datetime) -> dict[str, Any]:
+    """The branch's board: current calls, last N calls, waiting and P50/P90 per business."""
+    snap = snapshot(session, cfg, now)
+    waiting = _waiting(session, cfg.id)
+    current = [{"ticket": t.display, "counter": n, "business": t.business, "at": t.called_at.isoformat()}
+               for n, t in sorted(snap.busy.items()) if t.status == TicketStatus.CALLED.value and t.called_at]
+    recent = session.execute(
+        select(TicketStep.at, TicketStep.counter, Ticket.display, Ticket.business)
+        .join(Ticket, Ticket.id == TicketStep.ticket_id)
+        .where(TicketStep.branch_id == cfg.id, TicketStep.action.in_(("called", "recalled")))
+        .order_by(TicketStep.id.desc()).limit(cfg.queue.board_calls)).all()
+    calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
+             for r in recent]
+    per_business = Tally(t.business for t in waiting)
+    businesses = []
+    for b in cfg.business_types:
+        channel = b.channel.value if b.channel is not Channel.SELF_SERVICE else Channel.COUNTER.value
+        probe = Ticket(id=-1, business=b.code, channel=channel, priority=PriorityClass.REGULAR.value,
+                       queued_at=now, target_counter=None)
+        _n, est = estimate_for(probe, waiting, snap)
+        businesses.append({"business": b.code, "name": {"zh": b.name.zh, "en": b.name.en},
+                           "prefix": b.prefix, "waiting": per_business.get(b.code, 0),
+                           "wait_p50_min": est.p50_min if est else None,
+                           "wait_p90_min": est.p90_min if est else None})
+    state = session.get(QueueState, cfg.id)
+    return {"branch": cfg.id, "updated_at": now.isoformat(), "issuing": bool(state.issuing) if state else True,
+            "current": current, "calls": calls, "waiting": dict(per_business), "businesses": businesses,
+            "version": state.version if state else 0}
+
+
+def board_row(session: Session, cfg: BranchConfig, now: datetime) -> dict[str, Any]:
+    session.flush()
+    return outbox_row(branch_id=cfg.id, kind="queue_board", data=board(session, cfg, now), retain=True, now=now)
+
+
+def call_row(cfg: BranchConfig, t: Ticket, now: datetime, *, recall: bool = False) -> dict[str, Any]:
+    b = cfg.business(t.business)
+    return outbox_row(branch_id=cfg.id, kind="queue_call", now=now, data={
+        "ticket": t.display, "counter": t.counter, "business": t.business, "recall": recall,
+        "at": now.isoformat(), "text": {
+            "zh": f"请 {t.display} 号到 {t.counter} 号窗口" + (f"（{b.name.zh}）" if b else ""),
+            "en": f"Ticket {t.display}, please go to counter {t.counter}"}})
+
+
+# --- the customer's status page, KPIs, estimate accuracy ------------------------------------------
+
+def public_status(session: Session, token: str, now: datetime) -> dict[str, Any] | None:
+    """What the printed ticket's QR code shows: number, business, status, place and estimate; nothing
+    personal."""
+    t = session.scalars(select(Ticket).where(Ticket.token == token)).first()
+    if t is None:
+        return None
+    cfg = branch_config(session, t.branch_id)
+    b = cfg.business(t.business)
+    ahead, est = 0, None
+    if t.status in WAITING_STATES:
+        ahead, est = estimate_for(t, _waiting(session, t.branch_id), snapshot(session, cfg, now))
+    return {"ticket": t.display, "business": {"zh": b.name.zh, "en": b.name.en} if b else t.business,
+            "branch": {"zh": cfg.name.zh, "en": cfg.name.en}, "status": t.status, "counter": t.counter,
+            "people_ahead": ahead, "wait_p50_min": est.p50_min if est else None,
+            "wait_p90_min": est.p90_min if est else None, "issued": _local(cfg, t.issued_at)}
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return round(s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))], 2)
+
+
+def kpis(session: Session, branch_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Per business: tickets, average and P90 wait and service, % within target, no-shows, left without
+    service; and the diversion rate (share handled at self-service)."""
+    cfg = branch_config(session, branch_id)
+    rows = list(session.scalars(select(Ticket).where(Ticket.branch_id == branch_id, Ticket.issued_at >= start,
+                                                     Ticket.issued_at < end)))
+    out = []
+    for b in cfg.business_types:
+        ts = [t for t in rows if t.business == b.code]
+        waits = [(t.first_called_at - t.issued_at).total_seconds() / 60 for t in ts if t.first_called_at]
+        services = [(t.finished_at - t.called_at).total_seconds() / 60 for t in ts
+                    if t.status == TicketStatus.DONE.value and t.finished_at and t.called_at
+                    and t.channel != Channel.SELF_SERVICE.value]
+        errors = [abs(t.est_p50_min - (t.first_called_at - t.issued_at).total_seconds() / 60) for t in ts
+                  if t.first_called_at and t.est_p50_min is not None and t.channel != Channel.SELF_SERVICE.value]
+        out.append({
+            "business": b.code, "tickets": len(ts),
+            "wait_avg_min": round(statistics.fmean(waits), 2) if waits else None, "wait_p90_min": _pct(waits, 0.9),
+            "service_avg_min": round(statistics.fmean(services), 2) if services else None,
+            "service_p90_min": _pct(services, 0.9),
+            "within_target_pct": round(100 * sum(w <= b.target_wait_min for w in waits) / len(waits), 1)
+            if waits else None,
+            "no_shows": sum(t.status == TicketStatus.NO_SHOW.value for t in ts),
+            "left_without_service": sum(t.status == TicketStatus.CANCELLED.value
+                                        or (t.status in WAITING_STATES and t.service_day < _today(cfg, end))
+                                        for t in ts),
+            "estimate_mae_min": round(statistics.fmean(errors), 2) if errors else None,
+        })
+    diverted = sum(t.channel == Channel.SELF_SERVICE.value for t in rows)
+    return {"branch": branch_id, "from": start.isoformat(), "to": end.isoformat(), "tickets": len(rows),
+            "diversion_rate": round(diverted / len(rows), 3) if rows else None, "businesses": out}
+
+
+def _today(cfg: BranchConfig, when: datetime) -> str:
+    return service_day(min(when, datetime.now(UTC)), cfg.timezone, cfg.hours).isoformat()
+
+
+def estimate_mae(session: Session, branch_id: str, since: datetime) -> dict[str, float | None]:
+    """Running mean absolute error of issue-time P50 estimates against actual waits, per business."""
+    rows = session.execute(select(Ticket.business, Ticket.est_p50_min, Ticket.issued_at, Ticket.first_called_at)
+                           .where(Ticket.branch_id == branch_id, Ticket.issued_at >= since,
+                                  Ticket.first_called_at.is_not(None), Ticket.est_p50_min.is_not(None),
+                                  Ticket.channel != Channel.SELF_SERVICE.value)).all()
+    errs: dict[str, list[float]] = {}
+    for r in rows:
+        errs.setdefault(r.business, []).append(abs(r.est_p50_min - (r.first_called_at - r.issued_at)
+                                                   .total_seconds() / 60))
+    return {k: round(statistics.fmean(v), 2) for k, v in errs.items()}
+
+
+def steps(session: Session, ticket_id: int) -> list[TicketStep]:
+    return list(session.scalars(select(TicketStep).where(TicketStep.ticket_id == ticket_id)
+                                .order_by(TicketStep.id)))
