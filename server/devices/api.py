@@ -193,3 +193,10 @@ def setup(app: FastAPI) -> None:
 
     app.state.metrics.registry.register(FleetCollector(app.state.sessions))
     pages.setup(app)
+    try:  # configured devices are in the registry before their first birth
+        from server.devices.scheduled import sync_planned_devices
+
+        with app.state.sessions() as session, session.begin():
+            sync_planned_devices(session)
+    except Exception:  # not migrated yet: the roll-up job does it later  # pragma: no cover
+        pass
