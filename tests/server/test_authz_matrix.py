@@ -19,7 +19,6 @@ from starlette.routing import Mount
 
 from server.staff.deps import current_staff, page_staff
 from server.staff.models import Role, SessionKind
-from tests.queueing.helpers import queue_fixtures
 from tests.server.helpers import PASSWORD
 
 OWN, OTHER = "b001", "b002"
@@ -57,7 +56,6 @@ PUBLIC: dict[tuple[str, str], Req] = {
     ("GET", "/login"): Req("/login"),
     ("POST", "/login"): Req("/login", data={"username": "nobody", "password": "x", "csrf_token": "x"}),
     ("POST", "/api/auth/token"): Req("/api/auth/token", data={"username": "nobody", "password": "x"}),
-    ("GET", "/t/{token}"): Req("/t/no-such-ticket-token"),  # the printed ticket's QR code: number and place only
 }
 
 CASES: dict[tuple[str, str], Case] = {
@@ -105,41 +103,7 @@ CASES: dict[tuple[str, str], Case] = {
         fixed("/staff/{own_staff}/active", data={"active": "true"}), (303,),
         other=fixed("/staff/{other_staff}/active", data={"active": "true"})),
     ("GET", "/audit"): Case(fixed("/audit")),
-    # queueing (stateful actions may find the ticket already moved on: 409)
-    ("GET", "/api/branches/{branch_id}/queue"): Case(fixed(f"/api/branches/{OWN}/queue"),
-                                                     other=fixed(f"/api/branches/{OTHER}/queue")),
-    ("GET", "/api/branches/{branch_id}/queue/board"): Case(fixed(f"/api/branches/{OWN}/queue/board"),
-                                                           other=fixed(f"/api/branches/{OTHER}/queue/board")),
-    ("GET", "/api/branches/{branch_id}/queue/kpis"): Case(fixed(f"/api/branches/{OWN}/queue/kpis"),
-                                                          other=fixed(f"/api/branches/{OTHER}/queue/kpis")),
-    ("POST", "/api/branches/{branch_id}/tickets"): Case(
-        fixed(f"/api/branches/{OWN}/tickets", json={"business": "card"}), (201,),
-        other=fixed(f"/api/branches/{OTHER}/tickets", json={"business": "card"})),
-    ("POST", "/api/branches/{branch_id}/queue/issuing"): Case(
-        fixed(f"/api/branches/{OWN}/queue/issuing", json={"issuing": True}),
-        other=fixed(f"/api/branches/{OTHER}/queue/issuing", json={"issuing": True})),
-    **{("POST", f"/api/branches/{{branch_id}}/counters/{{counter}}/{a}"): Case(
-        fixed(f"/api/branches/{OWN}/counters/1/{a}"), (200, 409), other=fixed(f"/api/branches/{OTHER}/counters/1/{a}"))
-       for a in ("call-next", "recall", "finish", "open", "close")},
-    ("GET", "/api/tickets/{ticket_id}"): Case(fixed("/api/tickets/{own_ticket}"),
-                                              other=fixed("/api/tickets/{other_ticket}")),
-    ("POST", "/api/tickets/{ticket_id}/transfer"): Case(
-        fixed("/api/tickets/{own_ticket}/transfer", json={"business": "card"}), (200, 409),
-        other=fixed("/api/tickets/{other_ticket}/transfer", json={"business": "card"})),
-    ("POST", "/api/tickets/{ticket_id}/reprioritise"): Case(
-        fixed("/api/tickets/{own_ticket}/reprioritise", json={"priority": "priority", "reason": "pregnant"}),
-        (200, 409),
-        other=fixed("/api/tickets/{other_ticket}/reprioritise", json={"priority": "priority", "reason": "x"})),
-    **{("POST", f"/api/tickets/{{ticket_id}}/{a}"): Case(
-        fixed(f"/api/tickets/{{own_ticket}}/{a}"), (200, 409), other=fixed(f"/api/tickets/{{other_ticket}}/{a}"))
-       for a in ("park", "resume", "no-show", "finish")},
-    ("GET", "/queue"): Case(fixed("/queue"), (303,)),
-    ("GET", "/branches/{branch_id}/queue"): Case(fixed(f"/branches/{OWN}/queue"),
-                                                 other=fixed(f"/branches/{OTHER}/queue")),
 }
-
-
-FIXTURES: list[Callable[[Any], Ctx]] = []
 
 
 # Callables `(session_factory) -> dict` from domain case files: they create the objects their cases touch
@@ -162,7 +126,6 @@ def _domain_cases() -> None:
             assert not clash, f"{info.name} redefines cases: {clash}"
             CASES.update(cases)
             PUBLIC.update(public)
-            FIXTURES.extend(getattr(module, "FIXTURES", []))
             FIXTURES.extend(getattr(module, "FIXTURES", []))  # fn(factory) -> ctx entries
 
 
@@ -210,12 +173,10 @@ def gate(route: Any) -> tuple[bool, bool, frozenset[Role] | None]:
 @pytest.fixture
 def matrix(app, make_user, factory):
     ctx: Ctx = {"own_staff": make_user("target-own", "teller", (OWN,)),
-                "other_staff": make_user("target-other", "teller", (OTHER,)), **queue_fixtures(factory)}
+                "other_staff": make_user("target-other", "teller", (OTHER,))}
     users = {role: make_user(f"mx-{role.value.replace('_', '-')}", role.value,
                              () if role is Role.ADMIN else (OWN,), all_branches=role is Role.ADMIN)
              for role in Role}
-    for make in FIXTURES:
-        ctx.update(make(factory))
     for make in FIXTURES:
         ctx.update(make(factory))
     app.state.events.closed = True  # event streams answer, then end at once
