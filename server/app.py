@@ -36,6 +36,7 @@ ROUTERS: list[str] = [
     "server.audit.api:router",
     "server.web.console:router",
     "server.devices.api:router",  # fleet: devices, alarms, work orders, commands, utilisation, console pages
+    "server.queueing.api:router",
 ]
 
 MAX_BODY_BYTES = 1024 * 1024

@@ -10,6 +10,7 @@ from server.events.models import DeadLetter, Event
 from server.outbox.models import OutboxMessage
 from server.staff.models import Staff, StaffBranch, StaffSession
 from server.touchpoints.models import Touchpoint, Visit
+from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)
 
 __all__ = [
     "AuditEntry", "Branch", "DeadLetter", "Device", "Event", "OutboxMessage", "Staff", "StaffBranch",
