@@ -51,6 +51,9 @@ def classify(topic: str, payload: bytes, *, branches: Container[str],
         return dead(topic, payload, "bad_topic", str(err))
     if where.device is None or where.kind not in (*_TYPE_FOR_KIND, TopicKind.EVENT):
         return dead(topic, payload, "bad_topic", f"devices do not publish on {where.kind}")
+    if b"\\u0000" in payload:
+        # PostgreSQL cannot store NUL in text or jsonb; no field of ours needs it
+        return dead(topic, payload, "invalid_message", "contains a NUL character (\\u0000) in a text field")
     try:
         msg = decode_device_message(payload)
     except ValidationError as err:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from device_hub.ingest.classify import classify, dead
@@ -191,15 +191,19 @@ class Hub:
     def _flush(self, stop: threading.Event, *, final: bool = False) -> None:
         batch, self._batch = self._batch, []
         events: list[EventRecord] = []
+        raw: dict[str, _Pending] = {}  # event id → the message it came from (to dead-letter it whole)
         dead_letters: list[DeadLetterRecord] = []
         for p in batch:
             rec = classify(p.topic, p.payload, branches=self.branches,
                            max_bytes=self.options.max_payload_bytes)
-            (events if isinstance(rec, EventRecord) else dead_letters).append(rec)
-        for d in dead_letters:
-            log.warning("dead letter (%s) on %s: %s", d.reason, d.topic, d.detail)
+            if isinstance(rec, EventRecord):
+                events.append(rec)
+                raw[rec.id] = p
+            else:
+                dead_letters.append(rec)
+                log.warning("dead letter (%s) on %s: %s", rec.reason, rec.topic, rec.detail)
 
-        result = self._store(events, dead_letters, stop)
+        result = self._store(events, dead_letters, raw, stop)
         if result is None:
             return  # stopping while the database was down: nothing acked, all will be redelivered
         for p in batch:
@@ -222,36 +226,47 @@ class Hub:
             self.on_batch(result)
 
     def _store(self, events: list[EventRecord], dead_letters: list[DeadLetterRecord],
-               stop: threading.Event) -> BatchResult | None:
+               raw: dict[str, _Pending], stop: threading.Event) -> BatchResult | None:
+        """Store the batch; retry while the database is away; isolate an event that poisons it.
+
+        Returns None only when asked to stop while the database is unavailable.
+        """
         delay = 0.2
+        isolate = False
         while True:
             try:
+                if isolate:
+                    return self._store_one_by_one(events, dead_letters, raw)
                 with self.db() as session, session.begin():
                     return store_batch(session, events, dead_letters)
             except OperationalError as err:
                 # the database is unreachable or busy: keep the batch, retry; nothing is acked
                 self.counters.db_retries += 1
-                log.error("database unavailable (%s); retrying in %.1f s", err.orig, delay)
+                log.error("database unavailable (%s); retrying in %.1f s", getattr(err, "orig", err), delay)
                 if stop.wait(delay):
                     return None
                 delay = min(delay * 2, 10)
-            except (DBAPIError, SQLAlchemyError, ValueError, KeyError, TypeError) as err:
-                log.error("batch of %d failed (%s); isolating the message that poisons it",
-                          len(events), err)
-                return self._store_one_by_one(events, dead_letters)
+            except Exception as err:  # a bad event or a handler bug must not stop the hub
+                log.error("batch of %d failed (%s: %s); isolating the event that poisons it",
+                          len(events), type(err).__name__, err)
+                isolate = True
 
-    def _store_one_by_one(self, events: list[EventRecord],
-                          dead_letters: list[DeadLetterRecord]) -> BatchResult:
+    def _store_one_by_one(self, events: list[EventRecord], dead_letters: list[DeadLetterRecord],
+                          raw: dict[str, _Pending]) -> BatchResult:
+        """One transaction per event; an event that still fails becomes a `store_failed` dead letter."""
         total = BatchResult()
+        failed = list(dead_letters)
         for e in events:
             try:
                 with self.db() as session, session.begin():
                     total.add(store_batch(session, [e]))
             except OperationalError:
                 raise
-            except (DBAPIError, SQLAlchemyError, ValueError, KeyError, TypeError) as err:
-                dead_letters.append(dead(f"event/{e.branch}/{e.device}/{e.type}",
-                                         repr(e).encode(), "store_failed", str(err)))
+            except Exception as err:
+                log.exception("event %s (%s from %s/%s) cannot be stored; dead-lettering it",
+                              e.id, e.type, e.branch, e.device)
+                p = raw[e.id]
+                failed.append(dead(p.topic, p.payload, "store_failed", f"{type(err).__name__}: {err}"))
         with self.db() as session, session.begin():
-            total.add(store_batch(session, [], dead_letters))
+            total.add(store_batch(session, [], failed))
         return total

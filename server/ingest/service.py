@@ -2,7 +2,8 @@
 
 The event id is the idempotency key: `INSERT … ON CONFLICT DO NOTHING RETURNING id` tells
 which events are new, and only those reach the domain: the device registry (births, wills,
-status, heartbeats) and then every handler in `server.ingest.handlers.HANDLERS`. A batch
+status, heartbeats) and then every handler in `server.ingest.handlers.HANDLERS`
+(looked up per batch). A batch
 redelivered after a crash therefore changes nothing.
 """
 
@@ -17,7 +18,7 @@ from server.db import insert_for, utcnow
 from server.devices.service import apply_device_messages
 from server.events.models import DeadLetter
 from server.events.store import insert_new_events
-from server.ingest.handlers import HANDLERS
+from server.ingest import handlers
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
 from server.outbox.service import enqueue
 
@@ -46,7 +47,7 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     apply_device_messages(session, new, heartbeats)
     outbound: list[dict] = []
     if new:
-        for handle in HANDLERS:
+        for handle in handlers.HANDLERS:
             outbound.extend(handle(session, new, now))
     enqueue(session, outbound)
     result.outbound = len(outbound)

@@ -68,3 +68,9 @@ def test_same_bytes_same_digest() -> None:
     a = classify(T, b"{", branches=BRANCHES, max_bytes=100)
     b = classify(T, b"{", branches=BRANCHES, max_bytes=100)
     assert a.digest == b.digest
+
+
+def test_nul_characters_are_refused() -> None:
+    """GIVEN text with an escaped NUL (which PostgreSQL cannot store) THEN it is an invalid message, named."""
+    rec = classify(T, body(data={"score": 4, "tags": ["a\u0000b"]}), branches=BRANCHES, max_bytes=65536)
+    assert rec.reason == "invalid_message" and "NUL" in rec.detail

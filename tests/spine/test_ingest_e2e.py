@@ -79,3 +79,32 @@ def test_garbage_is_dead_lettered_and_hub_keeps_going(mosquitto, migrated) -> No
         kept = s.scalar(select(DeadLetter).where(DeadLetter.reason == "invalid_json"))
         assert kept.payload == b'{"v":1,"id":' and kept.topic == "sz/v1/b001/dev/k9/evt/survey"
         assert counts(s)["events"] == result.published + 1
+
+
+def test_an_event_that_breaks_the_domain_is_isolated(mosquitto, migrated, monkeypatch) -> None:
+    """GIVEN a domain handler that fails on one particular event (a bug, or data the DB refuses)
+    WHEN that event arrives in a batch with good ones THEN the good ones are stored, the bad one
+    is dead-lettered as store_failed with its original bytes, and the hub keeps going."""
+    from server.ingest import handlers
+
+    def fragile(_session, events, _now):
+        if any(e.type == "survey" and e.data.get("score") == 1 for e in events):
+            raise RuntimeError("cannot handle a score of 1")
+        return []
+
+    monkeypatch.setattr(handlers, "HANDLERS", [*handlers.HANDLERS, fragile])
+    _engine, factory = migrated
+    base = {"v": 1, "ts": datetime.now(UTC).isoformat(), "branch": "b001", "device": "k7", "seq": 1,
+            "type": "survey"}
+    poison = json.dumps({**base, "id": str(uuid.uuid4()), "data": {"score": 1}}).encode()
+    fine = [json.dumps({**base, "id": str(uuid.uuid4()), "data": {"score": 5}}).encode() for _ in range(5)]
+    topic = "sz/v1/b001/dev/k7/evt/survey"
+    with HubThread(mosquitto.url, factory):
+        _publish_raw(mosquitto.url, [(topic, p) for p in [*fine[:2], poison, *fine[2:]]])
+        wait_until(lambda: stored(factory, "dead_letters") >= 1, timeout=20, message="the poison dead-lettered")
+        wait_until(lambda: stored(factory) >= 5, timeout=20, message="the good events")
+        result = simulate(mosquitto.url, count=1, events=20)
+        wait_until(lambda: stored(factory) >= 5 + result.published, timeout=30, message="later traffic")
+    with factory() as s:
+        d = s.scalar(select(DeadLetter))
+        assert d.reason == "store_failed" and d.payload == poison and "cannot handle" in d.detail
