@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import ColumnElement, false, true
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Paths a user with a one-time password may still use (to change it, or leave).
 PASSWORD_CHANGE_PATHS = frozenset({"/api/me", "/api/me/password", "/account/password", "/logout",
                                    "/api/auth/logout"})
+
+
+# Declares bearer auth in OpenAPI (Swagger UI's "Authorize" button); the check itself is _authenticate.
+bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 class LoginRequired(Exception):
@@ -162,7 +167,8 @@ def _authenticate(request: Request, session: Session, csrf: str | None) -> Princ
 
 
 def current_staff(
-    request: Request, session: DbSession, csrf: Annotated[str | None, Depends(presented_csrf)]
+    request: Request, session: DbSession, csrf: Annotated[str | None, Depends(presented_csrf)],
+    _bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
 ) -> Principal:
     """The caller of an API endpoint (bearer token or console cookie); 401 otherwise."""
     principal = _authenticate(request, session, csrf)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
@@ -137,7 +137,11 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
 def open_session(
     session: Session, staff: Staff, kind: SessionKind, *, ip: str | None = None, user_agent: str | None = None,
 ) -> NewSession:
+    """A new sign-in for `staff`; also forgets the account's sessions that ended over a day ago."""
     now = utcnow()
+    session.execute(delete(StaffSession).where(
+        StaffSession.staff_id == staff.id,
+        or_(StaffSession.expires_at < now - timedelta(days=1), StaffSession.revoked_at < now - timedelta(days=1))))
     ttl = BROWSER_SESSION_TTL if kind is SessionKind.BROWSER else BEARER_TOKEN_TTL
     token, csrf = security.new_token(), security.new_token()
     session.add(StaffSession(

@@ -111,7 +111,7 @@ def logout(principal: PageStaff, session: DbSession, audit: Audit) -> Response:
 
 
 @router.post("/preferences/locale")
-def set_locale(principal: PageStaff, session: DbSession,
+def set_locale(principal: PageStaff, session: DbSession, request: Request,
                locale: Annotated[str, Form(max_length=10)], next: Annotated[str, Form(max_length=300)] = "/",
                ) -> Response:
     """Remember the chosen language on the account (and in a cookie for the login page)."""
@@ -120,7 +120,7 @@ def set_locale(principal: PageStaff, session: DbSession,
     assert staff is not None
     staff.locale = chosen
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(i18n.LANG_COOKIE, chosen, samesite="lax", max_age=365 * 86400)
+    resp.set_cookie(i18n.LANG_COOKIE, chosen, samesite="lax", secure=_secure(request), max_age=365 * 86400)
     return resp
 
 
