@@ -37,6 +37,7 @@ ROUTERS: list[str] = [
     "server.web.console:router",
     "server.devices.api:router",  # fleet: devices, alarms, work orders, commands, utilisation, console pages
     "server.queueing.api:router",
+    "server.customers.routes:router",  # crm: customers, KPIs, referral leads, console pages
 ]
 
 MAX_BODY_BYTES = 1024 * 1024

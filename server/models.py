@@ -10,6 +10,9 @@ from server.events.models import DeadLetter, Event
 from server.outbox.models import OutboxMessage
 from server.staff.models import Staff, StaffBranch, StaffSession
 from server.touchpoints.models import Touchpoint, Visit
+from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration  # noqa: F401 (crm)
+from server.referrals.models import Referral  # noqa: F401 (crm)
+from server.webhooks.models import WebhookDelivery  # noqa: F401 (crm)
 from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)
 
 __all__ = [

@@ -16,7 +16,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import utcnow
+from server.customers import scheduled as customer_jobs
 from server.devices import scheduled as fleet_jobs
+from server.referrals import scheduled as referral_jobs
+from server.webhooks import scheduled as webhook_jobs
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,13 @@ JOBS += [  # fleet: presence time-outs, alarm escalation, maintenance windows, c
     Job("fleet.maintenance", fleet_jobs.end_maintenance, every_s=30),
     Job("fleet.commands", fleet_jobs.expire_commands, every_s=10),
     Job("fleet.rollup", fleet_jobs.rollup_recent, every_s=60),
+]
+JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and template purge, webhooks
+    Job("crm.lead_escalation", referral_jobs.escalate_leads, every_s=60),
+    Job("crm.lead_expiry", referral_jobs.expire_leads, cron={"hour": 1, "minute": 15}),
+    Job("crm.reevaluate", customer_jobs.reevaluate_customers, cron={"hour": 2, "minute": 0}),
+    Job("crm.template_purge", customer_jobs.purge_templates, cron={"hour": 2, "minute": 30}),
+    Job("crm.webhooks", webhook_jobs.deliver_webhooks, every_s=10),
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.customers import flows as crm_flows
 from server.devices import handlers as fleet
 from server.ingest.records import EventRecord
 from server.queueing import flows as queue_flows
@@ -29,6 +30,7 @@ def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime) 
 
 HANDLERS: list[Handler] = [
     touchpoints,
+    crm_flows.handle,  # CRM: face probe replies, customer linking, tags, referral leads (after touchpoints)
     queue_flows.issue_ticket_requests,  # queueing: tickets, replies with number and estimate, the board
     fleet.handle,  # fleet: usage sessions, command results, error rates, queued commands for returning devices
 ]

@@ -21,6 +21,7 @@ class Visit(Base):
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     touchpoints: Mapped[int] = mapped_column(Integer, default=0)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)  # CRM: the known customer, if any
 
 
 class Touchpoint(Base):
@@ -28,6 +29,7 @@ class Touchpoint(Base):
     __table_args__ = (
         Index("ix_touchpoints_branch_at", "branch_id", "occurred_at"),
         Index("ix_touchpoints_customer", "customer_ref"),
+        Index("ix_touchpoints_customer_id", "customer_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -41,3 +43,6 @@ class Touchpoint(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # CRM (migration 0004): the known customer the customer_ref resolved to; the staff member involved
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    staff_id: Mapped[int | None] = mapped_column(Integer)

@@ -51,3 +51,22 @@ class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000, ge=0, le=65535)
     branches_dir: Path = Field(default=Path("configs/branches"))
+    # --- CRM (docs/crm.md, docs/privacy.md) ---
+    identity_key: str = Field(
+        default="smartzone-simulator-branch-key", min_length=8,
+        description="HMAC-SHA256 key for card/ID/phone hashes (the kiosks' branch key); the development "
+                    "default is the simulator's key: set SZ_IDENTITY_KEY in production")
+    identity_keys: dict[str, str] = Field(
+        default_factory=dict, description="per-branch HMAC keys (TOML only): branch id → key, overriding identity_key")
+    template_keys: str = Field(
+        default="dev1:c21hcnR6b25lLWRldi10ZW1wbGF0ZS1rZXktMzJieXQ=",
+        description="AES-256-GCM keys for face templates as `id:base64(32 bytes)[,id:key…]`; the first encrypts, "
+                    "all decrypt (rotation); the default is for development only: set SZ_TEMPLATE_KEYS")
+    face_threshold: float = Field(default=0.45, gt=0, lt=2, description="largest embedding distance for a match")
+    face_margin: float = Field(default=0.03, ge=0, lt=1, description="best must beat the runner-up person by this")
+    template_retention_days: int = Field(default=365, ge=1, description="unused face templates are purged after")
+    referral_sla_minutes: int = Field(default=15, ge=1, description="accept a lead within this, else escalate")
+    conversion_window_days: int = Field(default=30, ge=1, description="a lead may convert within this many days")
+    webhook_url: str | None = Field(default=None, description="external CRM endpoint for touchpoints and lead changes")
+    webhook_secret: str = Field(default="smartzone-dev-webhook-secret", min_length=8,
+                                description="HMAC-SHA256 secret that signs webhook bodies (SZ_WEBHOOK_SECRET)")

@@ -1,0 +1,1 @@
+"""customers domain: customers, identities, consents, face templates, recognition, tags and tiers."""

@@ -1,0 +1,162 @@
+"""Customer 360 API: search, profile, timeline, consents, face enrolment, staff touchpoints, branch KPIs.
+
+Every answer is masked and pseudonymous; every read of customer data is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.orm import Session
+
+from server.customers import service
+from server.customers.kpis import branch_kpis
+from server.customers.models import ConsentKind, Customer
+from server.db import utcnow
+from server.referrals.models import OPEN, Referral
+from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
+from server.staff.models import Role
+from server.touchpoints.service import record_staff_touchpoint
+from server.web.errors import ApiError
+from server.web.validation import STRICT, BranchId, IntId, Text200, text
+
+router = APIRouter(tags=["customers"])
+CRM_ROLES = (Role.CUSTOMER_MANAGER, Role.BRANCH_MANAGER, Role.LOBBY_STAFF, Role.TELLER)
+Reader = Annotated[Principal, Depends(require_roles(*CRM_ROLES))]
+Manager = Annotated[Principal, Depends(require_roles(Role.CUSTOMER_MANAGER, Role.BRANCH_MANAGER))]
+KpiReader = Annotated[Principal, Depends(require_roles(Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER))]
+
+
+class ConsentIn(BaseModel):
+    model_config = STRICT
+    kind: ConsentKind
+    granted: bool
+    text_version: text(40, 1)  # type: ignore[valid-type]
+    device_id: text(32) | None = None  # type: ignore[valid-type]
+
+
+class EnrolIn(BaseModel):
+    model_config = STRICT
+    embeddings: list[Annotated[list[float], Field(min_length=128, max_length=128)]] = Field(min_length=1,
+                                                                                          max_length=5)
+    text_version: text(40, 1)  # type: ignore[valid-type]
+    device_id: text(32) | None = None  # type: ignore[valid-type]
+
+
+class TouchpointIn(BaseModel):
+    model_config = STRICT
+    channel: Literal["counter", "wealth", "vip", "phone", "lobby"]
+    type: Literal["conversation", "advice", "complaint", "service"] = "conversation"
+    outcome: Literal["ok", "follow_up", "declined"] = "ok"
+    note: Text200 | None = None
+
+
+def load_customer(session: Session, customer_id: int, principal: Principal, audit: Audit, action: str) -> Customer:
+    """The customer, 404 when missing or outside the caller's branches (the attempt is audited)."""
+    c = session.get(Customer, customer_id)
+    if c is None:
+        raise not_found("customer")
+    audit.require_branch(principal, c.branch_id, action=action, object_type="customer", object_id=c.ref,
+                         what="customer")
+    return c
+
+
+@router.get("/api/customers")
+def list_customers(staff: Reader, session: DbSession, audit: Audit,
+                   query: Annotated[str | None, Query(max_length=40)] = None,
+                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    """Search by masked name (王*明), last 4 phone digits, tier or ref; masked results only."""
+    found = service.search(session, scope=staff.scope(Customer.branch_id), query=query, limit=limit)
+    audit.record("customer.search", "customer", None, detail={"results": len(found), "query_kind": _kind(query)},
+                 branch_id=next(iter(sorted(staff.branch_ids)), None))
+    return {"items": [service.customer_view(c) for c in found]}
+
+
+def _kind(q: str | None) -> str:
+    q = (q or "").strip()
+    return "none" if not q else "phone_last4" if q.isdigit() else "ref" if q.startswith("c-") else "name_or_tier"
+
+
+@router.get("/api/customers/{customer_id}")
+def get_customer(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit) -> dict[str, Any]:
+    c = load_customer(session, customer_id, staff, audit, "customer.read")
+    audit.record("customer.read", "customer", c.ref, branch_id=c.branch_id)
+    open_leads = session.query(Referral).filter(Referral.customer_id == c.id,
+                                                Referral.status.in_([s.value for s in OPEN])).all()
+    return {**service.customer_view(c), "usual_business": service.usual_business(session, c.id),
+            "recent_visits": service.recent_visits(session, c.id),
+            "open_referrals": [{"id": r.id, "status": r.status, "reason": r.reason, "business": r.business,
+                                "created_at": r.created_at} for r in open_leads],
+            "satisfaction": service.satisfaction(session, c.id)}
+
+
+@router.get("/api/customers/{customer_id}/timeline")
+def get_timeline(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    c = load_customer(session, customer_id, staff, audit, "customer.timeline")
+    audit.record("customer.timeline", "customer", c.ref, branch_id=c.branch_id)
+    return {"customer_ref": c.ref, "items": service.timeline(session, c.id, limit=limit)}
+
+
+@router.get("/api/customers/{customer_id}/consents")
+def get_consents(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit) -> dict[str, Any]:
+    c = load_customer(session, customer_id, staff, audit, "customer.consents")
+    audit.record("customer.consents", "customer", c.ref, branch_id=c.branch_id)
+    return {"customer_ref": c.ref, "current": {"face": c.consent_face, "marketing": c.consent_marketing},
+            "ledger": [{"id": e.id, "kind": e.kind, "granted": e.granted, "at": e.at, "source": e.source,
+                        "text_version": e.text_version, "device_id": e.device_id}
+                       for e in service.consents(session, c.id)]}
+
+
+@router.post("/api/customers/{customer_id}/consents", status_code=201)
+def post_consent(customer_id: IntId, body: ConsentIn, staff: Manager, session: DbSession,
+                 audit: Audit) -> dict[str, Any]:
+    """Record a grant or withdrawal; withdrawing face consent deletes the templates at once."""
+    c = load_customer(session, customer_id, staff, audit, "consent.write")
+    e = service.record_consent(session, c, kind=body.kind, granted=body.granted, source=staff.actor,
+                               text_version=body.text_version, now=utcnow(), device_id=body.device_id)
+    return {"id": e.id, "kind": e.kind, "granted": e.granted, "at": e.at,
+            "current": {"face": c.consent_face, "marketing": c.consent_marketing}}
+
+
+@router.post("/api/customers/{customer_id}/face-templates", status_code=201)
+def enrol(customer_id: IntId, body: EnrolIn, staff: Manager, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """Enrol face embeddings (never images), recording the face consent with text version, time and device."""
+    c = load_customer(session, customer_id, staff, audit, "face.enrol")
+    try:
+        ids = service.enrol_face(session, c, body.embeddings, source=staff.actor, text_version=body.text_version,
+                                 now=utcnow(), device_id=body.device_id)
+    except ValueError as err:
+        raise ApiError(422, "invalid_embedding", str(err)) from err
+    return {"templates": len(ids), "consent": {"face": True, "text_version": body.text_version}}
+
+
+@router.post("/api/customers/{customer_id}/touchpoints", status_code=201)
+def add_touchpoint(customer_id: IntId, body: TouchpointIn, staff: Reader, session: DbSession,
+                   audit: Audit) -> dict[str, Any]:
+    """A contact made by staff (a conversation at the counter, advice in the wealth zone)."""
+    c = load_customer(session, customer_id, staff, audit, "touchpoint.create")
+    eid = str(uuid.uuid4())
+    record_staff_touchpoint(session, event_id=eid, branch_id=c.branch_id, customer_id=c.id,
+                            staff_id=staff.id, channel=body.channel, type=body.type, occurred_at=utcnow(),
+                            outcome=body.outcome, detail={"note": body.note} if body.note else {})
+    audit.record("touchpoint.create", "customer", c.ref, branch_id=c.branch_id, detail={"type": body.type})
+    return {"event_id": eid}
+
+
+@router.get("/api/branches/{branch_id}/kpis")
+def kpis(branch_id: BranchId, staff: KpiReader, session: DbSession,
+         from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+         to: Annotated[AwareDatetime | None, Query()] = None) -> dict[str, Any]:
+    """Visits and arrivals, diversion to self-service, referral funnel, CSAT/NPS, identification rate."""
+    branch_scope(staff, branch_id, "branch")
+    until = to or utcnow()
+    since = from_ or until - timedelta(days=1)
+    if since >= until or until - since > timedelta(days=400):
+        raise ApiError(422, "bad_period", "`from` must be before `to`, at most 400 days apart")
+    return branch_kpis(session, branch_id, since, until)
+

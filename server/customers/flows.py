@@ -1,0 +1,107 @@
+"""The CRM's hub handler: recognition replies, customer linking, tag re-evaluation, lead rules, webhooks.
+
+Runs once per batch inside the batch transaction, after the touchpoints handler, and only sees newly
+stored events. Set-based: a handful of statements per batch, whatever its size.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.customers import service
+from server.customers.config import crm
+from server.customers.models import Customer
+from server.customers.rules import LeadFacts, lead_reason
+from server.ingest.records import EventRecord
+from server.outbox.service import outbox_row
+from server.referrals.service import create_leads
+from server.touchpoints.models import Touchpoint, Visit
+from server.webhooks import service as webhooks
+
+log = logging.getLogger(__name__)
+
+
+def handle(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
+    cfg = crm()
+    out: list[dict[str, Any]] = []
+    by_event: dict[str, int] = {}  # event id → customer id
+
+    for e in events:
+        if e.type == "face_probe":
+            out.append(_face_probe(session, e, now, by_event))
+
+    refs = {e.id: e.data.get("customer_ref") or e.data.get("card_hash") for e in events
+            if e.type in ("card_read", "ticket_request", "survey", "visit")}
+    known = service.resolve_hashes(session, (r for r in refs.values() if r))
+    for eid, ref in refs.items():
+        if ref in known:
+            by_event[eid] = known[ref]
+    if not by_event:
+        return out + _leads(session, events, {}, {}, now)
+
+    ids = sorted(set(by_event.values()))
+    session.execute(update(Customer).where(Customer.id.in_(ids)).values(last_seen_at=now))
+    asked = sorted({by_event[e.id] for e in events if e.type == "ticket_request" and e.id in by_event})
+    service.evaluate_customers(session, asked, now, cfg.rules)
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    out += _leads(session, events, by_event, customers, now)
+    if cfg.settings.webhook_url:
+        webhooks.enqueue(session, [(f"tp:{e.id}", "touchpoint", e.branch, {
+            "event_id": e.id, "customer_ref": customers[by_event[e.id]].ref, "type": e.type, "device": e.device,
+            "at": e.ts.isoformat(), "visit_id": e.data.get("visit_id")}) for e in events
+            if e.id in by_event and e.type != "visit"], now)
+    return out
+
+
+def _face_probe(session: Session, e: EventRecord, now: datetime, by_event: dict[str, int]) -> dict[str, Any]:
+    """Match, answer the kiosk with the greeting facts only, record the outcome (never the embedding)."""
+    decision = service.match_probe(session, e.branch, e.data["embeddings"], now=now)
+    c = session.get(Customer, decision.customer_id) if decision.customer_id is not None else None
+    result = "matched" if c is not None else "unknown"
+    session.execute(update(Touchpoint).where(Touchpoint.event_id == e.id).values(
+        customer_id=c.id if c else None, outcome=result, detail={"result": result, "frames": decision.frames}))
+    audit.record(session, actor=audit.device_actor(e.branch, e.device), action="face.match",
+                 object_type="customer" if c else None, object_id=c.ref if c else None, branch_id=e.branch,
+                 outcome="ok" if c else "not_found",
+                 detail={"frames": decision.frames, "agreeing": decision.agreeing, "request_id": e.data["request_id"]})
+    data: dict[str, Any] = {"result": result}
+    if c is not None:
+        by_event[e.id] = c.id
+        vid = e.data.get("visit_id")
+        if vid:
+            session.execute(update(Visit).where(Visit.id == vid, Visit.customer_id.is_(None)).values(customer_id=c.id))
+        data.update(customer_ref=c.ref, masked_name=c.masked_name, tier=c.tier,
+                    usual_business=service.usual_business(session, c.id))
+    log.info("face probe %s at %s/%s: %s", e.data["request_id"], e.branch, e.device, result)
+    return outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
+                      data={"request_id": e.data["request_id"], "status": "ok", "data": data})
+
+
+def _leads(session: Session, events: Sequence[EventRecord], by_event: dict[str, int],
+           customers: dict[int, Customer], now: datetime) -> list[dict[str, Any]]:
+    rules = crm().rules
+    candidates = []
+    for e in events:
+        if e.type not in ("ticket_request", "face_probe"):
+            continue
+        c = customers.get(by_event.get(e.id, -1))
+        facts = LeadFacts("face_match" if e.type == "face_probe" else e.type, e.data.get("business"),
+                          c.tier if c else None, c.tags if c else ())
+        reason = lead_reason(facts, rules)
+        if reason is not None:
+            candidates.append({"branch_id": e.branch, "customer_id": c.id if c else None,
+                               "visit_id": e.data.get("visit_id"), "event_id": e.id, "device_id": e.device,
+                               "reason": reason.value,
+                               "business": e.data.get("business"), "referrer": f"rule:{reason.value}"})
+    rows = create_leads(session, candidates, now)
+    if rows and crm().settings.webhook_url:
+        webhooks.enqueue(session, [(f"lead:{r['data']['lead_id']}:created", "lead.created", r["branch_id"], r["data"])
+                                   for r in rows], now)
+    return rows

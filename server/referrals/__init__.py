@@ -1,0 +1,1 @@
+"""referrals domain: leads for customer managers, from rules or staff, tracked to their outcome."""

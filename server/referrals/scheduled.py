@@ -1,0 +1,34 @@
+"""Referral jobs: SLA escalation (every minute) and expiry of leads past the conversion window (nightly)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.audit import service as audit
+from server.db import transaction
+from server.outbox.service import enqueue
+from server.referrals import service
+
+log = logging.getLogger(__name__)
+
+
+def escalate_leads(factory: sessionmaker[Session], now: datetime) -> int:
+    """Leads not accepted within the SLA while the customer is in the branch go to the branch manager."""
+    with transaction(factory) as s:
+        rows = service.escalate_overdue(s, now)
+        enqueue(s, rows)
+        for r in rows:
+            audit.record(s, actor=audit.SYSTEM, action="referral.escalate", object_type="referral",
+                         object_id=r["data"]["lead_id"], branch_id=r["branch_id"],
+                         detail={"escalated_to": r["data"]["escalated_to"]})
+    if rows:
+        log.info("escalated %d overdue leads", len(rows))
+    return len(rows)
+
+
+def expire_leads(factory: sessionmaker[Session], now: datetime) -> int:
+    with transaction(factory) as s:
+        return service.expire_stale(s, now)
