@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -28,7 +29,8 @@ class DeviceLink:
     def __init__(self, url: BrokerUrl, *, branch: str, device: str, outbox: Outbox | None = None,
                  model: str = "smartzone-sim", sw: str = "0.1.0", components: list[str] | None = None,
                  max_in_flight: int = 20, keepalive_s: int = 30,
-                 on_message: Callable[[str, bytes], None] | None = None, track_ids: bool = False):
+                 on_message: Callable[[str, bytes], None] | None = None, track_ids: bool = False,
+                 ca_file: Path | None = None):
         self.url = url
         self.branch = branch
         self.device = device
@@ -45,7 +47,7 @@ class DeviceLink:
         self._cond = threading.Condition()
         self._in_flight: dict[int, OutboxItem] = {}  # mid → what it carries
         self._cursor = 0
-        self._opts = SessionOptions(client_id=f"sz-{branch}-{device}", keepalive_s=keepalive_s)
+        self._opts = SessionOptions(client_id=f"sz-{branch}-{device}", keepalive_s=keepalive_s, ca_file=ca_file)
         self._client: mqtt.Client | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import BrokerUrl
@@ -35,6 +36,7 @@ class SimPlan:
     device_prefix: str = "sim"
     seed: int | None = None
     track_ids: bool = False
+    ca_file: Path | None = None  # for mqtts:// brokers with a private CA
     answer_commands: bool = False  # kiosks answer remote commands (device_hub.sim.responder)
 
 

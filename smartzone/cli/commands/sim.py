@@ -25,9 +25,11 @@ def sim_group() -> None:
               help="Seconds between heartbeats.")
 @click.option("--prefix", default="sim", show_default=True, help="Device ids are <prefix>1, <prefix>2, …")
 @click.option("--seed", type=int, default=None, help="Random seed for repeatable traffic.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              envvar="SZ_TLS_CA_FILE", help="CA bundle for an mqtts:// broker (env SZ_TLS_CA_FILE).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"published": n} and nothing else on stdout.')
 def devices(broker: str, branch: str, count: int, events: int | None, rate: float, seconds: float | None,
-            heartbeat: float, prefix: str, seed: int | None, as_json: bool) -> None:
+            heartbeat: float, prefix: str, seed: int | None, ca_file: Path | None, as_json: bool) -> None:
     """Run COUNT simulated kiosks: birth, last will, heartbeats and realistic customer traffic.
 
     Each kiosk has its own MQTT client and an outbox, so a broker outage loses nothing:
@@ -49,7 +51,7 @@ def devices(broker: str, branch: str, count: int, events: int | None, rate: floa
     if seconds is not None:
         threading.Timer(seconds, stop.set).start()
     plan = SimPlan(branch=branch, count=count, events=events, rate=rate, heartbeat_s=heartbeat,
-                   businesses=businesses, device_prefix=prefix, seed=seed)
+                   businesses=businesses, device_prefix=prefix, seed=seed, ca_file=ca_file)
     result = run_devices(url, plan, stop)
     if as_json:
         click.echo(json.dumps({"published": result.published}))
