@@ -31,6 +31,11 @@ from device_hub.protocol.messages import (
 )
 
 SIM_KEY = b"smartzone-simulator-branch-key"  # the simulator's stand-in for a branch's HMAC key
+# Cards of the demo's known customers (server/customers/demo.py seeds the same numbers): about one card
+# read in ten uses one of them, so the demo shows recognised customers, leads and identification KPIs.
+DEMO_CARD_NUMBERS = ("6228480000000018", "6228480000000026", "6228480000000034", "6228480000000042",
+                     "6228480000000059", "6228480000000067")
+DEMO_CARD_SHARE = 0.1
 
 Step = tuple[type, Any, TopicKind]
 _NEXT_PAPER = {PaperState.FULL: PaperState.LOW, PaperState.LOW: PaperState.OUT}  # then refilled
@@ -42,6 +47,8 @@ def _rid(rng: random.Random) -> str:
 
 def _card(rng: random.Random) -> tuple[str, str]:
     number = "622848" + "".join(str(rng.randrange(10)) for _ in range(10))
+    if rng.random() < DEMO_CARD_SHARE:
+        number = DEMO_CARD_NUMBERS[rng.randrange(len(DEMO_CARD_NUMBERS))]
     digest = hmac.new(SIM_KEY, number.encode(), hashlib.sha256).hexdigest()
     return digest, number[:6] + "*" * (len(number) - 10) + number[-4:]
 
