@@ -111,14 +111,16 @@ def logout(principal: PageStaff, session: DbSession, audit: Audit) -> Response:
 
 
 @router.post("/preferences/locale")
-def set_locale(principal: PageStaff, session: DbSession, request: Request,
+def set_locale(principal: PageStaff, session: DbSession, request: Request, audit: Audit,
                locale: Annotated[str, Form(max_length=10)], next: Annotated[str, Form(max_length=300)] = "/",
                ) -> Response:
     """Remember the chosen language on the account (and in a cookie for the login page)."""
     chosen = i18n.normalise(locale) or i18n.DEFAULT_LOCALE
     staff = session.get(Staff, principal.id)
     assert staff is not None
-    staff.locale = chosen
+    if staff.locale != chosen:
+        staff.locale = chosen
+        audit.record("staff.update_self", "staff", staff.id, detail={"fields": ["locale"]})
     resp = RedirectResponse(_safe_next(next), status_code=303)
     resp.set_cookie(i18n.LANG_COOKIE, chosen, samesite="lax", secure=_secure(request), max_age=365 * 86400)
     return resp
