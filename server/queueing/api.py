@@ -319,6 +319,7 @@ def _token_ok(token: str) -> bool:
 def _poll(app_ref: weakref.ref[FastAPI]) -> None:
     """Publish `queue.changed` when a branch's queue version moves (changes from any process)."""
     seen: dict[str, int] = {}
+    primed = False
     while True:
         app = app_ref()
         if app is None or app.state.events.closed:
@@ -330,10 +331,11 @@ def _poll(app_ref: weakref.ref[FastAPI]) -> None:
                     rows = s.execute(select(QueueState.branch_id, QueueState.version, QueueState.issuing)).all()
                 for r in rows:
                     if seen.get(r.branch_id) != r.version:
-                        if r.branch_id in seen:
+                        if primed:
                             events.publish("queue.changed", {"version": r.version, "issuing": r.issuing},
                                            branch_id=r.branch_id)
                         seen[r.branch_id] = r.version
+                primed = True
         except Exception:  # the database may be away for a moment; try again
             log.debug("queue poll failed", exc_info=True)
         del app
