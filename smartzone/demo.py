@@ -79,6 +79,47 @@ class Demo:
             t.start()
             self._threads.append(t)
         self._send_garbage()
+        self._start_greeter()
+
+    def _start_greeter(self) -> None:
+        """CRM: seed known demo customers, then a recognised VIP arrives every 20 s (face probe, ticket)."""
+        from server.customers.demo import seed_demo_customers
+        from server.db import utcnow
+
+        branch = "b001" if "b001" in self.plan.businesses else next(iter(self.plan.businesses))
+        with self.factory() as s, s.begin():
+            seed_demo_customers(s, utcnow(), branch)
+        t = threading.Thread(target=self._greet, args=(branch,), name="crm-greeter", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _greet(self, branch: str) -> None:
+        import numpy as np
+
+        from server.customers.demo import demo_face
+
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sz-demo-greeter-{uuid.uuid4().hex[:6]}")
+        c.connect(self.url.host, self.url.port)
+        c.loop_start()
+        seq, rng, n = 0, np.random.default_rng(9), 0
+        try:
+            while not self.stop_sims.wait(3 if n == 0 else 20):
+                who, visit = n % 2, f"v-greet-{uuid.uuid4().hex[:10]}"
+                probe = (demo_face(who) + rng.normal(scale=0.01, size=128)).astype(float).round(5).tolist()
+                for typ, data in (("visit", {"visit_id": visit, "phase": "start"}),
+                                  ("face_probe", {"request_id": f"r-{uuid.uuid4().hex[:12]}", "embeddings": [probe],
+                                                  "consent_version": "demo-2026-11", "visit_id": visit}),
+                                  ("ticket_request", {"request_id": f"t-{uuid.uuid4().hex[:12]}",
+                                                      "business": "wealth" if who else "deposit",
+                                                      "visit_id": visit})):
+                    seq += 1
+                    body = {"v": 1, "id": str(uuid.uuid4()), "ts": datetime.now(UTC).isoformat(), "branch": branch,
+                            "device": "k9", "seq": seq, "type": typ, "data": data}
+                    c.publish(f"sz/v1/{branch}/dev/k9/evt/{typ}", json.dumps(body), qos=1).wait_for_publish(5)
+                n += 1
+        finally:
+            c.disconnect()
+            c.loop_stop()
 
     def _run_sim(self, branch: str, plan: SimPlan) -> None:
         self.results[branch] = run_devices(self.url, plan, self.stop_sims,
