@@ -174,7 +174,7 @@ class KioskFlow:
                  reply_timeout_s: float = 3.0, idle_timeout_s: float = 60.0,
                  appointment_business: str = "wealth", face_recognition: bool = True,
                  branch_name: tuple[str, str] = ("", ""), alternative: tuple[str, str] = ("", ""),
-                 status_url: str = "", branch: str = "",
+                 status_url: str = "", branch: str = "", ticket_page_base: str = "",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex):
         self.businesses = list(businesses)
@@ -189,6 +189,7 @@ class KioskFlow:
         self.branch_name = branch_name
         self.alternative = alternative
         self.status_url_template = status_url
+        self.ticket_page_base = ticket_page_base
         self.branch = branch
         self.clock = clock
         self.new_id = new_id
@@ -215,8 +216,13 @@ class KioskFlow:
     def branch_label(self) -> str:
         return self.branch_name[0] if self.lang is Lang.ZH else self.branch_name[1]
 
-    def status_url(self, number: str) -> str:
-        """What the on-screen QR code of a ticket links to (the printed ticket has the same)."""
+    def status_url(self, number: str, status_path: str | None = None) -> str:
+        """What the on-screen QR code of a ticket links to (the printed ticket has the same).
+
+        The hub's ticket page (`/t/<token>`) when it gave one; else the configured template.
+        """
+        if status_path and self.ticket_page_base:
+            return self.ticket_page_base.rstrip("/") + status_path
         if not self.status_url_template:
             return f"SZTICKET:{self.branch}:{number}"
         return self.status_url_template.format(branch=self.branch, number=number)
@@ -454,7 +460,8 @@ class KioskFlow:
             return self._issue_local(request_id, people_ahead=info.people_ahead, wait_min=info.wait_min)
         ticket = Ticket(request_id=request_id, business=c.business or "", number=info.number,
                         people_ahead=info.people_ahead, wait_min=info.wait_min,
-                        priority=bool(info.priority) or c.appointment_code is not None, elderly=self.elder)
+                        priority=bool(info.priority) or c.appointment_code is not None, elderly=self.elder,
+                        status_path=info.status_path)
         return self._issued(ticket)
 
     def timer_expired(self, timer: Timer, key: str) -> list[Effect]:

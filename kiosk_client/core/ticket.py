@@ -1,7 +1,8 @@
 """Tickets as the customer sees them, and the hub's reply read tolerantly.
 
 Today the hub answers a ticket request with `{"accepted": true}`; the queueing issue adds
-`number`, `people_ahead`, `wait_min` (or `estimated_wait_min`), `priority`. Every field is
+`number` (or `ticket`), `people_ahead`, `wait_min` (or `estimated_wait_min`), `priority` and
+`status_url` (the public ticket page, `/t/<token>`). Every field is
 optional here: what is missing is shown as unknown or filled from the kiosk's own range.
 """
 
@@ -26,6 +27,7 @@ class Ticket:
     priority: bool = False
     elderly: bool = False
     printed: bool | None = None  # None: not tried yet
+    status_path: str | None = None  # the hub's public ticket page, e.g. /t/<token>
 
     def with_printed(self, ok: bool) -> Ticket:
         return replace(self, printed=ok)
@@ -41,6 +43,7 @@ class ReplyInfo:
     wait_min: int | None = None
     priority: bool | None = None
     error: str | None = None
+    status_path: str | None = None
 
 
 def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -63,6 +66,8 @@ def read_reply(status: str, data: dict[str, Any] | None, error: str | None = Non
     number = _first(data, NUMBER_KEYS)
     number = str(number).strip()[:16] if number is not None and str(number).strip() else None
     priority = data.get("priority")
+    path = data.get("status_url")
+    status_path = path if isinstance(path, str) and path.startswith("/t/") and len(path) <= 200 else None
     return ReplyInfo(ok=True, number=number, people_ahead=_int(_first(data, AHEAD_KEYS)),
                      wait_min=_int(_first(data, WAIT_KEYS)),
-                     priority=bool(priority) if priority is not None else None)
+                     priority=bool(priority) if priority is not None else None, status_path=status_path)

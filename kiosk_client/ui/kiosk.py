@@ -66,7 +66,7 @@ def make_flow(config: KioskConfig, branch: BranchConfig, local_number: Any) -> K
         idle_timeout_s=config.idle_timeout_s, appointment_business=config.appointment_business,
         face_recognition=config.face_recognition and config.camera != "none",
         branch_name=(branch.name.zh, branch.name.en), alternative=(config.alternative.zh, config.alternative.en),
-        status_url=config.status_url, branch=config.branch)
+        status_url=config.status_url, branch=config.branch, ticket_page_base=config.ticket_page_base)
 
 
 @dataclass
@@ -236,7 +236,7 @@ class KioskApp(QObject):
             ticket_number=ticket.number, business_type=opt.zh if opt else ticket.business,
             business_type_en=opt.en if opt else "", people_ahead=ticket.people_ahead or 0,
             estimated_wait_min=ticket.wait_min or 0, issued_at=datetime.now(),
-            status_url=self.flow.status_url(ticket.number))
+            status_url=self.flow.status_url(ticket.number, ticket.status_path))
 
     # --- from the workers -----------------------------------------------------------------------
 
@@ -318,7 +318,7 @@ class KioskApp(QObject):
         fresh = make_flow(cfg, branch, self.numbers.next)
         for name in ("businesses", "consent_version", "default_language", "default_elder", "reply_timeout_s",
                      "idle_timeout_s", "appointment_business", "face_recognition", "branch_name",
-                     "alternative", "status_url_template"):
+                     "alternative", "status_url_template", "ticket_page_base"):
             setattr(self.flow, name, getattr(fresh, name))
         self.window.rebuild_business_page()
         return "ok", "configuration reloaded"

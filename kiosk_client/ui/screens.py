@@ -397,7 +397,7 @@ class TicketPage(Page):
                             flow.t("printed") if t.printed else "")
         self.status.setVisible(t.printed is not False)
         if t.printed is False:
-            url = flow.status_url(t.number)
+            url = flow.status_url(t.number, t.status_path)
             if self._qr_for != url:
                 self.qr.setPixmap(qr_pixmap(url))
                 self._qr_for = url

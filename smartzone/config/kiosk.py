@@ -102,6 +102,10 @@ class KioskConfig(BaseModel):
         description="where to send customers while this kiosk is out of service")
     status_url: str = Field(default="https://q.example.invalid/t/{branch}/{number}",
                             description="queue status link printed as QR; {branch} and {number} filled in")
+    ticket_page_base: str = Field(
+        default="http://127.0.0.1:8000",
+        description="base URL of the server's public ticket page; the QR code links to <base>/t/<token> "
+                    "when the hub issued the ticket (status_url is used for provisional tickets)")
     var_dir: Path = Field(default=Path("var"), description="where the outbox and local state live")
     branches_dir: Path = Field(default=Path("configs/branches"), description="branch TOML files")
 

@@ -294,3 +294,17 @@ def test_board_model_and_announcement():
     board.apply_call({"ticket": "A1", "counter": 2})
     assert [c.ticket for c in board.calls] == ["A1", "B2"] and board.waiting == {"deposit": 4}
     assert announcement(board.current) == ("请 A1 号到 2 号窗口", "Ticket A1, please go to counter 2")
+
+
+def test_qr_links_to_the_hubs_ticket_page():
+    """GIVEN the queueing reply with a status page WHEN the ticket is shown THEN its QR code links to
+    <ticket_page_base>/t/<token>; a malformed status_url is ignored (falls back to the template)."""
+    flow = make_flow()
+    flow.ticket_page_base = "http://branch.example:8000/"
+    rid = to_issuing(flow)
+    flow.ticket_reply(rid, "ok", {"ticket": "A007", "people_ahead": 2, "wait_min": 6,
+                                  "status_url": "/t/abc123"})
+    t = flow.customer.ticket
+    assert (t.number, t.people_ahead, t.wait_min) == ("A007", 2, 6)
+    assert flow.status_url(t.number, t.status_path) == "http://branch.example:8000/t/abc123"
+    assert f.read_reply("ok", {"ticket": "A008", "status_url": "javascript:alert(1)"}).status_path is None

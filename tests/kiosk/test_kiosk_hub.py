@@ -27,22 +27,27 @@ def take_ticket(qtbot, kiosk) -> None:
 
 def test_ticket_through_hub_and_card_identification(qtbot, make_kiosk, hub, mosquitto):
     """GIVEN the kiosk online with the hub WHEN a customer inserts a bank card THEN the hub stores the keyed
-    hash and masked number, answers the ticket request at once, and the ticket is printed."""
+    hash and masked number, answers the ticket request at once with a queue number, and the ticket is printed
+    with a QR code to its public status page."""
     kiosk = make_kiosk(mosquitto.url, reply_timeout_s=5)
     qtbot.waitUntil(lambda: kiosk.flow.online, timeout=5000)
     take_ticket(qtbot, kiosk)
     assert kiosk.screen is Screen.IDENTIFY
     kiosk.peripherals.simulators["card_reader"].control("insert bank")
     qtbot.waitUntil(lambda: kiosk.screen is Screen.TICKET, timeout=4000)  # well before the 5 s timeout
-    assert kiosk.flow.customer.ticket.number == "K1-001"  # the hub's plain ack carries no number yet
+    ticket = kiosk.flow.customer.ticket
+    assert ticket.number == "A001" and not ticket.provisional  # deposit tickets start with A
+    assert ticket.people_ahead == 0 and ticket.status_path.startswith("/t/")
     qtbot.waitUntil(lambda: kiosk.flow.customer.ticket.printed is True, timeout=5000)
-    qtbot.waitUntil(lambda: len(hub.events("ticket_request")) == 2 and bool(hub.events("card_read")), timeout=5000)
+    receipt = kiosk.peripherals.simulators["printer"].receipts[-1]
+    assert any("A001" in line for line in receipt.lines)
+    assert f"http://127.0.0.1:8000{ticket.status_path}" in receipt.qr_codes
+    qtbot.waitUntil(lambda: len(hub.events("ticket_request")) == 1 and bool(hub.events("card_read")), timeout=5000)
     card = hub.events("card_read")[0].data
     assert card["card_hash"] == hmac.new(KEY.encode(), TEST_PAN.encode(), hashlib.sha256).hexdigest()
     assert card["masked"] == "622202*********0128"
-    requests = sorted((e.data for e in hub.events("ticket_request")), key=lambda d: "provisional_number" in d)
-    assert requests[0]["request_id"] == requests[1]["request_id"]
-    assert requests[1]["provisional_number"] == "K1-001" and requests[0]["customer_ref"] == card["card_hash"]
+    (request,) = (e.data for e in hub.events("ticket_request"))
+    assert request["customer_ref"] == card["card_hash"] and "provisional_number" not in request
     assert TEST_PAN not in json.dumps([e.data for e in hub.events()])
 
 
