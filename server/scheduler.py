@@ -15,9 +15,10 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db import utcnow
 from server.customers import scheduled as customer_jobs
+from server.db import utcnow
 from server.devices import scheduled as fleet_jobs
+from server.queueing import scheduled as queue_jobs
 from server.referrals import scheduled as referral_jobs
 from server.webhooks import scheduled as webhook_jobs
 
@@ -69,3 +70,6 @@ def start(factory: sessionmaker[Session], jobs: list[Job] | None = None) -> Back
                               coalesce=True, **job.cron)
     scheduler.start()
     return scheduler
+JOBS += [  # queueing: self-service tickets whose customer has left the device
+    Job("queueing.close_self_service", queue_jobs.close_stale_self_service, every_s=60),
+]
