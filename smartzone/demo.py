@@ -23,6 +23,10 @@ from server.events.service import counts
 
 log = logging.getLogger(__name__)
 
+# Demo only: which counters are staffed, and how long a customer takes there.
+TELLERS: dict[str, tuple[int, ...]] = {"b001": (1, 2, 8, 9), "b002": (1,)}
+TELLER_PACE_S = 6.0
+
 # Deliberately bad messages, so the demo shows dead-lettering at work.
 GARBAGE = [
     ("sz/v1/b001/dev/k1/evt/survey", b'{"v":1,"id":"truncated'),
@@ -80,6 +84,42 @@ class Demo:
             self._threads.append(t)
         self._send_garbage()
         self._start_greeter()
+        self._start_tellers()
+
+
+    def _start_tellers(self) -> None:
+        """Virtual tellers open some counters and call the next ticket every few seconds, so the queue,
+        the board and the lobby display move in the demo. Real staff do this in the console."""
+        from server.db import utcnow
+        from server.queueing import service as queue
+
+        with self.factory() as s, s.begin():
+            for branch, counters in TELLERS.items():
+                if branch in self.plan.businesses:
+                    for n in counters:
+                        queue.set_counter(s, branch_id=branch, counter=n, open=True, now=utcnow(),
+                                          staff_name=f"Demo teller {n}", actor="demo-teller")
+        t = threading.Thread(target=self._tell, name="demo-tellers", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _tell(self) -> None:
+        from server.db import utcnow
+        from server.outbox.service import enqueue
+        from server.queueing import service as queue
+
+        while not self.stop_sims.wait(TELLER_PACE_S):
+            for branch, counters in TELLERS.items():
+                if branch not in self.plan.businesses:
+                    continue
+                for n in counters:
+                    try:
+                        with self.factory() as s, s.begin():
+                            res = queue.call_next(s, branch_id=branch, counter=n, now=utcnow(), actor="demo-teller",
+                                                  staff_name=f"Demo teller {n}")
+                            enqueue(s, res.outbox)
+                    except queue.QueueError as err:
+                        log.info("demo teller at %s/%s: %s", branch, n, err)
 
     def _start_greeter(self) -> None:
         """CRM: seed known demo customers, then a recognised VIP arrives every 20 s (face probe, ticket)."""
