@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from server.customers.models import FaceTemplate, TemplateGeneration, template_aad
 from server.customers.privacy import EMBEDDING_DIM, Keyring
 
-
 # Above this many templates a probe is first compared in COARSE_DIM principal dimensions, and only the
 # SHORTLIST nearest rows get the exact 128-D distance (measured: p99 under 20 ms at 100,000 templates).
 COARSE_FROM = 20_000
