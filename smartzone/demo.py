@@ -78,7 +78,8 @@ class Demo:
             raise RuntimeError(f"the hub could not subscribe at {self.url}")
         for branch, n in self.plan.kiosks.items():
             plan = SimPlan(branch=branch, count=n, events=None, rate=self.plan.rate, heartbeat_s=10,
-                           businesses=self.plan.businesses[branch], device_prefix="k", track_ids=True)
+                           businesses=self.plan.businesses[branch], device_prefix="k", track_ids=True,
+                           answer_commands=True)
             t = threading.Thread(target=self._run_sim, args=(branch, plan), name=f"sim-{branch}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -162,8 +163,12 @@ class Demo:
             c.loop_stop()
 
     def _run_sim(self, branch: str, plan: SimPlan) -> None:
+        from smartzone.demo_fleet import FleetScript  # fleet: paper out → work order → refill, on b001's k2
+
+        fleet = FleetScript(self.factory, self.stop_sims) if branch == "b001" else None
         self.results[branch] = run_devices(self.url, plan, self.stop_sims,
-                                           on_progress=lambda n: self.sim_progress.__setitem__(branch, n))
+                                           on_progress=lambda n: self.sim_progress.__setitem__(branch, n),
+                                           on_links=fleet.on_links if fleet else None)
 
     def _send_garbage(self) -> None:
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sz-demo-vandal-{uuid.uuid4().hex[:6]}")
