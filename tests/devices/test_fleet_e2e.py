@@ -189,9 +189,14 @@ def test_relay_never_sends_an_expired_command(migrated, mosquitto, wait_until):
             for cid, at in (("c-expired-1", past), ("c-fresh-1", future))])
     with HubThread(mosquitto.url, factory):
         wait_until(lambda: "c-fresh-1" in seen, message="fresh command published")
-        with factory() as s:
+
+        def all_marked() -> bool:
             from sqlalchemy import select
-            assert all(r.sent_at for r in s.scalars(select(OutboxMessage)))
+
+            with factory() as s:
+                return all(r.sent_at for r in s.scalars(select(OutboxMessage)))
+
+        wait_until(all_marked, message="both rows marked sent (the expired one without publishing)")
     c.loop_stop()
     c.disconnect()
     assert seen == ["c-fresh-1"]
