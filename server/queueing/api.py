@@ -326,16 +326,17 @@ def _poll(app_ref: weakref.ref[FastAPI]) -> None:
             return
         events = app.state.events
         try:
-            if events.subscriber_count:
-                with app.state.sessions() as s:
-                    rows = s.execute(select(QueueState.branch_id, QueueState.version, QueueState.issuing)).all()
-                for r in rows:
-                    if seen.get(r.branch_id) != r.version:
-                        if primed:
-                            events.publish("queue.changed", {"version": r.version, "issuing": r.issuing},
-                                           branch_id=r.branch_id)
-                        seen[r.branch_id] = r.version
-                primed = True
+            # versions are tracked even with nobody listening, so a change made just after the first
+            # console subscribes is still seen as a change (one small row per branch)
+            with app.state.sessions() as s:
+                rows = s.execute(select(QueueState.branch_id, QueueState.version, QueueState.issuing)).all()
+            for r in rows:
+                if seen.get(r.branch_id) != r.version:
+                    if primed and events.subscriber_count:
+                        events.publish("queue.changed", {"version": r.version, "issuing": r.issuing},
+                                       branch_id=r.branch_id)
+                    seen[r.branch_id] = r.version
+            primed = True
         except Exception:  # the database may be away for a moment; try again
             log.debug("queue poll failed", exc_info=True)
         del app

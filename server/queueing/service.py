@@ -132,6 +132,30 @@ def devices_free(session: Session, cfg: BranchConfig) -> int:
     return sum(1 for r in rows if (r.status or {}).get("printer", {}).get("device", "online") == "online")
 
 
+@dataclass
+class Lane:
+    """One channel's waiting line in calling order, as business codes: what routing, estimates and the
+    board need, without loading ticket objects (issuing is on the hub's hot path)."""
+
+    all: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    regular: list[str] = field(default_factory=list)
+
+    def add(self, business: str, priority: str) -> None:
+        self.all.append(business)
+        (self.priority if priority == PriorityClass.PRIORITY.value else self.regular).append(business)
+
+
+def _lanes(session: Session, branch_id: str) -> dict[str, Lane]:
+    lanes: dict[str, Lane] = {}
+    rows = session.execute(select(Ticket.channel, Ticket.business, Ticket.priority)
+                           .where(Ticket.branch_id == branch_id, Ticket.status.in_(WAITING_STATES))
+                           .order_by(Ticket.queued_at, Ticket.id))
+    for channel, business, priority in rows:
+        lanes.setdefault(channel, Lane()).add(business, priority)
+    return lanes
+
+
 def _waiting(session: Session, branch_id: str) -> list[Ticket]:
     return list(session.scalars(select(Ticket).where(Ticket.branch_id == branch_id,
                                                      Ticket.status.in_(WAITING_STATES))
@@ -196,6 +220,14 @@ def _ahead(t: Ticket, waiting: Sequence[Ticket], ratio: int) -> list[Ticket]:
     return prio + regular[: ratio * (len(prio) + 1)]
 
 
+def _ahead_of_new(priority: str, lane: Lane, ratio: int) -> Sequence[str]:
+    """Businesses ahead of a ticket that joins the end of its lane: what `_ahead` computes, in O(1) for a
+    regular ticket (the lane itself, not a copy: the estimate reads only its head)."""
+    if priority != PriorityClass.PRIORITY.value:
+        return lane.all
+    return lane.priority + lane.regular[: ratio * (len(lane.priority) + 1)]
+
+
 def estimate_for(t: Ticket, waiting: Sequence[Ticket], snap: Snapshot) -> tuple[int, estimates.Estimate | None]:
     """(people ahead, P50/P90) for a waiting ticket."""
     if t.channel == Channel.SELF_SERVICE.value:
@@ -246,8 +278,7 @@ def issue(session: Session, *, branch_id: str, business: str, now: datetime, sou
                          f"one of {[b.code for b in cfg.business_types]}")
     if not ctx.issuing and provisional_number is None:
         raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
-    waiting = ctx.waiting
-    load = Load(waiting=Tally(Channel(w.channel) for w in waiting), devices_free=ctx.devices_free)
+    load = Load(waiting=ctx.tally, devices_free=ctx.devices_free)
     req = RouteRequest(business, Tier(tier), elderly, appointment_code is not None or appointment_at is not None)
     decision = route(req, btype, cfg.queue.rules, load)
     day = service_day(now, cfg.timezone, cfg.hours).isoformat()
@@ -275,9 +306,16 @@ def issue(session: Session, *, branch_id: str, business: str, now: datetime, sou
     assert t is not None
     if request_id is not None and ctx.known is not None:
         ctx.known[request_id] = t
-    ahead, est = estimate_for(t, [*waiting, t], ctx.snap)
+    if t.channel == Channel.SELF_SERVICE.value:
+        ahead, est = 0, estimates.Estimate(0.0, 0.0)
+    else:
+        lane = ctx.lanes.setdefault(t.channel, Lane())
+        before = _ahead_of_new(t.priority, lane, cfg.queue.regular_per_priority)
+        servers = ctx.snap.servers(t.channel)
+        ahead, est = len(before), estimates.estimate(t.business, before, servers, ctx.snap.stats)
     if t.status in WAITING_STATES:
-        waiting.append(t)
+        ctx.lanes.setdefault(t.channel, Lane()).add(t.business, t.priority)
+        ctx.tally[Channel(t.channel)] += 1
     if est is not None:
         t.est_p50_min, t.est_p90_min = est.p50_min, est.p90_min
     _step(session, t, "issued", now, actor, rule=decision.rule, reason=decision.reason_en, source=source,
@@ -306,7 +344,7 @@ def _again(session: Session, t: Ticket, now: datetime, provisional_number: str |
     if t.status in WAITING_STATES:
         if ctx is None or ctx.cfg.id != t.branch_id:
             ctx = issue_context(session, t.branch_id, now)
-        ahead, est = estimate_for(t, ctx.waiting, ctx.snap)
+        ahead, est = estimate_for(t, _waiting(session, t.branch_id), ctx.snap)
     return Issued(t, False, ahead, est, out)
 
 
@@ -316,10 +354,11 @@ class IssueContext:
 
     cfg: BranchConfig
     issuing: bool
-    waiting: list[Ticket]
+    lanes: dict[str, Lane]  # channel → its waiting line; grows as the batch issues tickets
     devices_free: int
     snap: Snapshot
     known: dict[str, Ticket] | None = None  # tickets of the batch's request ids, when prefetched
+    tally: Tally = field(default_factory=Tally)  # waiting tickets per channel
 
 
 def issue_context(session: Session, branch_id: str, now: datetime,
@@ -331,8 +370,9 @@ def issue_context(session: Session, branch_id: str, now: datetime,
     if request_ids is not None:
         known = {t.request_id: t for t in session.scalars(select(Ticket).where(
             Ticket.branch_id == branch_id, Ticket.request_id.in_(sorted(set(request_ids)))))}
-    return IssueContext(cfg, bool(state.issuing), _waiting(session, branch_id), devices_free(session, cfg),
-                        snapshot(session, cfg, now), known)
+    lanes = _lanes(session, branch_id)
+    return IssueContext(cfg, bool(state.issuing), lanes, devices_free(session, cfg), snapshot(session, cfg, now),
+                        known, Tally({Channel(c): len(v.all) for c, v in lanes.items()}))
 
 
 def _reason(d: Decision) -> dict[str, str]:
@@ -643,7 +683,7 @@ def queue_state(session: Session, branch_id: str, now: datetime) -> QueueState:
 def board(session: Session, cfg: BranchConfig, now: datetime) -> dict[str, Any]:
     """The branch's board: current calls, last N calls, waiting and P50/P90 per business."""
     snap = snapshot(session, cfg, now)
-    waiting = _waiting(session, cfg.id)
+    lanes = _lanes(session, cfg.id)
     current = [{"ticket": t.display, "counter": n, "business": t.business, "at": t.called_at.isoformat()}
                for n, t in sorted(snap.busy.items()) if t.status == TicketStatus.CALLED.value and t.called_at]
     recent = session.execute(
@@ -653,13 +693,12 @@ def board(session: Session, cfg: BranchConfig, now: datetime) -> dict[str, Any]:
         .order_by(TicketStep.id.desc()).limit(cfg.queue.board_calls)).all()
     calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
              for r in recent]
-    per_business = Tally(t.business for t in waiting)
+    per_business = Tally(b for lane in lanes.values() for b in lane.all)
     businesses = []
     for b in cfg.business_types:
         channel = b.channel.value if b.channel is not Channel.SELF_SERVICE else Channel.COUNTER.value
-        probe = Ticket(id=-1, business=b.code, channel=channel, priority=PriorityClass.REGULAR.value,
-                       queued_at=now, target_counter=None)
-        _n, est = estimate_for(probe, waiting, snap)
+        # a regular ticket taken now would join the end of its channel's lane
+        est = estimates.estimate(b.code, lanes.get(channel, Lane()).all, snap.servers(channel), snap.stats)
         businesses.append({"business": b.code, "name": {"zh": b.name.zh, "en": b.name.en},
                            "prefix": b.prefix, "waiting": per_business.get(b.code, 0),
                            "wait_p50_min": est.p50_min if est else None,
