@@ -1,19 +1,18 @@
 """Every table, imported in one place so Alembic and create_all see the whole schema."""
 
+from server.alarms.models import Alarm  # noqa: F401 (fleet)
 from server.audit.models import AuditEntry
 from server.branches.models import Branch
-from server.devices.models import Device
-from server.devices.models import DeviceCommand, TimelineEntry, UsageHour, UsageSession  # noqa: F401 (fleet)
-from server.alarms.models import Alarm  # noqa: F401 (fleet)
-from server.workorders.models import WorkOrder  # noqa: F401 (fleet)
+from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration  # noqa: F401 (crm)
+from server.devices.models import Device, DeviceCommand, TimelineEntry, UsageHour, UsageSession  # noqa: F401 (fleet)
 from server.events.models import DeadLetter, Event
 from server.outbox.models import OutboxMessage
+from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)
+from server.referrals.models import Referral  # noqa: F401 (crm)
 from server.staff.models import Staff, StaffBranch, StaffSession
 from server.touchpoints.models import Touchpoint, Visit
-from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration  # noqa: F401 (crm)
-from server.referrals.models import Referral  # noqa: F401 (crm)
 from server.webhooks.models import WebhookDelivery  # noqa: F401 (crm)
-from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)
+from server.workorders.models import WorkOrder  # noqa: F401 (fleet)
 
 __all__ = [
     "AuditEntry", "Branch", "DeadLetter", "Device", "Event", "OutboxMessage", "Staff", "StaffBranch",
