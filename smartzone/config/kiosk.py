@@ -122,10 +122,14 @@ class KioskConfig(BaseModel):
 
 
 def load_kiosk_config(path: Path) -> KioskConfig:
-    """Read and validate a kiosk TOML file; ConfigError names the file and the key."""
+    """Read and validate a kiosk TOML file; ConfigError names the file and the key. SZ_BROKER wins over
+    the file's `broker` (e.g. to point a kiosk at the demo's embedded broker)."""
     from smartzone.config.loader import _read_toml, validate
 
-    return validate(KioskConfig, _read_toml(Path(path)), path)
+    data = _read_toml(Path(path))
+    if os.environ.get("SZ_BROKER"):
+        data["broker"] = os.environ["SZ_BROKER"]
+    return validate(KioskConfig, data, path)
 
 
 def _register() -> None:

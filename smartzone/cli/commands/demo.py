@@ -50,6 +50,9 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         demo.start()
         say(f"demo running: broker {url}, database {db_url}"
             + (f" (for {seconds:g} s)" if seconds else "; Ctrl-C to stop"))
+        say("try, in another terminal (same folder):")
+        say(f"  smartzone kiosk --config configs/kiosk/b001-k4.toml --broker {url} --windowed")
+        say(f"  smartzone display --branch b001 --broker {url} --windowed")
         started = time.monotonic()
         try:
             if headless or as_json:

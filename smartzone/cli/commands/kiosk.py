@@ -11,9 +11,11 @@ import click
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Kiosk TOML, e.g. configs/kiosk/b001-k1.toml (device, branch, ports, camera, broker).")
 @click.option("--windowed", is_flag=True, help="A normal window instead of full screen (development).")
+@click.option("--broker", envvar="SZ_BROKER", default=None,
+              help="mqtt://host:port, overriding the config's broker (env SZ_BROKER), e.g. the demo's.")
 @click.option("--screenshot", "screenshot_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Render every screen (zh/en, normal/elder) to DIR/<screen>-<lang>[-elder].png and exit.")
-def kiosk(config_path: Path, windowed: bool, screenshot_dir: Path | None) -> None:
+def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir: Path | None) -> None:
     """Run the self-service kiosk: tickets, identification, appointments, recognition, surveys.
 
     Ports set to `sim` start hardware simulators on pseudo-terminals, so the kiosk runs on a
@@ -24,6 +26,10 @@ def kiosk(config_path: Path, windowed: bool, screenshot_dir: Path | None) -> Non
     from smartzone.config import ConfigError
     from smartzone.config.kiosk import load_kiosk_config
 
+    if broker:
+        import os
+
+        os.environ["SZ_BROKER"] = broker  # also seen when the kiosk reloads its config
     try:
         config = load_kiosk_config(config_path)
     except ConfigError as err:
