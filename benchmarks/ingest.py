@@ -6,6 +6,11 @@ In one run, against a private Mosquitto on this machine:
   (b) the hub drains the same N queued messages (validate → commit → ack) on SQLite and, when
       reachable, PostgreSQL; and, while the hub runs live, p50/p99 latency from publish to commit
       at a steady publish rate.
+Traffic is what kiosks send (visits, card reads, ticket requests, usage sessions, surveys,
+status), spread like production over many branches: BRANCHES copies of branch b001 with
+DEVICES_PER_BRANCH kiosks each, so each branch's queue stays the length of a busy day.
+Two hubs are measured: as shipped (every domain handler: queueing, CRM, fleet) and the spine
+alone (event log, device registry, visits and touchpoints; `spine_only`).
 Prints one JSON object; `ratio` is (b)/(a).
 """
 
@@ -35,24 +40,39 @@ from device_hub.protocol import TopicKind, device_topic, encode, envelope  # noq
 from device_hub.sim.flows import kiosk_traffic  # noqa: E402
 from server.branches.service import sync_branches  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
+from server.ingest import handlers  # noqa: E402
 from server.migrate import upgrade_engine  # noqa: E402
 from smartzone.config import load_branches  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+BRANCHES = 200
+DEVICES_PER_BRANCH = 4  # b001's kiosks k1-k4
 
 
-def make_messages(n: int, devices: int = 10, seed: int = 7) -> list[tuple[str, bytes]]:
-    """Realistic kiosk traffic: visits, card reads, ticket requests, usage sessions, surveys, status."""
+def branch_ids() -> list[str]:
+    return [f"bx{i:04d}" for i in range(BRANCHES)]
+
+
+def bench_branches() -> dict:
+    """BRANCHES copies of b001 (same zones, counters, rules, planned kiosks) with their own ids."""
+    b001 = load_branches(ROOT / "configs" / "branches")["b001"]
+    return {bid: b001.model_copy(update={"id": bid}) for bid in branch_ids()}
+
+
+def make_messages(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
+    """Realistic kiosk traffic from every kiosk of every bench branch, interleaved."""
     rng = random.Random(seed)
-    streams = [kiosk_traffic(rng, ["deposit", "card", "wealth"]) for _ in range(devices)]
-    seqs = [0] * devices
+    devices = [(b, f"k{k + 1}") for b in branch_ids() for k in range(DEVICES_PER_BRANCH)]
+    streams = [kiosk_traffic(rng, ["deposit", "card", "wealth", "transfer", "loan"]) for _ in devices]
+    seqs = [0] * len(devices)
     out = []
     for i in range(n):
-        d = i % devices
+        d = i % len(devices)
+        branch, device = devices[d]
         mtype, data, kind = next(streams[d])
         seqs[d] += 1
-        msg = envelope(mtype, branch="b001", device=f"bench{d}", seq=seqs[d], data=data)
-        out.append((device_topic("b001", f"bench{d}", kind, msg.type if kind is TopicKind.EVENT else None),
+        msg = envelope(mtype, branch=branch, device=device, seq=seqs[d], data=data)
+        out.append((device_topic(branch, device, kind, msg.type if kind is TopicKind.EVENT else None),
                     encode(msg)))
     return out
 
@@ -123,14 +143,14 @@ def prepare_db(url: str):
     upgrade_engine(engine)
     factory = session_factory(engine)
     with factory() as s, s.begin():
-        sync_branches(s, load_branches(ROOT / "configs" / "branches"))
+        sync_branches(s, bench_branches())
     return engine, factory
 
 
 class RunningHub:
     def __init__(self, broker_url: str, factory, on_batch=None):
         self.stop = threading.Event()
-        self.hub = Hub(url=parse_broker_url(broker_url), db=factory, branches={"b001", "b002"},
+        self.hub = Hub(url=parse_broker_url(broker_url), db=factory, branches=set(branch_ids()),
                        session=SessionOptions(client_id="bench-hub"), options=IngestOptions(),
                        on_batch=on_batch)
         self.thread = threading.Thread(target=self.hub.run, args=(self.stop,), daemon=True)
@@ -197,16 +217,23 @@ def hub_latency(broker_url: str, db_url: str, messages: list[tuple[str, bytes]],
             "latency_rate_eps": rate}
 
 
-def pg_database() -> str | None:
+def pg_database_available() -> bool:
     try:
         import psycopg
 
-        name = f"sz_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return name
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return True
     except Exception:
-        return None
+        return False
+
+
+def pg_database() -> str:
+    import psycopg
+
+    name = f"sz_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
 
 
 def drop_pg(name: str) -> None:
@@ -216,33 +243,55 @@ def drop_pg(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def measure(broker_url: str, new_db, n: int, latency_n: int, latency_rate: float, raw_eps: float) -> dict:
+    eps = hub_drain(broker_url, new_db(), make_messages(n, seed=11))
+    lat = hub_latency(broker_url, new_db(), make_messages(latency_n, seed=13), latency_rate)
+    return {"eps": round(eps), **lat, "ratio": round(eps / raw_eps, 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller run that finishes within a minute")
     ap.add_argument("-n", type=int, default=None, help="messages per measurement")
     ap.add_argument("--json", action="store_true", help="JSON only (the default output is JSON too)")
     args = ap.parse_args()
-    n = args.n or (8_000 if args.quick else 50_000)
-    latency_n, latency_rate = (2_000, 1_000.0) if args.quick else (10_000, 2_000.0)
+    n = args.n or (6_000 if args.quick else 40_000)
+    latency_n, latency_rate = (1_500, 500.0) if args.quick else (8_000, 1_000.0)
     messages = make_messages(n)
-    result: dict = {"messages": n, "payload_bytes_avg": round(sum(len(p) for _t, p in messages) / n)}
+    result: dict = {"messages": n, "branches": BRANCHES, "devices": BRANCHES * DEVICES_PER_BRANCH,
+                    "payload_bytes_avg": round(sum(len(p) for _t, p in messages) / n)}
+    full_handlers = list(handlers.HANDLERS)
+    spine_handlers = [handlers.touchpoints]  # event log, devices, visits, touchpoints: what the spine built
+    pg_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sz-bench-") as tmp:
         broker = MosquittoBroker(Path(tmp) / "mq", inflight=200).start()
+        counter = iter(range(1000))
+
+        def new_sqlite() -> str:
+            return f"sqlite:///{tmp}/bench{next(counter)}.db"
+
+        def new_pg() -> str:
+            name = pg_database()
+            pg_names.append(name)
+            return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
         try:
             result["raw_drain_eps"] = round(raw_drain(broker.url, messages))
-            backends = {"sqlite": f"sqlite:///{tmp}/bench.db"}
-            pg = pg_database()
-            if pg:
-                backends["postgresql"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg}"
-            for name, url in backends.items():
-                eps = hub_drain(broker.url, url, make_messages(n, seed=11))
-                lat_url = url.replace("bench.db", "latency.db") if name == "sqlite" else url
-                lat = hub_latency(broker.url, lat_url, make_messages(latency_n, seed=13), latency_rate)
-                result[name] = {"eps": round(eps), **lat, "ratio": round(eps / result["raw_drain_eps"], 3)}
-            if pg:
-                drop_pg(pg)
+            backends = {"sqlite": new_sqlite}
+            if pg_database_available():
+                backends["postgresql"] = new_pg
+            result["spine_only"] = {}
+            for name, new_db in backends.items():
+                handlers.HANDLERS[:] = full_handlers
+                result[name] = measure(broker.url, new_db, n, latency_n, latency_rate, result["raw_drain_eps"])
+                handlers.HANDLERS[:] = spine_handlers
+                result["spine_only"][name] = measure(broker.url, new_db, n, latency_n, latency_rate,
+                                                     result["raw_drain_eps"])
         finally:
+            handlers.HANDLERS[:] = full_handlers
             broker.stop()
+            for name in pg_names:
+                drop_pg(name)
     print(json.dumps(result))
 
 

@@ -67,5 +67,5 @@ def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: 
         out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
                               data={"request_id": d["request_id"], "status": "ok", "data": reply_data(issued)}))
     for branch in sorted(touched):
-        out.append(service.board_row(session, service.branch_config(session, branch), now))
+        out.append(service.board_row(session, contexts[branch].cfg, now, contexts[branch]))
     return out
