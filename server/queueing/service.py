@@ -94,11 +94,12 @@ def lock_branch(session: Session, branch_id: str, now: datetime) -> QueueState:
 def _next_number(session: Session, branch_id: str, prefix: str, day: str) -> int:
     """The next number for the prefix: one atomic UPDATE … RETURNING on the counter row (a row lock on
     PostgreSQL), resetting to 1 when the service day changed. Two workers never get the same number."""
-    stmt = (update(NumberCounter)
-            .where(NumberCounter.branch_id == branch_id, NumberCounter.prefix == prefix)
+    c = NumberCounter.__table__.c
+    stmt = (update(NumberCounter.__table__)
+            .where(c.branch_id == branch_id, c.prefix == prefix)
             .values(last=func.coalesce(_case_same_day(day), 1), service_day=day)
-            .returning(NumberCounter.last))
-    n = session.execute(stmt).scalar()
+            .returning(c.last))
+    n = session.connection().execute(stmt).scalar()  # Core: no unit-of-work flush on the hot path
     if n is None:
         ins = insert_for(session, NumberCounter).on_conflict_do_nothing(index_elements=["branch_id", "prefix"])
         session.connection().execute(ins, [{"branch_id": branch_id, "prefix": prefix, "service_day": day,
@@ -110,13 +111,16 @@ def _next_number(session: Session, branch_id: str, prefix: str, day: str) -> int
 def _case_same_day(day: str) -> Any:
     from sqlalchemy import case
 
-    return case((NumberCounter.service_day == day, NumberCounter.last + 1), else_=1)
+    c = NumberCounter.__table__.c
+    return case((c.service_day == day, c.last + 1), else_=1)
 
 
 def _step(session: Session, t: Ticket, action: str, now: datetime, actor: str, **detail: Any) -> None:
-    session.add(TicketStep(ticket_id=t.id, branch_id=t.branch_id, at=now, action=action, channel=t.channel,
-                           business=t.business, counter=t.counter, actor=actor[:64],
-                           detail={k: v for k, v in detail.items() if v is not None}))
+    """Append to the ticket's journey (a Core insert: steps are only ever read by queries)."""
+    session.connection().execute(TicketStep.__table__.insert(), [{
+        "ticket_id": t.id, "branch_id": t.branch_id, "at": now, "action": action, "channel": t.channel,
+        "business": t.business, "counter": t.counter, "actor": actor[:64],
+        "detail": {k: v for k, v in detail.items() if v is not None}}])
 
 
 # --- load and estimates ------------------------------------------------------------------------
