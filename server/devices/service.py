@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import BigInteger, Integer, bindparam, case, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from server.alarms.rules import card_retained
 from server.branches.models import Branch
-from server.db import insert_for, utcnow
+from server.db import UTCDateTime, insert_for, utcnow
 from server.devices.flows import Change, evaluate, planned
 from server.devices.models import Device
 from server.devices.timeline import Timeline
@@ -25,9 +26,11 @@ def apply_device_messages(session: Session, events: Sequence[EventRecord],
                           heartbeats: Sequence[EventRecord]) -> None:
     """Register devices, apply births, wills, status changes and heartbeats, count seq gaps.
 
-    Work is aggregated per device in plain Python and written once per device per batch. Rows
-    are locked in id order (FOR UPDATE on PostgreSQL), so parallel hub workers serialise per
-    device instead of losing updates.
+    Rows are locked in id order (FOR UPDATE on PostgreSQL), so parallel hub workers serialise per
+    device instead of losing updates. Most devices in a batch only sent business events or a
+    heartbeat while online: their last-seen time and sequence move with one Core statement for all of
+    them (the quiet path). The ORM path, with the timeline and alarm evaluation, is for devices that
+    are new, sent a birth, will or status, or come back from offline.
     """
     per_device: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
     for e in events:
@@ -40,14 +43,76 @@ def apply_device_messages(session: Session, events: Sequence[EventRecord],
     keys = sorted(per_device.keys() | beats.keys())
     if not keys:
         return
-    session.connection().execute(
-        insert_for(session, Device).on_conflict_do_nothing(),
-        [{"branch_id": b, "device_id": d, "components": [], "status": {}, "online": False,
-          "session": 0, "seq_gaps": 0} for b, d in keys])
-    rows = session.scalars(
-        select(Device).where(tuple_(Device.branch_id, Device.device_id).in_(keys))
-        .order_by(Device.id).with_for_update()
-    )
+    light = _lock(session, keys)
+    missing = sorted(set(keys) - {(r.branch_id, r.device_id) for r in light})
+    new_keys: set[tuple[str, str]] = set()
+    if missing:  # first sight: register (another worker may do the same at this moment)
+        ins = insert_for(session, Device).on_conflict_do_nothing().returning(
+            Device.__table__.c.branch_id, Device.__table__.c.device_id)
+        new_keys = {tuple(r) for r in session.connection().execute(
+            ins, [{"branch_id": b, "device_id": d, "components": [], "status": {}, "online": False,
+                   "session": 0, "seq_gaps": 0} for b, d in missing])}
+        light = [*light, *_lock(session, missing)]
+    eventful: list[int] = []
+    quiet: list[dict] = []
+    for r in light:
+        key = (r.branch_id, r.device_id)
+        mine = per_device.get(key, ())
+        if key in new_keys or (key in beats and not r.online) or any(e.type in _EVENTFUL for e in mine):
+            eventful.append(r.id)
+        else:
+            quiet.append(_quiet_update(r.id, mine, beats.get(key)))
+    if quiet:
+        session.connection().execute(_QUIET_UPDATE, quiet)
+    if eventful:
+        _apply_eventful(session, keys, eventful, per_device, beats)
+
+
+_EVENTFUL = {"state", "status"}
+
+
+def _lock(session: Session, keys: Sequence[tuple[str, str]]) -> list[Any]:
+    """Id, key and presence of the devices, locked in id order (FOR UPDATE on PostgreSQL)."""
+    return list(session.execute(
+        select(Device.id, Device.branch_id, Device.device_id, Device.online)
+        .where(tuple_(Device.branch_id, Device.device_id).in_(keys)).order_by(Device.id).with_for_update()))
+
+
+def _quiet_update(device_pk: int, events: Sequence[EventRecord], beat: EventRecord | None) -> dict:
+    seen = max([e.ts for e in events] + ([beat.ts] if beat else []))
+    seqs = sorted({e.seq for e in events})
+    return {"pk": device_pk, "seen": seen, "n": len(seqs), "lo": seqs[0] if seqs else 0,
+            "hi": seqs[-1] if seqs else 0}
+
+
+def _quiet_statement() -> Any:
+    """Last-seen time and sequence of devices with nothing but business events or heartbeats.
+
+    Gaps: the numbers missing between the stored last seq and this batch's highest, less the ones the
+    batch brought (the ORM path counts the same, event by event)."""
+    t = Device.__table__
+    seen = bindparam("seen", type_=UTCDateTime())
+    n = bindparam("n", type_=Integer())
+    lo, hi = bindparam("lo", type_=BigInteger()), bindparam("hi", type_=BigInteger())
+    gaps = case((n == 0, 0),
+                (t.c.last_seq.is_(None), hi - lo + 1 - n),
+                (hi > t.c.last_seq + n, hi - t.c.last_seq - n),
+                else_=0)
+    return (update(t).where(t.c.id == bindparam("pk"))
+            .values(last_seen_at=case((t.c.last_seen_at.is_(None), seen), (t.c.last_seen_at < seen, seen),
+                                      else_=t.c.last_seen_at),
+                    seq_gaps=t.c.seq_gaps + gaps,
+                    last_seq=case((n == 0, t.c.last_seq), (t.c.last_seq.is_(None), hi), (hi > t.c.last_seq, hi),
+                                  else_=t.c.last_seq)))
+
+
+_QUIET_UPDATE = _quiet_statement()
+
+
+def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int],
+                    per_device: dict[tuple[str, str], list[EventRecord]],
+                    beats: dict[tuple[str, str], EventRecord]) -> None:
+    rows = session.scalars(select(Device).where(Device.id.in_(ids)).order_by(Device.id))
     now = utcnow()
     timeline = Timeline()
     changes: list[Change] = []

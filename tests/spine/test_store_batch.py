@@ -122,3 +122,21 @@ def test_dead_letters_are_kept_once(migrated) -> None:
         store_batch(s, [], [d])
     with factory() as s:
         assert counts(s)["dead_letters"] == 1
+
+
+def test_quiet_devices_count_gaps_and_presence(migrated) -> None:
+    """GIVEN a registered, online device WHEN later batches bring only business events and heartbeats,
+    with seq 3 and 4 missing THEN last-seen follows the newest message and the two missing are counted."""
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        store_batch(s, [ev("state", {"online": True, "session": 1}, seq=0),
+                        ev("survey", {"score": 4}, seq=1, at=1)])
+    with factory() as s, s.begin():
+        store_batch(s, [ev("survey", {"score": 5}, seq=2, at=2), ev("survey", {"score": 3}, seq=5, at=3),
+                        ev("heartbeat", {"uptime_s": 30}, seq=5, at=40)])
+    with factory() as s, s.begin():
+        store_batch(s, [ev("survey", {"score": 2}, seq=6, at=50)])
+    with factory() as s:
+        d = s.scalar(select(Device))
+        assert (d.last_seq, d.seq_gaps, d.online) == (6, 2, True)
+        assert d.last_seen_at == T0 + timedelta(seconds=50)
