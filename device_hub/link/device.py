@@ -7,10 +7,14 @@ in-flight ones are sent again from the outbox; the envelope id lets the hub drop
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import select
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,7 +56,12 @@ class DeviceLink:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._socket_open = False
-        self.poll_s = 0.02
+        self._crashed = False
+        self.poll_s = 1.0  # the wake-up pipe makes sending immediate; this only paces keep-alives
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._qos0: deque[tuple[str, bytes]] = deque(maxlen=100)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -88,15 +97,47 @@ class DeviceLink:
                     self._stopping.wait(delay)
                     delay = min(delay * 2, 5)
                     continue
-            rc = self._client.loop(timeout=self.poll_s)
+            rc = self._loop_once(self.poll_s)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._socket_open = False
                 self._lost()
                 continue
-            self._pump()
-        if self._socket_open:
+        if self._socket_open and not self._crashed:
             self._client.disconnect()
             self._client.loop(timeout=0.1)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _loop_once(self, timeout: float) -> int:
+        """paho's loop() through its external-loop API, also woken by our pipe: a message queued by
+        another thread goes out at once instead of at the next poll."""
+        c = self._client
+        sock = c.socket()
+        if sock is None:
+            return mqtt.MQTT_ERR_NO_CONN
+        pending = sock.pending() if hasattr(sock, "pending") else 0  # TLS: bytes already decrypted
+        try:
+            readable, writable, _ = select.select([sock, self._wake_r], [sock] if c.want_write() else [], [],
+                                                  0 if pending else timeout)
+        except (OSError, ValueError, TypeError):
+            return mqtt.MQTT_ERR_CONN_LOST
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_r, 4096)
+        if sock in readable or pending:
+            rc = c.loop_read()
+            if rc or c.socket() is None:
+                return rc or mqtt.MQTT_ERR_CONN_LOST
+        self._pump()
+        if sock in writable or c.want_write():
+            rc = c.loop_write()
+            if rc:
+                return rc
+        return c.loop_misc()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"!")
 
     def stop(self, *, goodbye: bool = True, timeout: float = 10) -> None:
         """Say goodbye (offline state, retained), wait for every PUBACK, disconnect."""
@@ -104,15 +145,18 @@ class DeviceLink:
             self.send_state(online=False)
         self.flush(timeout)
         self._stopping.set()
+        self._wake()
         if self._thread:
             self._thread.join(timeout)
 
     def kill(self) -> None:
         """Stop without a goodbye and drop the TCP connection, as a crash would (the will fires)."""
+        self._crashed = True
         self._stopping.set()
         sock = self._client.socket() if self._client else None
         if sock:
             sock.close()
+        self._wake()
         if self._thread:
             self._thread.join(5)
 
@@ -141,8 +185,9 @@ class DeviceLink:
         return msg
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        """Queue durably; the network thread sends it within one poll interval."""
+        """Queue durably; the network thread is woken to send it."""
         self.outbox.put(topic, payload, 1, retain)
+        self._wake()
 
     def heartbeat(self, uptime_s: int, counters: dict[str, int] | None = None) -> None:
         """QoS 0, not kept in the outbox: a lost heartbeat is replaced by the next one."""
@@ -150,7 +195,8 @@ class DeviceLink:
             return
         msg = envelope(HeartbeatMessage, branch=self.branch, device=self.device, seq=self.seq,
                        data=HeartbeatData(uptime_s=uptime_s, counters=counters or {}))
-        self._client.publish(device_topic(self.branch, self.device, TopicKind.HEARTBEAT), encode(msg), qos=0)
+        self._qos0.append((device_topic(self.branch, self.device, TopicKind.HEARTBEAT), encode(msg)))
+        self._wake()
 
     def subscribe_own(self) -> None:
         for kind in (TopicKind.REPLY, TopicKind.COMMAND):
@@ -219,6 +265,9 @@ class DeviceLink:
         """Hand the next outbox items to paho, keeping at most max_in_flight unacknowledged."""
         if not self.connected.is_set():
             return
+        while self._qos0:
+            topic, payload = self._qos0.popleft()
+            self._client.publish(topic, payload, qos=0)
         room = self.max_in_flight - len(self._in_flight)
         if room <= 0:
             return
