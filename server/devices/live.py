@@ -9,9 +9,7 @@ stops when the broadcaster closes.
 
 from __future__ import annotations
 
-import logging
-import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,51 +17,21 @@ from sqlalchemy import select
 from server.alarms.models import ACTIVE, Alarm
 from server.db import utcnow
 from server.devices.models import Device, DeviceCommand
+from server.web import live
 from server.workorders.models import WorkOrder
-
-log = logging.getLogger(__name__)
-POLL_S = 1.0
-OVERLAP = timedelta(seconds=5)
-_lock = threading.Lock()
 
 
 def ensure(app: Any) -> None:
     """Start the app's poller once (idempotent, cheap)."""
-    if getattr(app.state, "fleet_live", None) is not None:
-        return
-    with _lock:
-        if getattr(app.state, "fleet_live", None) is None:
-            poller = Poller(app.state.sessions, app.state.events)
-            app.state.fleet_live = poller
-            poller.start()
+    live.ensure(app, Poller)
 
 
-class Poller:
-    def __init__(self, factory: Any, events: Any):
-        self.factory, self.events = factory, events
-        self.since = utcnow() - OVERLAP
-        self.seen: dict[tuple[str, int], datetime] = {}
-        self.thread = threading.Thread(target=self.run, name="fleet-live", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def run(self) -> None:
-        failures = 0
-        while not self.events.closed:
-            try:
-                self.poll()
-                failures = 0
-            except Exception:  # the database went away (shutdown, test teardown): stop after a few tries
-                failures += 1
-                log.debug("fleet live poll failed", exc_info=True)
-                if failures > 5:
-                    return
-            threading.Event().wait(POLL_S)
+class Poller(live.ChangePoller):
+    name = "fleet"
 
     def poll(self) -> int:
         now = utcnow()
-        since = self.since - OVERLAP
+        since = self.since - self.overlap
         published = 0
         branches: set[str] = set()
         with self.factory() as s:
@@ -96,15 +64,11 @@ class Poller:
                         "status": c.status}, branch_id=c.branch_id)
             for b in sorted(branches):
                 self._card(s, b)
-        self.since = now
-        self.seen = {k: v for k, v in self.seen.items() if v >= since - OVERLAP}
+        self.advance(now)
         return published
 
     def _new(self, kind: str, id_: int, at: datetime | None) -> bool:
-        if at is None or self.seen.get((kind, id_)) == at:
-            return False
-        self.seen[(kind, id_)] = at
-        return True
+        return self.first_time((kind, id_), at)
 
     def _card(self, s: Any, branch_id: str) -> None:
         from sqlalchemy import func
