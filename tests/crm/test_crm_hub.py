@@ -63,11 +63,13 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
             kiosk.send("visit", {"visit_id": visit, "phase": "start"})
             kiosk.send("card_read", {"card_kind": "bank", "card_hash": keyed_hash(card, SIM_KEY),
                                      "masked": mask_card(card), "visit_id": visit})
+            # the ticket first: the greeting's usual business then comes from history whether the hub puts
+            # the probe in the same batch or the next one
+            kiosk.send("ticket_request", {"request_id": f"t-{uuid.uuid4().hex[:8]}", "business": "deposit",
+                                          "visit_id": visit, "customer_ref": keyed_hash(card, SIM_KEY)})
             probe = demo_face(0) + np.random.default_rng(3).normal(scale=0.01, size=128).astype(np.float32)
             kiosk.send("face_probe", {"request_id": rid, "embeddings": [probe.tolist()] * 2,
                                       "consent_version": "2026-11", "visit_id": visit})
-            kiosk.send("ticket_request", {"request_id": f"t-{uuid.uuid4().hex[:8]}", "business": "deposit",
-                                          "visit_id": visit, "customer_ref": keyed_hash(card, SIM_KEY)})
             wait_until(lambda: rid in kiosk.replies, timeout=30, message="the face probe's reply")
             wait_until(lambda: any(m.get("customer_ref") == vip.ref for m in kiosk.leads), timeout=30,
                        message="the VIP's lead on staff/lead")

@@ -52,7 +52,7 @@ def test_alarm_appears_live_and_is_acknowledged(chromium, migrated, make_user, v
         page.wait_for_url("**/branches/b001/fleet")
         page.get_by_test_id("tile-k1").wait_for(timeout=10_000)
         assert page.get_by_test_id("tile-k1").get_attribute("data-state") == "ok"
-        page.wait_for_function("document.getElementById('live-status').classList.contains('ok')", timeout=10_000)
+        page.locator("#live-status.ok").wait_for(state="attached", timeout=10_000)  # no eval: the CSP forbids it
 
         with factory() as s, s.begin():
             store_batch(s, [_event("status", 1, {"component": "printer", "device": "userError", "paper": "out"})])

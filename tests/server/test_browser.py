@@ -67,12 +67,12 @@ def test_lobby_staff_session(chromium, live_server, make_user, viewport):
     page.wait_for_url("**/branches/b001")
     assert "网点总览" in page.get_by_test_id("overview-title").inner_text()
     assert page.locator("#card-queue").is_visible() and page.locator("#card-devices").is_visible()
-    page.wait_for_function("document.getElementById('live-status').classList.contains('ok')", timeout=10_000)
+    page.locator("#live-status.ok").wait_for(state="attached", timeout=10_000)  # no eval: the CSP forbids it
 
     page.get_by_test_id("lang-en").click()
-    page.wait_for_function("document.documentElement.lang === 'en'", timeout=10_000)
+    page.locator("html[lang=en]").wait_for(state="attached", timeout=10_000)
     assert "Branch overview" in page.get_by_test_id("overview-title").inner_text()
-    page.wait_for_function("document.getElementById('live-status').classList.contains('ok')", timeout=10_000)
+    page.locator("#live-status.ok").wait_for(state="attached", timeout=10_000)  # no eval: the CSP forbids it
     live_server.app.state.events.publish("notice", {"text": "Printer 2 out of paper"}, branch_id="b001")
     page.get_by_text("Printer 2 out of paper").wait_for(timeout=10_000)
     # nothing sticks out sideways at this size
