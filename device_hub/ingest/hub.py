@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.exc import OperationalError
@@ -40,8 +40,6 @@ class HubCounters:
     acked: int = 0
     reconnects: int = 0
     db_retries: int = 0
-    replies_sent: int = 0
-    commit_latency_ms: list[float] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -179,7 +177,7 @@ class Hub:
     def _shutdown(self, stop: threading.Event) -> None:
         """Commit and acknowledge what we hold, let the PUBACKs out, then disconnect."""
         if self._batch and self.connected.is_set():
-            self._flush(stop, final=True)
+            self._flush(stop)
         deadline = time.monotonic() + 2
         while self._client.want_write() and time.monotonic() < deadline:
             self._client.loop_write()
@@ -188,7 +186,7 @@ class Hub:
 
     # --- one batch ------------------------------------------------------------------------
 
-    def _flush(self, stop: threading.Event, *, final: bool = False) -> None:
+    def _flush(self, stop: threading.Event) -> None:
         batch, self._batch = self._batch, []
         events: list[EventRecord] = []
         raw: dict[str, _Pending] = {}  # event id → the message it came from (to dead-letter it whole)
@@ -216,10 +214,6 @@ class Hub:
         c.duplicates += result.duplicates
         c.dead_lettered += result.dead_lettered
         c.heartbeats += result.heartbeats
-        now = time.monotonic()
-        c.commit_latency_ms.append((now - batch[0].received) * 1000)
-        if len(c.commit_latency_ms) > 10_000:
-            del c.commit_latency_ms[:5_000]
         if result.outbound:
             self._relay.wake()
         if self.on_batch:

@@ -47,7 +47,8 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
         click.echo(f"hub: {url} → {settings.db} ({len(branches)} branches); Ctrl-C to stop", err=True)
         c = hub.run(stop)
     click.echo(f"hub stopped: received {c.received}, stored {c.stored}, duplicates {c.duplicates}, "
-               f"dead-lettered {c.dead_lettered}", err=True)
+               f"dead-lettered {c.dead_lettered}, heartbeats {c.heartbeats}; {c.batches} batches, "
+               f"{c.reconnects} reconnects, {c.db_retries} database retries", err=True)
 
 
 def _resolve(path: Path) -> Path:
