@@ -246,6 +246,7 @@ def _next_open(n: int, minute: float) -> float | None:
 def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
     from device_hub.broker import MosquittoBroker
     from device_hub.ingest.hub import Hub, IngestOptions
+    from device_hub.ingest.runner import HubThread
     from device_hub.link.device import DeviceLink
     from device_hub.link.mqtt import SessionOptions, parse_broker_url
     from device_hub.protocol.messages import TicketRequestData, TicketRequestMessage
@@ -257,12 +258,9 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
         factory = session_factory(engine)
         with factory() as s, s.begin():
             sync_branches(s, load_branches(REPO / "configs" / "branches"))
-        stop = threading.Event()
-        hub = Hub(url=parse_broker_url(broker.url), db=factory, branches={"b001", "b002"},
-                  session=SessionOptions(client_id="bench-hub"), options=IngestOptions())
-        th = threading.Thread(target=hub.run, args=(stop,), daemon=True)
-        th.start()
-        hub.connected.wait(10)
+        hub_thread = HubThread(Hub(url=parse_broker_url(broker.url), db=factory, branches={"b001", "b002"},
+                                   session=SessionOptions(client_id="bench-hub"), options=IngestOptions()))
+        hub_thread.start()
         got: dict[str, float] = {}
         done = threading.Event()
 
@@ -290,8 +288,7 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
                                                               [i % 3]))
         done.wait(60)
         link.stop(goodbye=True, timeout=10)
-        stop.set()
-        th.join(20)
+        hub_thread.stop()
         broker.stop()
         engine.dispose()
         lat = [(got[r] - sent[r]) * 1000 for r in sent if r in got]

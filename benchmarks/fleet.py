@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from device_hub.broker import MosquittoBroker
 from device_hub.ingest.hub import Hub, IngestOptions
+from device_hub.ingest.runner import HubThread
 from device_hub.link.mqtt import SessionOptions, parse_broker_url
 from device_hub.protocol import TopicKind, device_topic, encode, envelope
 from device_hub.protocol.messages import (
@@ -208,12 +209,9 @@ def main() -> None:
         factory = session_factory(engine)
         with factory() as s, s.begin():
             sync_branches(s, load_branches(REPO / "configs" / "branches"))
-        stop = threading.Event()
-        hub = Hub(url=parse_broker_url(broker.url), db=factory, branches={"b001", "b002"},
-                  session=SessionOptions(client_id="bench-fleet-hub"), options=IngestOptions())
-        thread = threading.Thread(target=hub.run, args=(stop,), daemon=True)
-        thread.start()
-        hub.connected.wait(10)
+        hub_thread = HubThread(Hub(url=parse_broker_url(broker.url), db=factory, branches={"b001", "b002"},
+                                   session=SessionOptions(client_id="bench-fleet-hub"), options=IngestOptions()))
+        hub = hub_thread.start()
         try:
             result = {"presence": presence(broker.url, factory, devices=args.devices, heartbeat=args.heartbeat,
                                            timeout=args.timeout, silent=min(args.silent, args.devices))}
@@ -222,8 +220,7 @@ def main() -> None:
             result["alarm_cost"] = {"without_evaluation": off, "with_evaluation": on,
                                     "rate_ratio": round(on["per_s"] / off["per_s"], 2)}
         finally:
-            stop.set()
-            thread.join(30)
+            hub_thread.stop()
             broker.stop()
             engine.dispose()
     print(json.dumps(result, indent=None if args.json else 2))

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from device_hub.broker import MosquittoBroker  # noqa: E402
 from device_hub.ingest.hub import Hub, IngestOptions  # noqa: E402
+from device_hub.ingest.runner import HubThread  # noqa: E402
 from device_hub.link.mqtt import SessionOptions, parse_broker_url  # noqa: E402
 from device_hub.protocol import TopicKind, device_topic, encode, envelope  # noqa: E402
 from device_hub.sim.flows import kiosk_traffic  # noqa: E402
@@ -147,23 +148,10 @@ def prepare_db(url: str):
     return engine, factory
 
 
-class RunningHub:
-    def __init__(self, broker_url: str, factory, on_batch=None):
-        self.stop = threading.Event()
-        self.hub = Hub(url=parse_broker_url(broker_url), db=factory, branches=set(branch_ids()),
-                       session=SessionOptions(client_id="bench-hub"), options=IngestOptions(),
-                       on_batch=on_batch)
-        self.thread = threading.Thread(target=self.hub.run, args=(self.stop,), daemon=True)
-
-    def __enter__(self) -> Hub:
-        self.thread.start()
-        if not self.hub.connected.wait(15):
-            raise RuntimeError("hub did not connect")
-        return self.hub
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(60)
+def RunningHub(broker_url: str, factory, on_batch=None) -> HubThread:
+    return HubThread(Hub(url=parse_broker_url(broker_url), db=factory, branches=set(branch_ids()),
+                         session=SessionOptions(client_id="bench-hub"), options=IngestOptions(),
+                         on_batch=on_batch))
 
 
 def hub_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]]) -> float:

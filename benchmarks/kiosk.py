@@ -159,6 +159,7 @@ def ticket_to_print(samples: int = 20) -> float:
 
     from device_hub.broker import MosquittoBroker
     from device_hub.ingest.hub import Hub, IngestOptions
+    from device_hub.ingest.runner import HubThread
     from device_hub.link.mqtt import SessionOptions, parse_broker_url
     from kiosk_client.core.flow import Screen
     from kiosk_client.services.speech import Speaker
@@ -178,12 +179,9 @@ def ticket_to_print(samples: int = 20) -> float:
         factory = session_factory(engine)
         with factory() as s, s.begin():
             sync_branches(s, load_branches(REPO / "configs" / "branches"))
-        stop = threading.Event()
-        hub = Hub(url=parse_broker_url(broker.url), session=SessionOptions(client_id="sz-hub-bench"), db=factory,
-                  branches={"b001"}, options=IngestOptions(batch_wait_ms=5))
-        t = threading.Thread(target=hub.run, args=(stop,), daemon=True)
-        t.start()
-        hub.connected.wait(10)
+        hub_thread = HubThread(Hub(url=parse_broker_url(broker.url), session=SessionOptions(client_id="sz-hub-bench"),
+                                   db=factory, branches={"b001"}, options=IngestOptions(batch_wait_ms=5)))
+        hub_thread.start()
         kiosk = KioskApp(_config(Path(d) / "var", broker.url, reply_timeout_s=5),
                          speaker=Speaker(enabled=False)).start()
         _wait(app, lambda: kiosk.flow.online, 10)
@@ -197,8 +195,7 @@ def ticket_to_print(samples: int = 20) -> float:
             times.append(time.monotonic() - t0 if ok else float("inf"))
             kiosk.act("done")
         kiosk.stop()
-        stop.set()
-        t.join(10)
+        hub_thread.stop()
         broker.stop()
         engine.dispose()
     times.sort()

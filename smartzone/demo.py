@@ -7,15 +7,15 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from device_hub.ingest.hub import Hub, IngestOptions
+from device_hub.ingest.runner import HubThread
 from device_hub.link.mqtt import BrokerUrl, SessionOptions
 from device_hub.sim.devices import SimPlan, SimResult, run_devices
 from server.events.models import Event
@@ -44,7 +44,6 @@ class DemoSummary:
     duplicates: int = 0
     dead_lettered: int = 0
     lost: int = 0
-    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"published": self.published, "stored": self.stored, "duplicates": self.duplicates,
@@ -64,18 +63,15 @@ class Demo:
         self.factory = factory
         self.plan = plan
         self.stop_sims = threading.Event()
-        self.stop_hub = threading.Event()
         self.hub = Hub(url=url, db=factory, branches=set(plan.businesses),
                        session=SessionOptions(client_id="sz-demo-hub"), options=IngestOptions())
         self.results: dict[str, SimResult] = {}
         self._threads: list[threading.Thread] = []
-        self._hub_thread = threading.Thread(target=self.hub.run, args=(self.stop_hub,), name="hub", daemon=True)
+        self._hub_thread = HubThread(self.hub)
         self.sim_progress: dict[str, int] = {}
 
     def start(self) -> None:
         self._hub_thread.start()
-        if not self.hub.connected.wait(15):
-            raise RuntimeError(f"the hub could not subscribe at {self.url}")
         for branch, n in self.plan.kiosks.items():
             plan = SimPlan(branch=branch, count=n, events=None, rate=self.plan.rate, heartbeat_s=10,
                            businesses=self.plan.businesses[branch], device_prefix="k", track_ids=True,
@@ -195,8 +191,7 @@ class Demo:
         dead_target = len(GARBAGE)
         while time.monotonic() < deadline and self.hub.counters.dead_lettered < dead_target:
             time.sleep(0.1)
-        self.stop_hub.set()
-        self._hub_thread.join(30)
+        self._hub_thread.stop()
         c = self.hub.counters
         return DemoSummary(published=len(ids), stored=len(ids) - len(self._missing(ids)),
                            duplicates=c.duplicates, dead_lettered=c.dead_lettered, lost=len(self._missing(ids)))
@@ -213,7 +208,3 @@ class Demo:
 def snapshot(factory) -> dict:
     with factory() as s:
         return counts(s)
-
-
-def write_summary(path: Path, summary: DemoSummary) -> None:
-    path.write_text(json.dumps({**summary.as_dict(), "at": datetime.now(UTC).isoformat()}))

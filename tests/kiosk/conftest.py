@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -12,6 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from device_hub.broker import free_port
+from device_hub.ingest import runner
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "test-branch-key-123"
@@ -61,16 +61,16 @@ def dead_broker() -> str:
     return f"mqtt://127.0.0.1:{free_port()}"
 
 
-class HubThread:
+class HubThread(runner.HubThread):
+    """The real hub for the kiosk, plus a look at what it stored."""
+
     def __init__(self, url: str, factory):
         from device_hub.ingest.hub import Hub, IngestOptions
         from device_hub.link.mqtt import SessionOptions, parse_broker_url
 
         self.factory = factory
-        self.stop = threading.Event()
-        self.hub = Hub(url=parse_broker_url(url), session=SessionOptions(client_id="sz-hub-kiosk-test"),
-                       db=factory, branches={"b001", "b002"}, options=IngestOptions(batch_wait_ms=5))
-        self.thread = threading.Thread(target=self.hub.run, args=(self.stop,), daemon=True)
+        super().__init__(Hub(url=parse_broker_url(url), session=SessionOptions(client_id="sz-hub-kiosk-test"),
+                             db=factory, branches={"b001", "b002"}, options=IngestOptions(batch_wait_ms=5)))
 
     def events(self, type_: str | None = None) -> list:
         from server.events.models import Event
@@ -86,11 +86,9 @@ class HubThread:
 def hub(mosquitto, migrated):
     _engine, factory = migrated
     h = HubThread(mosquitto.url, factory)
-    h.thread.start()
-    assert h.hub.connected.wait(10), "hub did not connect"
+    h.start()
     yield h
-    h.stop.set()
-    h.thread.join(20)
+    h.stop()
 
 
 class Spy:

@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from device_hub.ingest import runner
 from device_hub.ingest.hub import Hub, IngestOptions
 from device_hub.link.mqtt import SessionOptions, parse_broker_url
 from device_hub.sim.devices import SimPlan, SimResult, run_devices
@@ -15,25 +16,12 @@ from device_hub.sim.devices import SimPlan, SimResult, run_devices
 REPO = Path(__file__).resolve().parents[2]
 
 
-class HubThread:
-    """The real ingest loop on a thread, stopped (drain, commit, ack, disconnect) on exit."""
+class HubThread(runner.HubThread):
+    """The real ingest loop on a thread for the demo branches, stopped (drain, commit, ack) on exit."""
 
     def __init__(self, broker_url: str, factory, *, client_id: str = "sz-hub-test", **options):
-        self.stop = threading.Event()
-        self.hub = Hub(url=parse_broker_url(broker_url), db=factory, branches={"b001", "b002"},
-                       session=SessionOptions(client_id=client_id), options=IngestOptions(**options))
-        self.thread = threading.Thread(target=self.hub.run, args=(self.stop,), daemon=True)
-
-    def __enter__(self) -> Hub:
-        self.thread.start()
-        if not self.hub.connected.wait(10):
-            raise AssertionError("hub did not connect to the broker within 10 s")
-        return self.hub
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(20)
-        assert not self.thread.is_alive(), "hub did not stop within 20 s"
+        super().__init__(Hub(url=parse_broker_url(broker_url), db=factory, branches={"b001", "b002"},
+                             session=SessionOptions(client_id=client_id), options=IngestOptions(**options)))
 
 
 def hub_process(broker_url: str, db_url: str, log: Path) -> subprocess.Popen:

@@ -1,13 +1,13 @@
 """Production-like broker: TLS with a private CA and username/password; anonymous and wrong passwords refused."""
 
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
 from device_hub.broker import MosquittoBroker
 from device_hub.ingest.hub import Hub, IngestOptions
+from device_hub.ingest.runner import HubThread
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import SessionOptions, parse_broker_url
 from device_hub.protocol.messages import SurveyData, SurveyMessage
@@ -55,14 +55,10 @@ def test_hub_and_kiosk_over_tls_with_passwords(secure_broker, migrated) -> None:
     broker, ca = secure_broker
     _engine, factory = migrated
     port = broker.port
-    stop = threading.Event()
     hub = Hub(url=parse_broker_url(f"mqtts://hub:hub-secret@127.0.0.1:{port}"), db=factory,
               branches={"b001"}, session=SessionOptions(client_id="sz-hub-tls", ca_file=ca),
               options=IngestOptions())
-    t = threading.Thread(target=hub.run, args=(stop,), daemon=True)
-    t.start()
-    try:
-        assert hub.connected.wait(15), "hub could not connect over TLS"
+    with HubThread(hub):  # start() fails the test if the hub cannot subscribe over TLS
         good = DeviceLink(parse_broker_url(f"mqtts://kiosk:kiosk-secret@127.0.0.1:{port}"), branch="b001",
                           device="k1", ca_file=ca).start()
         bad = DeviceLink(parse_broker_url(f"mqtts://kiosk:wrong@127.0.0.1:{port}"), branch="b001",
@@ -78,6 +74,3 @@ def test_hub_and_kiosk_over_tls_with_passwords(secure_broker, migrated) -> None:
         with factory() as s:
             c = counts(s)
         assert c["events"] == 5 and c["devices"] == 1
-    finally:
-        stop.set()
-        t.join(20)
