@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,28 +16,17 @@ from hardware.printer import PrinterDriver
 from hardware.printer.simulator import PrinterSimulator
 from hardware.transport import SerialTransport
 from hardware.transport.pty import PtyPort
+from tests.support import wait_until
 
 # Short timeouts keep the fault tests fast: the simulators answer in well under a millisecond.
 ACK_TIMEOUT = 0.2
 REPLY_TIMEOUT = 0.4
 
 
-def _wait_for(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.02) -> object:
-    """Poll until condition() is truthy; fail the test with a clear message after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-
-
 @pytest.fixture
 def wait_for() -> Callable[..., object]:
-    """wait_for(condition, timeout=5.0): poll a condition instead of sleeping."""
-    return _wait_for
+    """wait_for(condition, timeout=5.0): poll a condition instead of sleeping (tests.support.wait_until)."""
+    return functools.partial(wait_until, timeout=5.0, interval=0.02)
 
 
 @pytest.fixture
