@@ -59,15 +59,16 @@ _CONFIGS: dict[str, tuple[Any, BranchConfig]] = {}
 
 
 def branch_config(session: Session, branch_id: str) -> BranchConfig:
-    """The branch's configuration as mirrored in the database (parsed once per change)."""
-    row = session.execute(select(Branch.config, Branch.updated_at).where(Branch.id == branch_id)).first()
-    if row is None:
+    """The branch's configuration as mirrored in the database (read and parsed once per change: on the
+    hub's path only its timestamp is read)."""
+    updated_at = session.scalar(select(Branch.updated_at).where(Branch.id == branch_id))
+    if updated_at is None:
         raise QueueError(404, "not_found", "branch not found")
     cached = _CONFIGS.get(branch_id)
-    if cached and cached[0] == row.updated_at:
+    if cached and cached[0] == updated_at:
         return cached[1]
-    cfg = BranchConfig.model_validate(row.config)
-    _CONFIGS[branch_id] = (row.updated_at, cfg)
+    cfg = BranchConfig.model_validate(session.scalar(select(Branch.config).where(Branch.id == branch_id)))
+    _CONFIGS[branch_id] = (updated_at, cfg)
     return cfg
 
 
