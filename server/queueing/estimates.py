@@ -1,21 +1,26 @@
 """Wait estimates (pure): P50 and P90 minutes until a waiting ticket is called.
 
 Inputs: the tickets that will be called before it (its place in line under the calling policy), the
-open counters that can serve its business, what those counters are doing now (calls in flight and for
-how long), and recent service times per business (mean and spread). The counters' free times are
-played forward with mean service times (list scheduling), sharing each ticket ahead between the
-counters that can serve it; the spread of the work ahead gives P90.
+open counters that can serve it, what those counters are doing now (calls in flight and for how long),
+and recent service times per business (mean and spread). The counters' free times are played forward
+with mean service times (list scheduling): each ticket ahead goes to the first counter free that has
+its skill. Counters of another channel join only once a ticket has waited long enough to be aging
+(the calling policy lets any counter with the skill take it then), so a line that its own counters
+cannot clear in time is not estimated as if nobody would help, and a ticket that only another channel
+can serve is estimated from its aging time instead of not at all. The spread of the work ahead gives
+P90.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Z90 = 1.2816
+PRIOR_WEIGHT = 3.0  # the configured mean counts as this many samples until real ones outweigh it
+HELPER_RESIDUAL = 0.5  # share of its current service a counter of another channel needs to come free
 
 
 @dataclass(frozen=True)
@@ -27,12 +32,20 @@ class ServiceStats:
 
 @dataclass(frozen=True)
 class Server:
-    """An open counter: what it serves and, when busy, what and for how long already."""
+    """An open counter: what it serves and, when busy, what and for how long already.
+
+    `aging_min` is empty for a counter of the ticket's own channel; for a counter of another channel it
+    says, per business, how long a ticket must have waited before that counter takes it."""
 
     number: int
     skills: frozenset[str]
     busy_business: str | None = None
     busy_min: float = 0.0
+    aging_min: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def own_channel(self) -> bool:
+        return not self.aging_min
 
 
 @dataclass(frozen=True)
@@ -42,11 +55,16 @@ class Estimate:
 
 
 def stats_from(samples_min: Sequence[float], default_mean: float) -> ServiceStats:
-    """Mean and spread of recent service times; the configured mean (and half of it as spread) until
-    there are at least 5 samples."""
-    if len(samples_min) < 5:
-        return ServiceStats(default_mean, default_mean * 0.5, len(samples_min))
-    return ServiceStats(statistics.fmean(samples_min), statistics.pstdev(samples_min), len(samples_min))
+    """Mean and spread of recent service times, pulled towards the configured mean (with half of it as
+    spread) while there are few samples: one long first service does not swing every estimate."""
+    n = len(samples_min)
+    prior_var = (default_mean * 0.5) ** 2
+    if n == 0:
+        return ServiceStats(default_mean, default_mean * 0.5, 0)
+    mean = statistics.fmean(samples_min)
+    var = statistics.pvariance(samples_min) if n > 1 else prior_var
+    w = PRIOR_WEIGHT
+    return ServiceStats((w * default_mean + n * mean) / (w + n), math.sqrt((w * prior_var + n * var) / (w + n)), n)
 
 
 def _stats(stats: Mapping[str, ServiceStats], business: str) -> ServiceStats:
@@ -61,14 +79,24 @@ def remaining_min(s: ServiceStats, elapsed: float) -> float:
 LONG_LINE = 200  # tickets ahead that are played forward one by one
 
 
+def _joins(s: Server, business: str, residual: float) -> float | None:
+    """From when (minutes from now) counter `s` may take a ticket of `business`; None: never."""
+    if business not in s.skills:
+        return None
+    if s.own_channel:
+        return 0.0
+    aging = s.aging_min.get(business)
+    return None if aging is None else aging + residual
+
+
 def estimate(business: str, ahead: Sequence[str], servers: Sequence[Server],
              stats: Mapping[str, ServiceStats]) -> Estimate | None:
     """P50/P90 wait for a ticket of `business` with `ahead` (business codes, in calling order) before it.
 
+    `servers` are the open counters of its channel and, marked by `aging_min`, those of other channels.
     None when no open counter serves the business.
     """
-    pool = [s for s in servers if business in s.skills]
-    if not pool:
+    if all(_joins(s, business, 0.0) is None for s in servers):
         return None
     if len(ahead) > LONG_LINE:
         # Play the first LONG_LINE forward and extrapolate: beyond that the line is long enough for the
@@ -79,34 +107,40 @@ def estimate(business: str, ahead: Sequence[str], servers: Sequence[Server],
         scale = len(ahead) / LONG_LINE
         spread = (head.p90_min - head.p50_min) * math.sqrt(scale)
         return Estimate(round(head.p50_min * scale, 2), round(head.p50_min * scale + spread, 2))
-    free: list[float] = []
+    free: list[float] = []  # per counter: minutes from now until it can take the next ticket
+    residual: list[float] = []  # another channel's counter: how long after a ticket ages until it is free
     var = 0.0
-    for s in pool:
+    for s in servers:
         if s.busy_business is None:
             free.append(0.0)
-        else:
-            st = _stats(stats, s.busy_business)
-            free.append(remaining_min(st, s.busy_min))
-            var += (st.sd_min * 0.5) ** 2 / len(pool)
-    heapq.heapify(free)
-    pool_numbers = {s.number for s in pool}
-    shares: dict[str, float] = {}
-    for code in set(ahead):
-        capable = [s for s in servers if code in s.skills]
-        shares[code] = (sum(1 for s in capable if s.number in pool_numbers) / len(capable)) if capable else 0.0
-    share_load = 0.0
-    for code in ahead:
-        share = shares[code]
-        if share == 0:
+            residual.append(0.0)
             continue
+        st = _stats(stats, s.busy_business)
+        free.append(remaining_min(st, s.busy_min))
+        residual.append(HELPER_RESIDUAL * st.mean_min)
+        if s.own_channel and business in s.skills:
+            var += (st.sd_min * 0.5) ** 2
+    pool = [i for i, s in enumerate(servers) if business in s.skills]
+    var /= len(pool)
+    # per business: (counter, from when it may take such a ticket), computed once
+    joins: dict[str, list[tuple[int, float]]] = {}
+    for code in {business, *ahead}:
+        joins[code] = [(i, j) for i, s in enumerate(servers) if (j := _joins(s, code, residual[i])) is not None]
+    in_pool = set(pool)
+    for code in ahead:
+        best, at = -1, math.inf
+        for i, j in joins[code]:
+            t = free[i] if free[i] > j else j
+            if t < at:
+                best, at = i, t
+        if best < 0:
+            continue  # nobody open serves it now: it does not hold up this line
         st = _stats(stats, code)
-        t = heapq.heappop(free)
-        heapq.heappush(free, t + share * st.mean_min)
-        var += share * st.sd_min ** 2 / len(pool)
-        share_load += share
-    p50 = free[0]
-    spread = math.sqrt(var) if share_load or any(s.busy_business for s in pool) else 0.0
-    return Estimate(round(p50, 2), round(p50 + Z90 * spread, 2))
+        free[best] = at + st.mean_min
+        if best in in_pool:
+            var += st.sd_min ** 2 / len(pool)
+    p50 = min(max(free[i], j) for i, j in joins[business])
+    return Estimate(round(p50, 2), round(p50 + Z90 * math.sqrt(var), 2))
 
 
 def simple_estimate(people_ahead: int, mean_service_min: float, open_counters: int) -> float | None:

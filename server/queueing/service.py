@@ -194,16 +194,21 @@ class Snapshot:
     now: datetime
 
     def servers(self, channel: str) -> list[estimates.Server]:
-        out = []
+        """The open counters of `channel`, then those of other channels, which take its tickets only once
+        they are aging (with the wait, per business, from which they do)."""
+        aging = {b.code: self.cfg.queue.aging_fraction * b.max_wait_min for b in self.cfg.business_types}
+        own, other = [], []
         for c in self.counters:
             conf = next((k for k in self.cfg.counters if k.number == c.number), None)
-            if conf is None or not c.open or _counter_channel(self.cfg, conf.zone) != channel:
+            if conf is None or not c.open:
                 continue
             cur = self.busy.get(c.number)
-            out.append(estimates.Server(
+            mine = _counter_channel(self.cfg, conf.zone) == channel
+            (own if mine else other).append(estimates.Server(
                 c.number, frozenset(conf.skills), cur.business if cur else None,
-                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0))
-        return out
+                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0,
+                {} if mine else {b: aging[b] for b in conf.skills if b in aging}))
+        return own + other
 
 
 def snapshot(session: Session, cfg: BranchConfig, now: datetime) -> Snapshot:

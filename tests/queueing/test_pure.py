@@ -134,8 +134,46 @@ def test_estimates_follow_counters_and_calls_in_flight() -> None:
     e3 = estimates.estimate("card", ["card", "card", "card"], servers, stats)
     assert e3.p50_min > e1.p50_min
     assert estimates.estimate("loan", ["card"], servers, stats) is None  # nobody serves loans
-    assert estimates.stats_from([1, 2], 6.0) == estimates.ServiceStats(6.0, 3.0, 2)
     assert estimates.simple_estimate(4, 5.0, 2) == 10.0
+
+
+def test_few_service_samples_are_pulled_towards_the_configured_mean() -> None:
+    """GIVEN a configured 6-minute service WHEN the first loans take 16 minutes THEN the estimate moves
+    towards 16 with every sample instead of ignoring them or trusting one alone."""
+    assert estimates.stats_from([], 6.0) == estimates.ServiceStats(6.0, 3.0, 0)
+    one, three, thirty = (estimates.stats_from([16.0] * n, 6.0).mean_min for n in (1, 3, 30))
+    assert 6.0 < one < three < thirty < 16.0
+    assert thirty > 15.0
+
+
+def test_a_ticket_only_another_channel_serves_waits_until_it_ages() -> None:
+    """GIVEN an elderly customer's wealth ticket in the counter line, whose counters have no wealth skill,
+    and the VIP counter that takes wealth tickets once they have waited 21 minutes THEN the estimate is
+    about those 21 minutes, not "no estimate"."""
+    stats = {"card": estimates.ServiceStats(8.0, 2.0, 30), "wealth": estimates.ServiceStats(14.0, 5.0, 30),
+             "vip": estimates.ServiceStats(8.0, 3.0, 30)}
+    counters = [estimates.Server(1, frozenset({"card"}), "card", 1.0)]
+    vip = estimates.Server(9, frozenset({"vip", "wealth"}), "vip", 2.0, {"vip": 10.5, "wealth": 21.0})
+    assert estimates.estimate("wealth", ["card"], counters, stats) is None
+    est = estimates.estimate("wealth", ["card"], [*counters, vip], stats)
+    assert est is not None and 21.0 <= est.p50_min <= 21.0 + 8.0 and est.p90_min >= est.p50_min
+    # the card customer ahead is served at the card counter: it does not hold up the VIP counter
+    assert estimates.estimate("wealth", ["card"] * 5, [*counters, vip], stats).p50_min == est.p50_min
+
+
+def test_a_long_line_is_helped_by_other_channels_once_it_ages() -> None:
+    """GIVEN one wealth counter with six customers ahead (84 minutes of work) and a VIP counter that helps
+    with wealth tickets once they have waited 21 minutes THEN the estimate counts that help."""
+    stats = {"wealth": estimates.ServiceStats(14.0, 5.0, 30), "vip": estimates.ServiceStats(8.0, 3.0, 30)}
+    wealth = estimates.Server(8, frozenset({"wealth"}), "wealth", 4.0)
+    vip = estimates.Server(9, frozenset({"vip", "wealth"}), None, 0.0, {"vip": 10.5, "wealth": 21.0})
+    alone = estimates.estimate("wealth", ["wealth"] * 6, [wealth], stats)
+    helped = estimates.estimate("wealth", ["wealth"] * 6, [wealth, vip], stats)
+    assert alone.p50_min == 10.0 + 6 * 14.0
+    assert helped.p50_min < 0.7 * alone.p50_min
+    # a short line its own counter clears before anybody ages gets no help and no change
+    nearly_done = estimates.Server(8, frozenset({"wealth"}), "wealth", 12.0)
+    assert estimates.estimate("wealth", ["wealth"], [nearly_done, vip], stats).p50_min == 2.1 + 14.0
 
 
 def test_numbers_reset_at_opening_time_in_branch_time() -> None:
