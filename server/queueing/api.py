@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as FPath
@@ -32,7 +33,7 @@ from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_fou
 from server.staff.models import Role
 from server.web.errors import ApiError
 from server.web.i18n import register_messages
-from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render
+from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale
 from server.web.validation import BranchId, IntId
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ HERE = Path(__file__).parent
 QUEUE_ROLES = (Role.LOBBY_STAFF, Role.TELLER, Role.BRANCH_MANAGER)
 QueueStaff = Annotated[Principal, Depends(require_roles(*QUEUE_ROLES))]
 QueuePage = Annotated[Principal, Depends(require_page_roles(*QUEUE_ROLES))]
-KpiStaff = Annotated[Principal, Depends(require_roles(Role.BRANCH_MANAGER, Role.LOBBY_STAFF))]
+KPI_ROLES = (Role.BRANCH_MANAGER, Role.LOBBY_STAFF)
+KpiStaff = Annotated[Principal, Depends(require_roles(*KPI_ROLES))]
+KpiPage = Annotated[Principal, Depends(require_page_roles(*KPI_ROLES))]
+KPI_MAX_DAYS = 366
 CounterNo = Annotated[int, IntId]
 POLL_S = 0.3
 
@@ -301,6 +305,56 @@ def queue_page(branch_id: BranchId, staff: QueuePage, session: DbSession, reques
     return render(request, "queue_console.html", {"branch": cfg, "branch_id": branch_id})
 
 
+@router.get("/branches/{branch_id}/queue/kpis", include_in_schema=False)
+def kpi_page(branch_id: BranchId, staff: KpiPage, session: DbSession, request: Request,
+             first: Annotated[date | None, Query(alias="from")] = None,
+             last: Annotated[date | None, Query(alias="to")] = None) -> Response:
+    """Queue KPIs per business for whole days in the branch's time zone (default: today), with a chart."""
+    _branch(session, staff, branch_id)
+    cfg = service.branch_config(session, branch_id)
+    tz = ZoneInfo(cfg.timezone)
+    today = utcnow().astimezone(tz).date()
+    first = first or last or today
+    last = last or first
+    if last < first:
+        first, last = last, first
+    first = max(first, last - timedelta(days=KPI_MAX_DAYS - 1))
+    k = service.kpis(session, branch_id, datetime.combine(first, time(), tz),
+                     datetime.combine(last + timedelta(days=1), time(), tz))
+    zh = request_locale(request, staff) == "zh-CN"
+    names = {b.code: (b.name.zh if zh else b.name.en) for b in cfg.business_types}
+    targets = {b.code: b.target_wait_min for b in cfg.business_types}
+    rows = [{**b, "name": names.get(b["business"], b["business"])} for b in k["businesses"]]
+    return render(request, "queue_kpis.html", {
+        "branch": cfg, "branch_id": branch_id, "first": first, "last": last, "k": k, "rows": rows,
+        "chart": wait_chart(rows, targets), "num": _num, "pct": _pct})
+
+
+def wait_chart(rows: list[dict[str, Any]], targets: dict[str, float], width: int = 640,
+               label_w: int = 150) -> dict[str, Any]:
+    """Geometry of the wait bars (average inside P90, the target as a mark) for businesses with waits."""
+    shown = [r for r in rows if r["wait_avg_min"] is not None]
+    top = max([1.0, *(r["wait_p90_min"] or 0 for r in shown), *(targets.get(r["business"], 0) for r in shown)])
+    room = width - label_w - 120  # the value is written after the bar
+
+    def x(v: float | None) -> float:
+        return round((v or 0) / top * room, 1)
+
+    out = [{"name": r["name"], "y": 10 + 32 * i, "avg": _num(r["wait_avg_min"]), "p90": _num(r["wait_p90_min"]),
+            "avg_w": x(r["wait_avg_min"]), "p90_w": x(r["wait_p90_min"]),
+            "target": _num(targets.get(r["business"])), "target_x": label_w + x(targets.get(r["business"]))}
+           for i, r in enumerate(shown)]
+    return {"rows": out, "width": width, "height": 20 + 32 * len(out), "label_w": label_w}
+
+
+def _num(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1f}"
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
 @router.get("/t/{token}", include_in_schema=False)
 def ticket_status_page(token: Annotated[str, FPath(max_length=64)], request: Request,
                        session: DbSession) -> Response:
@@ -374,6 +428,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queue.status.parked": "parked", "queue.status.called": "called", "queue.status.serving": "being served",
         "queue.status.done": "done", "queue.status.no_show": "missed", "queue.status.cancelled": "cancelled",
         "card.queue.waiting": "{n} waiting", "card.queue.open": "Open the lobby queue",
+        "qkpi.title": "Queue KPIs", "qkpi.link": "Queue KPIs", "qkpi.back": "Back to the lobby queue",
+        "qkpi.from": "From", "qkpi.to": "To", "qkpi.show": "Show", "qkpi.tickets": "Tickets",
+        "qkpi.diversion": "Handled at self-service",
+        "qkpi.diversion_help": "Share of tickets routed to the self-service devices.",
+        "qkpi.chart": "Wait per business: average and P90 against the target",
+        "qkpi.wait_avg": "Average wait", "qkpi.wait_p90": "P90 wait", "qkpi.target": "Target wait",
+        "qkpi.service_avg": "Average service", "qkpi.service_p90": "P90 service",
+        "qkpi.within_target": "Called within target", "qkpi.no_shows": "No-shows",
+        "qkpi.left": "Left without service", "qkpi.empty": "No ticket was called in this period.",
+        "qkpi.units": "Times in minutes; days in the branch's time zone, both ends included.",
     },
     "zh-CN": {
         "nav.queue": "排队叫号", "queue.title": "大堂排队", "queue.waiting": "等候中", "queue.counters": "窗口",
@@ -396,5 +460,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queue.status.parked": "已挂起", "queue.status.called": "已叫号", "queue.status.serving": "办理中",
         "queue.status.done": "已办结", "queue.status.no_show": "已过号", "queue.status.cancelled": "已取消",
         "card.queue.waiting": "{n} 人等候", "card.queue.open": "打开大堂排队",
+        "qkpi.title": "排队指标", "qkpi.link": "排队指标", "qkpi.back": "返回大堂排队",
+        "qkpi.from": "开始日期", "qkpi.to": "结束日期", "qkpi.show": "查询", "qkpi.tickets": "取号数",
+        "qkpi.diversion": "自助分流率",
+        "qkpi.diversion_help": "分流到自助设备办理的号码占比。",
+        "qkpi.chart": "各业务等候时间：平均值与 P90 对比目标",
+        "qkpi.wait_avg": "平均等候", "qkpi.wait_p90": "P90 等候", "qkpi.target": "目标等候",
+        "qkpi.service_avg": "平均办理", "qkpi.service_p90": "P90 办理",
+        "qkpi.within_target": "目标内叫号", "qkpi.no_shows": "过号",
+        "qkpi.left": "未办理离开", "qkpi.empty": "该时段内没有叫号记录。",
+        "qkpi.units": "时间单位为分钟；日期按网点时区，含起止两天。",
     },
 }

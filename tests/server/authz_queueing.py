@@ -46,6 +46,8 @@ CASES: dict[tuple[str, str], Any] = {
     ("GET", "/queue"): Case(fixed("/queue"), (303,)),
     ("GET", "/branches/{branch_id}/queue"): Case(fixed(f"/branches/{OWN}/queue"),
                                                  other=fixed(f"/branches/{OTHER}/queue")),
+    ("GET", "/branches/{branch_id}/queue/kpis"): Case(fixed(f"/branches/{OWN}/queue/kpis"),
+                                                      other=fixed(f"/branches/{OTHER}/queue/kpis")),
 }
 
 FIXTURES = [queue_fixtures]
