@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Integer, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from server.alarms.models import AlarmType
@@ -61,9 +61,18 @@ def _store_usage(session: Session, usage: list[EventRecord]) -> None:
              "ended_at": _dt(e.data["ended_at"]), "outcome": e.data["outcome"]} for e in usage]
     session.connection().execute(insert_for(session, UsageSession).on_conflict_do_nothing(), rows)
     printed = Counter((e.branch, e.device) for e in usage if e.data["outcome"] == "ok")
-    for (branch, device), n in sorted(printed.items()):
-        session.execute(update(Device).where(Device.branch_id == branch, Device.device_id == device)
-                        .values(receipts_since_refill=Device.receipts_since_refill + n))
+    if printed:  # one Core statement for all devices (rows in key order, as the registry locks them)
+        session.connection().execute(_COUNT_RECEIPTS, [{"b_branch": b, "b_device": d, "n": n}
+                                                       for (b, d), n in sorted(printed.items())])
+
+
+def _count_receipts() -> Any:
+    t = Device.__table__
+    return (update(t).where(t.c.branch_id == bindparam("b_branch"), t.c.device_id == bindparam("b_device"))
+            .values(receipts_since_refill=t.c.receipts_since_refill + bindparam("n", type_=Integer())))
+
+
+_COUNT_RECEIPTS = _count_receipts()
 
 
 def _error_counts(session: Session, errors: list[EventRecord], now: datetime) -> dict[tuple[str, str], int]:
