@@ -97,7 +97,7 @@ def is_open(counter: int, minute: float) -> bool:
 def smart_day(customers: list[Customer], cfg, factory) -> dict:
     """Run the day through server.queueing.service on the database."""
     free_kiosks = [KIOSKS]
-    service.devices_free = lambda _session, _cfg: free_kiosks[0]  # the simulated kiosks
+    service.devices_free = lambda _session, cfgs: {c.id: free_kiosks[0] for c in cfgs}  # the simulated kiosks
     clock = itertools.count()
     events: list[tuple[float, int, str, object]] = []
     for c in customers:

@@ -248,7 +248,7 @@ def main() -> None:
     messages = make_messages(n)
     result: dict = {"messages": n, "branches": BRANCHES, "devices": BRANCHES * DEVICES_PER_BRANCH,
                     "payload_bytes_avg": round(sum(len(p) for _t, p in messages) / n)}
-    full_handlers = list(handlers.HANDLERS)
+    full_handlers, full_deferred = list(handlers.HANDLERS), list(handlers.DEFERRED)
     spine_handlers = [handlers.touchpoints]  # event log, devices, visits, touchpoints: what the spine built
     pg_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sz-bench-") as tmp:
@@ -270,13 +270,13 @@ def main() -> None:
                 backends["postgresql"] = new_pg
             result["spine_only"] = {}
             for name, new_db in backends.items():
-                handlers.HANDLERS[:] = full_handlers
+                handlers.HANDLERS[:], handlers.DEFERRED[:] = full_handlers, full_deferred
                 result[name] = measure(broker.url, new_db, n, latency_n, latency_rate, result["raw_drain_eps"])
-                handlers.HANDLERS[:] = spine_handlers
+                handlers.HANDLERS[:], handlers.DEFERRED[:] = spine_handlers, []
                 result["spine_only"][name] = measure(broker.url, new_db, n, latency_n, latency_rate,
                                                      result["raw_drain_eps"])
         finally:
-            handlers.HANDLERS[:] = full_handlers
+            handlers.HANDLERS[:], handlers.DEFERRED[:] = full_handlers, full_deferred
             broker.stop()
             for name in pg_names:
                 drop_pg(name)

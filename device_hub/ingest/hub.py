@@ -24,7 +24,7 @@ from device_hub.ingest.relay import OutboxRelay
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from device_hub.protocol.topics import hub_subscriptions
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
-from server.ingest.service import store_batch
+from server.ingest.service import run_deferred, store_batch
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class IngestOptions:
     batch_wait_ms: int = 20
     max_payload_bytes: int = 64 * 1024
     shared_group: str | None = None
+    deferred_every_ms: int = 250  # how often the domains' deferred work (queue boards) runs
 
 
 class _Pending:
@@ -78,6 +79,7 @@ class Hub:
         self._batch: list[_Pending] = []
         self._client: mqtt.Client | None = None
         self._relay: OutboxRelay | None = None
+        self._next_deferred = 0.0
 
     # --- MQTT callbacks (run inside client.loop(), on our own thread) ---------------------
 
@@ -144,6 +146,8 @@ class Hub:
                     or time.monotonic() - self._batch[0].received >= wait_s
                 ):
                     self._flush(stop)
+                if time.monotonic() >= self._next_deferred:
+                    self._deferred()
                 self._relay.tick()
             self._shutdown(stop)
         finally:
@@ -183,6 +187,21 @@ class Hub:
             self._client.loop_write()
         self._client.disconnect()
         self._client.loop(timeout=0.1)
+
+    def _deferred(self) -> None:
+        """The domains' deferred work, in its own transaction; a failure is logged and tried again later."""
+        self._next_deferred = time.monotonic() + self.options.deferred_every_ms / 1000
+        try:
+            with self.db() as session, session.begin():
+                sent = run_deferred(session)
+        except OperationalError as err:
+            log.warning("deferred work postponed, database unavailable: %s", getattr(err, "orig", err))
+            return
+        except Exception:  # a domain bug must not stop ingest
+            log.exception("deferred work failed; trying again in %d ms", self.options.deferred_every_ms)
+            return
+        if sent:
+            self._relay.wake()
 
     # --- one batch ------------------------------------------------------------------------
 

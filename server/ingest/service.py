@@ -59,3 +59,14 @@ def store_batch(session: Session, events: Sequence[EventRecord],
                                 "received_at": now} for d in dead_letters])
         result.dead_lettered = len(dead_letters)
     return result
+
+
+def run_deferred(session: Session, *, now: datetime | None = None) -> int:
+    """Run the domains' deferred work (`handlers.DEFERRED`) and enqueue what it sends; the caller commits.
+    Returns the number of outbound messages."""
+    now = now or utcnow()
+    outbound: list[dict] = []
+    for work in handlers.DEFERRED:
+        outbound.extend(work(session, now))
+    enqueue(session, outbound)
+    return len(outbound)

@@ -1,9 +1,11 @@
-"""Cross-domain flow: kiosk ticket requests (over the hub) become tickets, replies and the board.
+"""Cross-domain flow: kiosk ticket requests (over the hub) become tickets and replies.
 
 `issue_ticket_requests` is the ingest handler (server.ingest.handlers.HANDLERS): it sees each new
-ticket_request event once, inside the batch transaction. Idempotent by request_id: a retried request (a
-new event with the same request_id) gets the same ticket in its reply; a provisional number the kiosk
-printed while offline is attached to that ticket, never a second one.
+ticket_request event once, inside the batch transaction, and issues the whole batch's tickets at once
+(`service.issue_many`). The boards follow on the hub's own clock (`service.stale_boards`, one of
+`server.ingest.handlers.DEFERRED`): one board per burst of changes, not one per batch. Idempotent by
+request_id: a retried request (a new event with the same request_id) gets the same ticket in its reply;
+a provisional number the kiosk printed while offline is attached to that ticket, never a second one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from server.audit.service import device_actor
 from server.ingest.records import EventRecord
 from server.outbox.service import outbox_row
 from server.queueing import service
-from server.queueing.service import Issued, QueueError
+from server.queueing.service import Issued, QueueError, TicketRequest
 
 
 def reply_data(issued: Issued) -> dict[str, Any]:
@@ -38,34 +40,29 @@ def reply_data(issued: Issued) -> dict[str, Any]:
     return data
 
 
+def _request(e: EventRecord) -> TicketRequest:
+    d = e.data
+    return TicketRequest(
+        e.branch, d["business"], source="kiosk", request_id=d["request_id"], device_id=e.device,
+        elderly=bool(d.get("elderly")), customer_ref=d.get("customer_ref"), visit_id=d.get("visit_id"),
+        appointment_code=d.get("appointment_code"), provisional_number=d.get("provisional_number"),
+        issued_at=e.ts if d.get("provisional_number") else None, actor=device_actor(e.branch, e.device))
+
+
 def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
-    """Issue (or find) the ticket for each new ticket request; reply to the device; refresh the board."""
+    """Issue (or find) the ticket for each new ticket request and reply to the device."""
     requests = [e for e in events if e.type == "ticket_request"]
+    if not requests:
+        return []
+    results, _contexts = service.issue_many(session, [_request(e) for e in requests], now)
     out: list[dict[str, Any]] = []
-    touched: set[str] = set()
-    contexts = {}
-    for branch in sorted({e.branch for e in requests}):  # lock branches in one order: no deadlocks
-        service.lock_branch(session, branch, now)
-        contexts[branch] = service.issue_context(session, branch, now,
-                                                 [e.data["request_id"] for e in requests if e.branch == branch])
-    for e in requests:
-        d = e.data
-        try:
-            issued = service.issue(
-                session, branch_id=e.branch, business=d["business"], now=now, source="kiosk",
-                request_id=d["request_id"], device_id=e.device, elderly=bool(d.get("elderly")),
-                customer_ref=d.get("customer_ref"), visit_id=d.get("visit_id"),
-                appointment_code=d.get("appointment_code"), provisional_number=d.get("provisional_number"),
-                issued_at=e.ts if d.get("provisional_number") else None, actor=device_actor(e.branch, e.device),
-                board=False, ctx=contexts[e.branch])
-        except QueueError as err:
+    for e, res in zip(requests, results, strict=True):
+        request_id = e.data["request_id"]
+        if isinstance(res, QueueError):
             out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now, data={
-                "request_id": d["request_id"], "status": "error", "error": err.message,
-                "data": {"accepted": False, "reason": err.code}}))
+                "request_id": request_id, "status": "error", "error": res.message,
+                "data": {"accepted": False, "reason": res.code}}))
             continue
-        touched.add(e.branch)
         out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
-                              data={"request_id": d["request_id"], "status": "ok", "data": reply_data(issued)}))
-    for branch in sorted(touched):
-        out.append(service.board_row(session, contexts[branch].cfg, now, contexts[branch]))
+                              data={"request_id": request_id, "status": "ok", "data": reply_data(res)}))
     return out

@@ -47,6 +47,7 @@ class QueueState(Base):
     branch_id: Mapped[str] = mapped_column(String(32), ForeignKey("branches.id"), primary_key=True)
     issuing: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    board_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the last board showed
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -122,7 +123,8 @@ class TicketStep(Base):
     """One step of a ticket's journey: issued, called, recalled, transferred, parked, resumed, finished…"""
 
     __tablename__ = "queue_ticket_steps"
-    __table_args__ = (Index("ix_queue_ticket_steps_ticket", "ticket_id", "id"),)
+    __table_args__ = (Index("ix_queue_ticket_steps_ticket", "ticket_id", "id"),
+                      Index("ix_queue_ticket_steps_branch", "branch_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(Integer, ForeignKey("queue_tickets.id"))

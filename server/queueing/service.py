@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
@@ -41,7 +41,8 @@ from server.queueing.numbering import format_number, service_day
 from server.queueing.routing import Decision, Load, RouteRequest, route
 from smartzone.config.branch import BranchConfig, Channel, DeviceKind, PriorityClass, Tier
 
-RECENT_SERVICES = 30  # service times per business that feed the estimates
+RECENT_SERVICES = 30  # service times per business that feed the estimates…
+RECENT_DAYS = 7  # …taken from the past week
 SYSTEM = "system"
 
 
@@ -59,17 +60,21 @@ _CONFIGS: dict[str, tuple[Any, BranchConfig]] = {}
 
 
 def branch_config(session: Session, branch_id: str) -> BranchConfig:
-    """The branch's configuration as mirrored in the database (read and parsed once per change: on the
-    hub's path only its timestamp is read)."""
-    updated_at = session.scalar(select(Branch.updated_at).where(Branch.id == branch_id))
-    if updated_at is None:
+    cfg = branch_configs(session, [branch_id]).get(branch_id)
+    if cfg is None:
         raise QueueError(404, "not_found", "branch not found")
-    cached = _CONFIGS.get(branch_id)
-    if cached and cached[0] == updated_at:
-        return cached[1]
-    cfg = BranchConfig.model_validate(session.scalar(select(Branch.config).where(Branch.id == branch_id)))
-    _CONFIGS[branch_id] = (updated_at, cfg)
     return cfg
+
+
+def branch_configs(session: Session, branch_ids: Sequence[str]) -> dict[str, BranchConfig]:
+    """The branches' configurations as mirrored in the database; a config's JSON is read and parsed only
+    when its timestamp moved (on the hub's path only the timestamps are read)."""
+    stamps = dict(session.execute(select(Branch.id, Branch.updated_at).where(Branch.id.in_(branch_ids))).all())
+    stale = [b for b, at in stamps.items() if b not in _CONFIGS or _CONFIGS[b][0] != at]
+    if stale:
+        for b, config in session.execute(select(Branch.id, Branch.config).where(Branch.id.in_(stale))):
+            _CONFIGS[b] = (stamps[b], BranchConfig.model_validate(config))
+    return {b: _CONFIGS[b][1] for b in stamps}
 
 
 def lock_branch(session: Session, branch_id: str, now: datetime) -> QueueState:
@@ -92,49 +97,90 @@ def lock_branch(session: Session, branch_id: str, now: datetime) -> QueueState:
     return state
 
 
-def _next_number(session: Session, branch_id: str, prefix: str, day: str) -> int:
-    """The next number for the prefix: one atomic UPDATE … RETURNING on the counter row (a row lock on
-    PostgreSQL), resetting to 1 when the service day changed. Two workers never get the same number."""
-    c = NumberCounter.__table__.c
-    stmt = (update(NumberCounter.__table__)
-            .where(c.branch_id == branch_id, c.prefix == prefix)
-            .values(last=func.coalesce(_case_same_day(day), 1), service_day=day)
-            .returning(c.last))
-    n = session.connection().execute(stmt).scalar()  # Core: no unit-of-work flush on the hot path
-    if n is None:
-        ins = insert_for(session, NumberCounter).on_conflict_do_nothing(index_elements=["branch_id", "prefix"])
-        session.connection().execute(ins, [{"branch_id": branch_id, "prefix": prefix, "service_day": day,
-                                            "last": 0}])
-        return _next_number(session, branch_id, prefix, day)
-    return int(n)
+def lock_branches(session: Session, branch_ids: Sequence[str], now: datetime) -> dict[str, tuple[bool, int]]:
+    """`lock_branch` for many branches in one statement: {branch: (issuing, version)}.
+
+    On PostgreSQL the rows are locked in branch order first, so two workers never deadlock."""
+    ids = sorted(set(branch_ids))
+    t = QueueState.__table__.c
+    session.flush()  # Core statements below: pending ORM changes first
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(t.branch_id).where(t.branch_id.in_(ids)).order_by(t.branch_id).with_for_update())
+    rows = session.execute(update(QueueState.__table__).where(t.branch_id.in_(ids))
+                           .values(version=t.version + 1, updated_at=now)
+                           .returning(t.branch_id, t.issuing, t.version))
+    locked = {b: (bool(issuing), version) for b, issuing, version in rows}
+    for b in ids:
+        if b not in locked:  # first use: lock_branch creates the state and counter rows
+            try:
+                state = lock_branch(session, b, now)
+            except QueueError:
+                continue  # not a configured branch
+            locked[b] = (bool(state.issuing), state.version)
+    return locked
 
 
-def _case_same_day(day: str) -> Any:
-    from sqlalchemy import case
+def _take_numbers(session: Session, want: dict[tuple[str, str], tuple[str, int]]) -> dict[tuple[str, str], int]:
+    """Reserve numbers: for each (branch, prefix) → (service day, k), the first of its next k numbers.
 
-    c = NumberCounter.__table__.c
-    return case((c.service_day == day, c.last + 1), else_=1)
+    One `UPDATE … FROM (VALUES …) RETURNING` for all pairs, atomic per counter row (a row lock on
+    PostgreSQL) and restarting at 1 when the service day changed: two workers never get the same number.
+    Counter rows are created on a prefix's first use."""
+    first: dict[tuple[str, str], int] = {}
+    todo = dict(want)
+    conn = session.connection()
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    for attempt in range(2):
+        if not todo:
+            break
+        values = ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(todo))
+        params = tuple(x for (b, p), (day, k) in sorted(todo.items()) for x in (b, p, day, k))
+        rows = conn.exec_driver_sql(
+            "UPDATE queue_numbers SET last = CASE WHEN queue_numbers.service_day = v.column3 "
+            "THEN queue_numbers.last + v.column4 ELSE v.column4 END, service_day = v.column3 "
+            f"FROM (VALUES {values}) AS v "
+            "WHERE queue_numbers.branch_id = v.column1 AND queue_numbers.prefix = v.column2 "
+            "RETURNING queue_numbers.branch_id, queue_numbers.prefix, queue_numbers.last", params)
+        for b, p, last in rows:
+            first[(b, p)] = int(last) - todo.pop((b, p))[1] + 1
+        if todo and attempt == 0:
+            ins = insert_for(session, NumberCounter).on_conflict_do_nothing(index_elements=["branch_id", "prefix"])
+            conn.execute(ins, [{"branch_id": b, "prefix": p, "service_day": day, "last": 0}
+                               for (b, p), (day, _k) in sorted(todo.items())])
+    assert not todo, f"no number counter for {sorted(todo)}"
+    return first
 
 
 def _step(session: Session, t: Ticket, action: str, now: datetime, actor: str, **detail: Any) -> None:
     """Append to the ticket's journey (a Core insert: steps are only ever read by queries)."""
-    session.connection().execute(TicketStep.__table__.insert(), [{
-        "ticket_id": t.id, "branch_id": t.branch_id, "at": now, "action": action, "channel": t.channel,
-        "business": t.business, "counter": t.counter, "actor": actor[:64],
-        "detail": {k: v for k, v in detail.items() if v is not None}}])
+    session.connection().execute(TicketStep.__table__.insert(), [_step_row(t, action, now, actor, **detail)])
+
+
+def _step_row(t: Ticket, action: str, now: datetime, actor: str, **detail: Any) -> dict[str, Any]:
+    return {"ticket_id": t.id, "branch_id": t.branch_id, "at": now, "action": action, "channel": t.channel,
+            "business": t.business, "counter": t.counter, "actor": actor[:64],
+            "detail": {k: v for k, v in detail.items() if v is not None}}
 
 
 # --- load and estimates ------------------------------------------------------------------------
 
-def devices_free(session: Session, cfg: BranchConfig) -> int:
-    """Self-service kiosks that are online and whose printer is not in error."""
-    zones = {z.id for z in cfg.zones if z.channel is Channel.SELF_SERVICE}
-    planned = {d.id for d in cfg.devices if d.kind is DeviceKind.KIOSK and d.zone in zones}
-    if not planned:
-        return 0
-    rows = session.execute(select(Device.device_id, Device.status).where(
-        Device.branch_id == cfg.id, Device.online.is_(True), Device.device_id.in_(sorted(planned)))).all()
-    return sum(1 for r in rows if (r.status or {}).get("printer", {}).get("device", "online") == "online")
+def devices_free(session: Session, cfgs: Sequence[BranchConfig]) -> dict[str, int]:
+    """Per branch: self-service kiosks that are online and whose printer is not in error."""
+    planned: dict[str, set[str]] = {}
+    for cfg in cfgs:
+        zones = {z.id for z in cfg.zones if z.channel is Channel.SELF_SERVICE}
+        planned[cfg.id] = {d.id for d in cfg.devices if d.kind is DeviceKind.KIOSK and d.zone in zones}
+    free = dict.fromkeys(planned, 0)
+    wanted = [b for b, kiosks in planned.items() if kiosks]
+    if not wanted:
+        return free
+    rows = session.execute(select(Device.branch_id, Device.device_id, Device.status).where(
+        Device.branch_id.in_(wanted), Device.online.is_(True),
+        Device.device_id.in_(sorted(set().union(*planned.values())))))
+    for branch, device, status in rows:
+        if device in planned[branch] and (status or {}).get("printer", {}).get("device", "online") == "online":
+            free[branch] += 1
+    return free
 
 
 @dataclass
@@ -151,13 +197,14 @@ class Lane:
         (self.priority if priority == PriorityClass.PRIORITY.value else self.regular).append(business)
 
 
-def _lanes(session: Session, branch_id: str) -> dict[str, Lane]:
-    lanes: dict[str, Lane] = {}
-    rows = session.execute(select(Ticket.channel, Ticket.business, Ticket.priority)
-                           .where(Ticket.branch_id == branch_id, Ticket.status.in_(WAITING_STATES))
-                           .order_by(Ticket.queued_at, Ticket.id))
-    for channel, business, priority in rows:
-        lanes.setdefault(channel, Lane()).add(business, priority)
+def _lanes(session: Session, branch_ids: Sequence[str]) -> dict[str, dict[str, Lane]]:
+    """branch → channel → its waiting line, in one query."""
+    lanes: dict[str, dict[str, Lane]] = {b: {} for b in branch_ids}
+    rows = session.execute(select(Ticket.branch_id, Ticket.channel, Ticket.business, Ticket.priority)
+                           .where(Ticket.branch_id.in_(branch_ids), Ticket.status.in_(WAITING_STATES))
+                           .order_by(Ticket.branch_id, Ticket.queued_at, Ticket.id))
+    for branch, channel, business, priority in rows:
+        lanes[branch].setdefault(channel, Lane()).add(business, priority)
     return lanes
 
 
@@ -167,20 +214,24 @@ def _waiting(session: Session, branch_id: str) -> list[Ticket]:
                                 .order_by(Ticket.queued_at, Ticket.id)))
 
 
-def _service_stats(session: Session, cfg: BranchConfig) -> dict[str, estimates.ServiceStats]:
-    """The last RECENT_SERVICES counter service times of each business, in one query."""
-    recent = (select(Ticket.business, Ticket.called_at, Ticket.finished_at,
-                     func.row_number().over(partition_by=Ticket.business,
+def _service_stats(session: Session, cfgs: Sequence[BranchConfig],
+                   now: datetime) -> dict[str, dict[str, estimates.ServiceStats]]:
+    """branch → business → the last RECENT_SERVICES counter service times of the past RECENT_DAYS, in one
+    query (bounded in time, so a branch's history does not slow it down)."""
+    recent = (select(Ticket.branch_id, Ticket.business, Ticket.called_at, Ticket.finished_at,
+                     func.row_number().over(partition_by=(Ticket.branch_id, Ticket.business),
                                             order_by=Ticket.finished_at.desc()).label("n"))
-              .where(Ticket.branch_id == cfg.id, Ticket.status == TicketStatus.DONE.value,
+              .where(Ticket.branch_id.in_([c.id for c in cfgs]), Ticket.status == TicketStatus.DONE.value,
+                     Ticket.finished_at >= now - timedelta(days=RECENT_DAYS),
                      Ticket.called_at.is_not(None), Ticket.counter.is_not(None))
               .subquery())
-    samples: dict[str, list[float]] = {}
-    for business, called, finished in session.execute(
-            select(recent.c.business, recent.c.called_at, recent.c.finished_at)
+    samples: dict[tuple[str, str], list[float]] = {}
+    for branch, business, called, finished in session.execute(
+            select(recent.c.branch_id, recent.c.business, recent.c.called_at, recent.c.finished_at)
             .where(recent.c.n <= RECENT_SERVICES)):
-        samples.setdefault(business, []).append((finished - called).total_seconds() / 60)
-    return {b.code: estimates.stats_from(samples.get(b.code, []), b.service_min) for b in cfg.business_types}
+        samples.setdefault((branch, business), []).append((finished - called).total_seconds() / 60)
+    return {c.id: {b.code: estimates.stats_from(samples.get((c.id, b.code), []), b.service_min)
+                   for b in c.business_types} for c in cfgs}
 
 
 @dataclass
@@ -193,7 +244,15 @@ class Snapshot:
     stats: dict[str, estimates.ServiceStats]
     now: datetime
 
+    _servers: dict[str, list[estimates.Server]] = field(default_factory=dict, init=False, repr=False)
+
     def servers(self, channel: str) -> list[estimates.Server]:
+        """The channel's open counters and what each is serving (computed once per channel)."""
+        if channel not in self._servers:
+            self._servers[channel] = self._open_servers(channel)
+        return self._servers[channel]
+
+    def _open_servers(self, channel: str) -> list[estimates.Server]:
         """The open counters of `channel`, then those of other channels, which take its tickets only once
         they are aging (with the wait, per business, from which they do)."""
         aging = {b.code: self.cfg.queue.aging_fraction * b.max_wait_min for b in self.cfg.business_types}
@@ -212,11 +271,23 @@ class Snapshot:
 
 
 def snapshot(session: Session, cfg: BranchConfig, now: datetime) -> Snapshot:
-    counters = list(session.scalars(select(CounterState).where(CounterState.branch_id == cfg.id)
-                                    .order_by(CounterState.number)))
-    ids = [c.ticket_id for c in counters if c.ticket_id]
-    busy = {t.counter: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))} if ids else {}
-    return Snapshot(cfg, counters, busy, _service_stats(session, cfg), now)
+    return snapshots(session, [cfg], now)[cfg.id]
+
+
+def snapshots(session: Session, cfgs: Sequence[BranchConfig], now: datetime) -> dict[str, Snapshot]:
+    """Counters, the tickets they serve and service times of many branches, in three queries."""
+    ids = [c.id for c in cfgs]
+    counters: dict[str, list[CounterState]] = {b: [] for b in ids}
+    for row in session.scalars(select(CounterState).where(CounterState.branch_id.in_(ids))
+                               .order_by(CounterState.branch_id, CounterState.number)):
+        counters[row.branch_id].append(row)
+    serving = [row.ticket_id for rows in counters.values() for row in rows if row.ticket_id]
+    busy: dict[str, dict[int, Ticket]] = {b: {} for b in ids}
+    if serving:
+        for t in session.scalars(select(Ticket).where(Ticket.id.in_(serving))):
+            busy[t.branch_id][t.counter] = t
+    stats = _service_stats(session, cfgs, now)
+    return {c.id: Snapshot(c, counters[c.id], busy[c.id], stats[c.id], now) for c in cfgs}
 
 
 def _counter_channel(cfg: BranchConfig, zone_id: str) -> str:
@@ -256,6 +327,26 @@ def estimate_for(t: Ticket, waiting: Sequence[Ticket], snap: Snapshot) -> tuple[
 
 # --- issuing -----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class TicketRequest:
+    """One request for a ticket: from a kiosk (over the hub) or from staff at the lobby desk."""
+
+    branch_id: str
+    business: str
+    source: str = "staff"
+    request_id: str | None = None
+    device_id: str | None = None
+    tier: str = Tier.REGULAR.value
+    elderly: bool = False
+    customer_ref: str | None = None
+    visit_id: str | None = None
+    appointment_code: str | None = None
+    appointment_at: datetime | None = None
+    provisional_number: str | None = None
+    issued_at: datetime | None = None
+    actor: str = SYSTEM
+
+
 @dataclass
 class Issued:
     ticket: Ticket
@@ -263,103 +354,7 @@ class Issued:
     people_ahead: int
     estimate: estimates.Estimate | None
     outbox: list[dict[str, Any]] = field(default_factory=list)
-
-
-def issue(session: Session, *, branch_id: str, business: str, now: datetime, source: str = "staff",
-          request_id: str | None = None, device_id: str | None = None, tier: str = Tier.REGULAR.value,
-          elderly: bool = False, customer_ref: str | None = None, visit_id: str | None = None,
-          appointment_code: str | None = None, appointment_at: datetime | None = None,
-          provisional_number: str | None = None, issued_at: datetime | None = None, actor: str = SYSTEM,
-          board: bool = True, ctx: IssueContext | None = None) -> Issued:
-    """Issue a ticket (or return the one this request_id already got). Raises QueueError.
-
-    `ctx` (from `issue_context`, taken under the branch lock) lets a batch of requests share one read of
-    the queue; without it, the branch is locked and read here."""
-    if request_id is not None:
-        if ctx is not None and ctx.known is not None:
-            found = ctx.known.get(request_id)
-        else:
-            found = _by_request(session, branch_id, request_id)
-        if found is not None:
-            return _again(session, found, now, provisional_number, actor, board, ctx)
-    if ctx is None:
-        lock_branch(session, branch_id, now)
-        ctx = issue_context(session, branch_id, now)
-    cfg = ctx.cfg
-    btype = cfg.business(business)
-    if btype is None:
-        raise QueueError(422, "unknown_business", f"business {business!r} is not offered in {branch_id}; "
-                         f"one of {[b.code for b in cfg.business_types]}")
-    if not ctx.issuing and provisional_number is None:
-        raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
-    load = Load(waiting=ctx.tally, devices_free=ctx.devices_free)
-    req = RouteRequest(business, Tier(tier), elderly, appointment_code is not None or appointment_at is not None)
-    decision = route(req, btype, cfg.queue.rules, load)
-    day = service_day(now, cfg.timezone, cfg.hours).isoformat()
-    number = None if provisional_number else format_number(btype.prefix, _next_number(session, branch_id,
-                                                                                       btype.prefix, day))
-    when = min(issued_at or now, now)
-    self_service = decision.channel is Channel.SELF_SERVICE
-    row = {"branch_id": branch_id, "service_day": day, "number": number, "display": provisional_number or number,
-           "provisional_number": provisional_number, "token": secrets.token_urlsafe(18)[:24],
-           "request_id": request_id, "device_id": device_id, "source": source, "business": business,
-           "channel": decision.channel.value, "priority": decision.priority.value,
-           "reasons": [_reason(decision)], "tier": tier, "elderly": elderly, "customer_ref": customer_ref,
-           "visit_id": visit_id, "appointment_code": appointment_code, "appointment_at": appointment_at,
-           "status": TicketStatus.SERVING.value if self_service else TicketStatus.WAITING.value,
-           "issued_at": when, "queued_at": when, "called_at": when if self_service else None,
-           "first_called_at": when if self_service else None, "calls": 0}
-    stmt = insert_for(session, Ticket)
-    stmt = (stmt.on_conflict_do_nothing(index_elements=["branch_id", "request_id"]) if request_id else stmt)
-    new_id = session.connection().execute(stmt.returning(Ticket.__table__.c.id), [row]).scalar()
-    if new_id is None:  # another worker issued this request a moment ago: same ticket, never two
-        found = _by_request(session, branch_id, request_id or "")
-        assert found is not None
-        return _again(session, found, now, provisional_number, actor, board, ctx)
-    t = session.get(Ticket, new_id)
-    assert t is not None
-    if request_id is not None and ctx.known is not None:
-        ctx.known[request_id] = t
-    if t.channel == Channel.SELF_SERVICE.value:
-        ahead, est = 0, estimates.Estimate(0.0, 0.0)
-    else:
-        lane = ctx.lanes.setdefault(t.channel, Lane())
-        before = _ahead_of_new(t.priority, lane, cfg.queue.regular_per_priority)
-        servers = ctx.snap.servers(t.channel)
-        ahead, est = len(before), estimates.estimate(t.business, before, servers, ctx.snap.stats)
-    if t.status in WAITING_STATES:
-        ctx.lanes.setdefault(t.channel, Lane()).add(t.business, t.priority)
-        ctx.tally[Channel(t.channel)] += 1
-    if est is not None:
-        t.est_p50_min, t.est_p90_min = est.p50_min, est.p90_min
-    _step(session, t, "issued", now, actor, rule=decision.rule, reason=decision.reason_en, source=source,
-          provisional=provisional_number)
-    out = [board_row(session, cfg, now)] if board else []
-    return Issued(t, True, ahead, est, out)
-
-
-def _by_request(session: Session, branch_id: str, request_id: str) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.branch_id == branch_id,
-                                                Ticket.request_id == request_id)).first()
-
-
-def _again(session: Session, t: Ticket, now: datetime, provisional_number: str | None, actor: str,
-           board: bool, ctx: IssueContext | None = None) -> Issued:
-    """A retried request: the same ticket. A provisional number the kiosk printed meanwhile becomes the
-    number the customer is called by (they hold that paper)."""
-    out: list[dict[str, Any]] = []
-    if provisional_number and t.provisional_number is None:
-        t.provisional_number = provisional_number
-        t.display = provisional_number
-        _step(session, t, "reconciled", now, actor, number=t.number, provisional=provisional_number)
-        if board:
-            out.append(board_row(session, branch_config(session, t.branch_id), now))
-    ahead, est = 0, None
-    if t.status in WAITING_STATES:
-        if ctx is None or ctx.cfg.id != t.branch_id:
-            ctx = issue_context(session, t.branch_id, now)
-        ahead, est = estimate_for(t, _waiting(session, t.branch_id), ctx.snap)
-    return Issued(t, False, ahead, est, out)
+    reconciled: bool = False  # a retry brought the provisional number the customer holds
 
 
 @dataclass
@@ -368,25 +363,172 @@ class IssueContext:
 
     cfg: BranchConfig
     issuing: bool
+    version: int
     lanes: dict[str, Lane]  # channel → its waiting line; grows as the batch issues tickets
     devices_free: int
     snap: Snapshot
-    known: dict[str, Ticket] | None = None  # tickets of the batch's request ids, when prefetched
     tally: Tally = field(default_factory=Tally)  # waiting tickets per channel
 
 
-def issue_context(session: Session, branch_id: str, now: datetime,
-                  request_ids: Sequence[str] | None = None) -> IssueContext:
-    """Read the branch's queue once; with `request_ids`, also the tickets those requests already have."""
-    cfg = branch_config(session, branch_id)
-    state = queue_state(session, branch_id, now)
-    known = None
-    if request_ids is not None:
-        known = {t.request_id: t for t in session.scalars(select(Ticket).where(
-            Ticket.branch_id == branch_id, Ticket.request_id.in_(sorted(set(request_ids)))))}
-    lanes = _lanes(session, branch_id)
-    return IssueContext(cfg, bool(state.issuing), lanes, devices_free(session, cfg), snapshot(session, cfg, now),
-                        known, Tally({Channel(c): len(v.all) for c, v in lanes.items()}))
+def issue(session: Session, *, branch_id: str, business: str, now: datetime, board: bool = True,
+          **fields: Any) -> Issued:
+    """Issue one ticket (or return the one its request_id already got); `fields` are `TicketRequest`'s.
+    Raises QueueError."""
+    results, contexts = issue_many(session, [TicketRequest(branch_id, business, **fields)], now)
+    res = results[0]
+    if isinstance(res, QueueError):
+        raise res
+    res.ticket = session.get(Ticket, res.ticket.id) or res.ticket  # the session's own: later changes show
+    if board and (res.created or res.reconciled):
+        res.outbox = [board_row(session, contexts[branch_id].cfg, now, contexts[branch_id])]
+    return res
+
+
+def issue_contexts(session: Session, branch_ids: Sequence[str], now: datetime) -> dict[str, IssueContext]:
+    """Lock the branches and read their queues: a handful of statements however many branches."""
+    locked = lock_branches(session, branch_ids, now)
+    cfgs = branch_configs(session, sorted(locked))
+    if not cfgs:
+        return {}
+    lanes = _lanes(session, sorted(cfgs))
+    free = devices_free(session, list(cfgs.values()))
+    snaps = snapshots(session, list(cfgs.values()), now)
+    return {b: IssueContext(cfg, locked[b][0], locked[b][1], lanes[b], free[b], snaps[b],
+                            Tally({Channel(c): len(lane.all) for c, lane in lanes[b].items()}))
+            for b, cfg in cfgs.items()}
+
+
+def issue_many(session: Session, requests: Sequence[TicketRequest],
+               now: datetime) -> tuple[list[Issued | QueueError], dict[str, IssueContext]]:
+    """Issue tickets for a batch of requests, in request order, set-based (the hub's path).
+
+    Under the locks of the batch's branches: one read of their queues, one number-range update per
+    branch and prefix, one multi-row insert of the tickets and one of their journeys' first steps. A
+    request whose request_id already has a ticket (a retry, in this batch or an earlier one) gets that
+    ticket, never a second. Returns each request's outcome and the contexts (for the boards)."""
+    contexts = issue_contexts(session, sorted({r.branch_id for r in requests}), now)
+    known = _tickets_by_request(session, [(r.branch_id, r.request_id) for r in requests if r.request_id])
+    results: list[Issued | QueueError | None] = [None] * len(requests)
+    rows: list[tuple[int, dict[str, Any], Decision]] = []
+    first: dict[tuple[str, str], int] = {}
+    repeats: list[int] = []
+    for i, r in enumerate(requests):
+        key = (r.branch_id, r.request_id or "")
+        if r.request_id and key in known:
+            results[i] = _again(session, known[key], now, r.provisional_number, r.actor, contexts[r.branch_id])
+        elif r.request_id and key in first:
+            repeats.append(i)
+        elif r.branch_id not in contexts:
+            results[i] = QueueError(404, "not_found", "branch not found")
+        else:
+            try:
+                row, decision, results[i] = _plan(contexts[r.branch_id], r, now)
+            except QueueError as err:
+                results[i] = err
+                continue
+            rows.append((i, row, decision))
+            if r.request_id:
+                first[key] = i
+    _number(session, [row for _i, row, _d in rows])
+    if rows:
+        c = Ticket.__table__.c
+        ids = dict((token, id_) for id_, token in session.connection().execute(
+            Ticket.__table__.insert().returning(c.id, c.token), [row for _i, row, _d in rows]))
+        steps = []
+        for i, row, decision in rows:
+            ticket = Ticket(id=ids[row["token"]], **row)
+            results[i].ticket = ticket  # type: ignore[union-attr]
+            steps.append(_step_row(ticket, "issued", now, requests[i].actor, rule=decision.rule,
+                                   reason=decision.reason_en, source=requests[i].source,
+                                   provisional=requests[i].provisional_number))
+        session.connection().execute(TicketStep.__table__.insert(), steps)
+    for i in repeats:
+        r = requests[i]
+        done = results[first[(r.branch_id, r.request_id or "")]]
+        assert isinstance(done, Issued)
+        if r.provisional_number and done.ticket.provisional_number is None:
+            t = session.get(Ticket, done.ticket.id)
+            assert t is not None
+            results[i] = _again(session, t, now, r.provisional_number, r.actor, contexts[r.branch_id])
+        else:
+            results[i] = Issued(done.ticket, False, done.people_ahead, done.estimate)
+    return results, contexts  # type: ignore[return-value]
+
+
+def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str, Any], Decision, Issued]:
+    """Route the request and estimate its wait against the branch's lines; the ticket's row, numberless."""
+    cfg = ctx.cfg
+    btype = cfg.business(r.business)
+    if btype is None:
+        raise QueueError(422, "unknown_business", f"business {r.business!r} is not offered in {cfg.id}; "
+                         f"one of {[b.code for b in cfg.business_types]}")
+    if not ctx.issuing and r.provisional_number is None:
+        raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
+    appointment = r.appointment_code is not None or r.appointment_at is not None
+    decision = route(RouteRequest(r.business, Tier(r.tier), r.elderly, appointment), btype, cfg.queue.rules,
+                     Load(waiting=ctx.tally, devices_free=ctx.devices_free))
+    channel, priority = decision.channel.value, decision.priority.value
+    if decision.channel is Channel.SELF_SERVICE:
+        ahead, est = 0, estimates.Estimate(0.0, 0.0)
+    else:
+        lane = ctx.lanes.setdefault(channel, Lane())
+        before = _ahead_of_new(priority, lane, cfg.queue.regular_per_priority)
+        ahead, est = len(before), estimates.estimate(r.business, before, ctx.snap.servers(channel), ctx.snap.stats)
+        lane.add(r.business, priority)
+        ctx.tally[decision.channel] += 1
+    when = min(r.issued_at or now, now)
+    self_service = decision.channel is Channel.SELF_SERVICE
+    row = {"branch_id": cfg.id, "service_day": service_day(now, cfg.timezone, cfg.hours).isoformat(),
+           "number": None, "display": r.provisional_number, "provisional_number": r.provisional_number,
+           "token": secrets.token_urlsafe(18)[:24], "request_id": r.request_id, "device_id": r.device_id,
+           "source": r.source, "business": r.business, "channel": channel, "priority": priority,
+           "reasons": [_reason(decision)], "tier": r.tier, "elderly": r.elderly, "customer_ref": r.customer_ref,
+           "visit_id": r.visit_id, "appointment_code": r.appointment_code, "appointment_at": r.appointment_at,
+           "status": TicketStatus.SERVING.value if self_service else TicketStatus.WAITING.value,
+           "issued_at": when, "queued_at": when, "called_at": when if self_service else None,
+           "first_called_at": when if self_service else None, "calls": 0,
+           "est_p50_min": est.p50_min if est else None, "est_p90_min": est.p90_min if est else None,
+           "prefix": btype.prefix}
+    return row, decision, Issued(None, True, ahead, est)  # type: ignore[arg-type]  # ticket: once inserted
+
+
+def _number(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Give the rows without a provisional number the next numbers of their prefix, in order."""
+    want: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        prefix = row.pop("prefix")
+        if row["provisional_number"] is None:
+            want.setdefault((row["branch_id"], prefix, row["service_day"]), []).append(row)
+    first = _take_numbers(session, {(b, p): (day, len(group)) for (b, p, day), group in want.items()})
+    for (branch, prefix, _day), group in want.items():
+        for k, row in enumerate(group):
+            row["number"] = row["display"] = format_number(prefix, first[(branch, prefix)] + k)
+
+
+def _tickets_by_request(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Ticket]:
+    """The tickets these (branch, request_id) pairs already got (an index lookup per pair)."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    found = session.scalars(select(Ticket).where(Ticket.branch_id.in_(sorted({b for b, _ in keys})),
+                                                 Ticket.request_id.in_(sorted({r for _, r in keys}))))
+    return {(t.branch_id, t.request_id): t for t in found if (t.branch_id, t.request_id) in wanted}
+
+
+def _again(session: Session, t: Ticket, now: datetime, provisional_number: str | None, actor: str,
+           ctx: IssueContext) -> Issued:
+    """A retried request: the same ticket. A provisional number the kiosk printed meanwhile becomes the
+    number the customer is called by (they hold that paper)."""
+    reconciled = False
+    if provisional_number and t.provisional_number is None:
+        t.provisional_number = provisional_number
+        t.display = provisional_number
+        _step(session, t, "reconciled", now, actor, number=t.number, provisional=provisional_number)
+        reconciled = True
+    ahead, est = 0, None
+    if t.status in WAITING_STATES:
+        ahead, est = estimate_for(t, _waiting(session, t.branch_id), ctx.snap)
+    return Issued(t, False, ahead, est, reconciled=reconciled)
 
 
 def _reason(d: Decision) -> dict[str, str]:
@@ -694,20 +836,28 @@ def queue_state(session: Session, branch_id: str, now: datetime) -> QueueState:
     return state
 
 
+def _recent_calls() -> Any:
+    """A branch's last calls, newest first (walks the (branch_id, id) index backwards)."""
+    steps, tickets = TicketStep.__table__.c, Ticket.__table__.c
+    return (select(steps.at, steps.counter, tickets.display, tickets.business)
+            .join_from(TicketStep.__table__, Ticket.__table__, tickets.id == steps.ticket_id)
+            .where(steps.branch_id == bindparam("b_branch"), steps.action.in_(("called", "recalled")))
+            .order_by(steps.id.desc()).limit(bindparam("n", type_=Integer())))
+
+
+_RECENT_CALLS = _recent_calls()
+
+
 def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> dict[str, Any]:
     """The branch's board: current calls, last N calls, waiting and P50/P90 per business.
 
     With the batch's issue context (taken under the branch lock, kept current while issuing), its
     snapshot and lanes are reused instead of read again."""
     snap = ctx.snap if ctx is not None else snapshot(session, cfg, now)
-    lanes = ctx.lanes if ctx is not None else _lanes(session, cfg.id)
+    lanes = ctx.lanes if ctx is not None else _lanes(session, [cfg.id])[cfg.id]
     current = [{"ticket": t.display, "counter": n, "business": t.business, "at": t.called_at.isoformat()}
                for n, t in sorted(snap.busy.items()) if t.status == TicketStatus.CALLED.value and t.called_at]
-    recent = session.execute(
-        select(TicketStep.at, TicketStep.counter, Ticket.display, Ticket.business)
-        .join(Ticket, Ticket.id == TicketStep.ticket_id)
-        .where(TicketStep.branch_id == cfg.id, TicketStep.action.in_(("called", "recalled")))
-        .order_by(TicketStep.id.desc()).limit(cfg.queue.board_calls)).all()
+    recent = session.connection().execute(_RECENT_CALLS, {"b_branch": cfg.id, "n": cfg.queue.board_calls}).all()
     calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
              for r in recent]
     per_business = Tally(b for lane in lanes.values() for b in lane.all)
@@ -720,16 +870,59 @@ def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext 
                            "prefix": b.prefix, "waiting": per_business.get(b.code, 0),
                            "wait_p50_min": est.p50_min if est else None,
                            "wait_p90_min": est.p90_min if est else None})
-    state = session.get(QueueState, cfg.id)
-    return {"branch": cfg.id, "updated_at": now.isoformat(), "issuing": bool(state.issuing) if state else True,
-            "current": current, "calls": calls, "waiting": dict(per_business), "businesses": businesses,
-            "version": state.version if state else 0}
+    if ctx is not None:
+        issuing, version = ctx.issuing, ctx.version
+    else:
+        state = session.get(QueueState, cfg.id)
+        issuing, version = (bool(state.issuing), state.version) if state else (True, 0)
+    return {"branch": cfg.id, "updated_at": now.isoformat(), "issuing": issuing, "current": current,
+            "calls": calls, "waiting": dict(per_business), "businesses": businesses, "version": version}
 
 
 def board_row(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> dict[str, Any]:
+    """The branch's board as an outbox row (retained), marked as shown so the hub does not render it again."""
     session.flush()
-    return outbox_row(branch_id=cfg.id, kind="queue_board", data=board(session, cfg, now, ctx), retain=True,
-                      now=now)
+    data = board(session, cfg, now, ctx)
+    session.connection().execute(_MARK_SHOWN, [{"b_branch": cfg.id, "shown": data["version"]}])
+    return outbox_row(branch_id=cfg.id, kind="queue_board", data=data, retain=True, now=now)
+
+
+def _mark_shown() -> Any:
+    t = QueueState.__table__.c
+    return (update(QueueState.__table__).where(t.branch_id == bindparam("b_branch"))
+            .values(board_version=bindparam("shown", type_=Integer())))
+
+
+_MARK_SHOWN = _mark_shown()
+STALE_BOARDS_PER_RUN = 200
+
+
+def stale_boards(session: Session, now: datetime, limit: int = STALE_BOARDS_PER_RUN) -> list[dict[str, Any]]:
+    """Boards of the branches whose queue changed since their last board (oldest change first).
+
+    The hub issues kiosk tickets without rendering boards and calls this on its own clock, so a burst of
+    changes in a branch costs one board, not one per batch. On PostgreSQL rows another worker is
+    rendering are skipped, not waited for."""
+    t = QueueState.__table__.c
+    stmt = (select(t.branch_id, t.issuing, t.version).where(t.board_version < t.version)
+            .order_by(t.updated_at).limit(limit))
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(skip_locked=True)
+    due = session.execute(stmt).all()
+    if not due:
+        return []
+    cfgs = branch_configs(session, [b for b, _issuing, _version in due])
+    ids = sorted(cfgs)
+    lanes, snaps = _lanes(session, ids), snapshots(session, [cfgs[b] for b in ids], now)
+    out, shown = [], []
+    for branch, issuing, version in due:
+        if branch in cfgs:
+            ctx = IssueContext(cfgs[branch], bool(issuing), version, lanes[branch], 0, snaps[branch])
+            out.append(outbox_row(branch_id=branch, kind="queue_board", data=board(session, cfgs[branch], now, ctx),
+                                  retain=True, now=now))
+        shown.append({"b_branch": branch, "shown": version})
+    session.connection().execute(_MARK_SHOWN, shown)
+    return out
 
 
 def call_row(cfg: BranchConfig, t: Ticket, now: datetime, *, recall: bool = False) -> dict[str, Any]:

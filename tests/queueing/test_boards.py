@@ -1,0 +1,46 @@
+"""Kiosk tickets through ingest, boards on the hub's clock: one board per burst of changes, nothing missed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from server.ingest.records import EventRecord
+from server.ingest.service import run_deferred, store_batch
+from server.queueing import service
+
+MON = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 Monday in Shanghai
+
+
+def request(branch: str, business: str, n: int) -> EventRecord:
+    return EventRecord(id=str(uuid.uuid4()), branch=branch, device="k1", seq=n, type="ticket_request",
+                       ts=MON + timedelta(seconds=n), data={"request_id": f"req-{branch}-{n:04d}",
+                                                            "business": business})
+
+
+def boards(factory, now: datetime) -> dict[str, dict]:
+    with factory() as s, s.begin():
+        return {row["branch_id"]: row["data"] for row in service.stale_boards(s, now)}
+
+
+def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
+    """GIVEN three batches of kiosk tickets in two branches WHEN the hub's deferred work runs
+    THEN each branch gets one board showing every ticket; with nothing new it sends none; a staff call
+    (whose board goes out with the call) leaves nothing stale."""
+    _engine, factory = migrated
+    for batch in range(3):
+        with factory() as s, s.begin():
+            store_batch(s, [request("b001", "card", batch * 2), request("b001", "loan", batch * 2 + 1),
+                            request("b002", "card", batch)], now=MON)
+    first = boards(factory, MON)
+    assert sorted(first) == ["b001", "b002"]
+    assert first["b001"]["waiting"] == {"card": 3, "loan": 3} and first["b002"]["waiting"] == {"card": 3}
+    assert boards(factory, MON) == {}
+
+    with factory() as s, s.begin():
+        res = service.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
+        assert [row["kind"] for row in res.outbox][-1] == "queue_board"
+    assert boards(factory, MON) == {}
+    with factory() as s, s.begin():
+        store_batch(s, [request("b002", "card", 9)], now=MON)
+        assert run_deferred(s) == 1
