@@ -13,13 +13,14 @@ import math
 import secrets
 import statistics
 from collections import Counter as Tally
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
@@ -83,14 +84,7 @@ def lock_branch(session: Session, branch_id: str, now: datetime) -> QueueState:
                              .values(version=QueueState.version + 1, updated_at=now)
                              .returning(QueueState.issuing, QueueState.version)).first()
     if bumped is None:
-        cfg = branch_config(session, branch_id)
-        stmt = insert_for(session, QueueState).on_conflict_do_nothing(index_elements=["branch_id"])
-        session.connection().execute(stmt, [{"branch_id": branch_id, "issuing": True, "version": 0,
-                                             "updated_at": now}])
-        if cfg.counters:
-            stmt = insert_for(session, CounterState).on_conflict_do_nothing(index_elements=["branch_id", "number"])
-            session.connection().execute(stmt, [{"branch_id": branch_id, "number": c.number, "open": True,
-                                                 "regular_streak": 0, "updated_at": now} for c in cfg.counters])
+        _create_states(session, {branch_id: branch_config(session, branch_id)}, now)
         return lock_branch(session, branch_id, now)
     state = session.get(QueueState, branch_id)
     assert state is not None
@@ -110,14 +104,25 @@ def lock_branches(session: Session, branch_ids: Sequence[str], now: datetime) ->
                            .values(version=t.version + 1, updated_at=now)
                            .returning(t.branch_id, t.issuing, t.version))
     locked = {b: (bool(issuing), version) for b, issuing, version in rows}
-    for b in ids:
-        if b not in locked:  # first use: lock_branch creates the state and counter rows
-            try:
-                state = lock_branch(session, b, now)
-            except QueueError:
-                continue  # not a configured branch
-            locked[b] = (bool(state.issuing), state.version)
+    missing = [b for b in ids if b not in locked]
+    if missing and _create_states(session, branch_configs(session, missing), now):
+        locked.update(lock_branches(session, missing, now))
     return locked
+
+
+def _create_states(session: Session, cfgs: dict[str, BranchConfig], now: datetime) -> bool:
+    """A branch's queue state and counter rows, on its first use (another worker may do the same)."""
+    if not cfgs:
+        return False
+    stmt = insert_for(session, QueueState).on_conflict_do_nothing(index_elements=["branch_id"])
+    session.connection().execute(stmt, [{"branch_id": b, "issuing": True, "version": 0, "updated_at": now}
+                                        for b in sorted(cfgs)])
+    counters = [{"branch_id": b, "number": c.number, "open": True, "regular_streak": 0, "updated_at": now}
+                for b in sorted(cfgs) for c in cfgs[b].counters]
+    if counters:
+        stmt = insert_for(session, CounterState).on_conflict_do_nothing(index_elements=["branch_id", "number"])
+        session.connection().execute(stmt, counters)
+    return True
 
 
 def _take_numbers(session: Session, want: dict[tuple[str, str], tuple[str, int]]) -> dict[tuple[str, str], int]:
@@ -247,27 +252,31 @@ class Snapshot:
     _servers: dict[str, list[estimates.Server]] = field(default_factory=dict, init=False, repr=False)
 
     def servers(self, channel: str) -> list[estimates.Server]:
-        """The channel's open counters and what each is serving (computed once per channel)."""
-        if channel not in self._servers:
-            self._servers[channel] = self._open_servers(channel)
-        return self._servers[channel]
-
-    def _open_servers(self, channel: str) -> list[estimates.Server]:
         """The open counters of `channel`, then those of other channels, which take its tickets only once
-        they are aging (with the wait, per business, from which they do)."""
+        they are aging (with the wait, per business, from which they do). Worked out once per snapshot."""
+        if not self._servers:
+            self._servers.update(self._open_servers())
+        return self._servers.get(channel) or self._servers["*"]
+
+    def _open_servers(self) -> dict[str, list[estimates.Server]]:
         aging = {b.code: self.cfg.queue.aging_fraction * b.max_wait_min for b in self.cfg.business_types}
-        own, other = [], []
+        conf_of = {k.number: k for k in self.cfg.counters}
+        channel_of = {z.id: z.channel.value for z in self.cfg.zones}
+        open_ = []  # (channel, as its own channel's server, as another channel's server)
         for c in self.counters:
-            conf = next((k for k in self.cfg.counters if k.number == c.number), None)
+            conf = conf_of.get(c.number)
             if conf is None or not c.open:
                 continue
             cur = self.busy.get(c.number)
-            mine = _counter_channel(self.cfg, conf.zone) == channel
-            (own if mine else other).append(estimates.Server(
+            mine = estimates.Server(
                 c.number, frozenset(conf.skills), cur.business if cur else None,
-                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0,
-                {} if mine else {b: aging[b] for b in conf.skills if b in aging}))
-        return own + other
+                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0)
+            helping = replace(mine, aging_min={b: aging[b] for b in conf.skills if b in aging})
+            open_.append((channel_of.get(conf.zone), mine, helping))
+        out = {ch: [m for c, m, _h in open_ if c == ch] + [h for c, _m, h in open_ if c != ch]
+               for ch in {*channel_of.values()}}
+        out["*"] = [h for _c, _m, h in open_]  # a channel without a zone: everyone helps once aging
+        return out
 
 
 def snapshot(session: Session, cfg: BranchConfig, now: datetime) -> Snapshot:
@@ -385,17 +394,69 @@ def issue(session: Session, *, branch_id: str, business: str, now: datetime, boa
 
 
 def issue_contexts(session: Session, branch_ids: Sequence[str], now: datetime) -> dict[str, IssueContext]:
-    """Lock the branches and read their queues: a handful of statements however many branches."""
+    """Lock the branches and read their queues: a handful of statements however many branches. A queue
+    this process kept from its last change, with nothing changed since, is not read again."""
     locked = lock_branches(session, branch_ids, now)
     cfgs = branch_configs(session, sorted(locked))
     if not cfgs:
         return {}
-    lanes = _lanes(session, sorted(cfgs))
     free = devices_free(session, list(cfgs.values()))
-    snaps = snapshots(session, list(cfgs.values()), now)
-    return {b: IssueContext(cfg, locked[b][0], locked[b][1], lanes[b], free[b], snaps[b],
-                            Tally({Channel(c): len(lane.all) for c, lane in lanes[b].items()}))
-            for b, cfg in cfgs.items()}
+    contexts = {}
+    for b, cfg in cfgs.items():
+        issuing, version = locked[b]
+        ctx = _kept(session, b, cfg, version - 1, issuing, now)
+        if ctx is not None:
+            ctx.version, ctx.devices_free = version, free[b]
+            contexts[b] = ctx
+    fresh = sorted(set(cfgs) - set(contexts))
+    if fresh:
+        lanes, snaps = _lanes(session, fresh), snapshots(session, [cfgs[b] for b in fresh], now)
+        for b in fresh:
+            contexts[b] = IssueContext(cfgs[b], locked[b][0], locked[b][1], lanes[b], free[b], snaps[b],
+                                       Tally({Channel(c): len(lane.all) for c, lane in lanes[b].items()}))
+    _keep(session, contexts)
+    return contexts
+
+
+# --- queues kept between changes ---------------------------------------------------------------
+# Every change of a branch's queue bumps its version under the branch lock, so the queue as committed
+# at version v is known exactly to the process that made the change. The hub keeps it and, when the
+# next lock finds version v + 1 (nobody else changed the branch meanwhile), reuses it instead of
+# reading the lines, counters and service times again. Kept only once the transaction commits.
+
+KEPT_BRANCHES = 5_000  # per process, least recently changed forgotten first
+_KEPT: OrderedDict[tuple[str, str], IssueContext] = OrderedDict()  # (database, branch) → its queue
+_PENDING = "queueing.kept"
+
+
+def _kept(session: Session, branch_id: str, cfg: BranchConfig, version: int, issuing: bool,
+          now: datetime) -> IssueContext | None:
+    """A copy of the kept queue of the branch if it is the one committed at `version`."""
+    ctx = _KEPT.get((str(session.get_bind().url), branch_id))
+    if ctx is None or ctx.version != version or ctx.cfg is not cfg or ctx.issuing != issuing:
+        return None
+    lanes = {ch: Lane(list(lane.all), list(lane.priority), list(lane.regular)) for ch, lane in ctx.lanes.items()}
+    snap = Snapshot(cfg, ctx.snap.counters, ctx.snap.busy, ctx.snap.stats, now)
+    return IssueContext(cfg, issuing, version, lanes, ctx.devices_free, snap, Tally(ctx.tally))
+
+
+def _keep(session: Session, contexts: dict[str, IssueContext]) -> None:
+    db = str(session.get_bind().url)
+    session.info.setdefault(_PENDING, {}).update({(db, b): ctx for b, ctx in contexts.items()})
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    for key, ctx in session.info.pop(_PENDING, {}).items():
+        _KEPT[key] = ctx
+        _KEPT.move_to_end(key)
+    while len(_KEPT) > KEPT_BRANCHES:
+        _KEPT.popitem(last=False)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def issue_many(session: Session, requests: Sequence[TicketRequest],
@@ -912,12 +973,15 @@ def stale_boards(session: Session, now: datetime, limit: int = STALE_BOARDS_PER_
     if not due:
         return []
     cfgs = branch_configs(session, [b for b, _issuing, _version in due])
-    ids = sorted(cfgs)
-    lanes, snaps = _lanes(session, ids), snapshots(session, [cfgs[b] for b in ids], now)
+    contexts = {b: ctx for b, issuing, version in due if b in cfgs
+                and (ctx := _kept(session, b, cfgs[b], version, bool(issuing), now)) is not None}
+    fresh = sorted(set(cfgs) - set(contexts))
+    lanes, snaps = (_lanes(session, fresh), snapshots(session, [cfgs[b] for b in fresh], now)) if fresh else ({}, {})
     out, shown = [], []
     for branch, issuing, version in due:
         if branch in cfgs:
-            ctx = IssueContext(cfgs[branch], bool(issuing), version, lanes[branch], 0, snaps[branch])
+            ctx = contexts.get(branch) or IssueContext(cfgs[branch], bool(issuing), version, lanes[branch], 0,
+                                                       snaps[branch])
             out.append(outbox_row(branch_id=branch, kind="queue_board", data=board(session, cfgs[branch], now, ctx),
                                   retain=True, now=now))
         shown.append({"b_branch": branch, "shown": version})

@@ -44,3 +44,37 @@ def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
     with factory() as s, s.begin():
         store_batch(s, [request("b002", "card", 9)], now=MON)
         assert run_deferred(s) == 1
+
+
+def ahead_in_reply(factory, request_id: str) -> int:
+    from sqlalchemy import select
+
+    from server.outbox.models import OutboxMessage
+
+    with factory() as s:
+        replies = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+        return next(r.data["data"]["people_ahead"] for r in replies if r.data["request_id"] == request_id)
+
+
+def test_kept_queue_follows_other_changes_and_forgets_rolled_back_ones(migrated) -> None:
+    """GIVEN the hub keeps a branch's queue between batches WHEN staff call a ticket in between, or a batch
+    rolls back THEN the next ticket's people-ahead counts exactly the tickets really waiting."""
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        store_batch(s, [request("b001", "card", 1), request("b001", "card", 2)], now=MON)
+    assert ahead_in_reply(factory, "req-b001-0002") == 1
+    with factory() as s, s.begin():  # the console, another change of the queue: one ticket leaves the line
+        service.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
+    with factory() as s, s.begin():
+        store_batch(s, [request("b001", "card", 3)], now=MON + timedelta(minutes=2))
+    assert ahead_in_reply(factory, "req-b001-0003") == 1  # ticket 2 only: ticket 1 was called
+
+    with factory() as s:  # one session: a batch rolled back (the hub lost the database), then a staff change
+        s.begin()
+        store_batch(s, [request("b001", "card", 4)], now=MON + timedelta(minutes=3))
+        s.rollback()
+        with s.begin():
+            service.call_next(s, branch_id="b001", counter=2, now=MON + timedelta(minutes=3))
+    with factory() as s, s.begin():
+        store_batch(s, [request("b001", "card", 5)], now=MON + timedelta(minutes=4))
+    assert ahead_in_reply(factory, "req-b001-0005") == 1  # ticket 3: 2 was called, the rolled-back 4 never was
