@@ -53,9 +53,18 @@ def dedup_key(customer_id: int | None, visit_id: str | None, day: str) -> str:
 
 
 def customer_managers(session: Session, branch_id: str) -> list[int]:
-    return list(session.scalars(select(Staff.id).join(StaffBranch, StaffBranch.staff_id == Staff.id)
-                                .where(StaffBranch.branch_id == branch_id, Staff.role == Role.CUSTOMER_MANAGER,
-                                       Staff.active.is_(True)).order_by(Staff.id)))
+    return customer_managers_of(session, [branch_id])[branch_id]
+
+
+def customer_managers_of(session: Session, branch_ids: Sequence[str]) -> dict[str, list[int]]:
+    """Active customer managers per branch, in one query."""
+    out: dict[str, list[int]] = {b: [] for b in branch_ids}
+    for branch, staff in session.execute(
+            select(StaffBranch.branch_id, Staff.id).join(StaffBranch, StaffBranch.staff_id == Staff.id)
+            .where(StaffBranch.branch_id.in_(sorted(out)), Staff.role == Role.CUSTOMER_MANAGER,
+                   Staff.active.is_(True)).order_by(Staff.id)):
+        out[branch].append(staff)
+    return out
 
 
 def branch_managers(session: Session, branch_id: str) -> list[int]:
@@ -97,15 +106,13 @@ def create_leads(session: Session, candidates: Sequence[dict[str, Any]], now: da
     customers = {c.id: c for c in session.scalars(select(Customer).where(
         Customer.id.in_({c["customer_id"] for c in candidates if c.get("customer_id")})))}
     rows: dict[str, dict[str, Any]] = {}
-    managers: dict[str, list[int]] = {}
+    managers = customer_managers_of(session, {c["branch_id"] for c in candidates})
     for cand in candidates:
         anchor = cand.get("visit_id") or (None if cand.get("customer_id") else cand.get("event_id"))
         key = dedup_key(cand.get("customer_id"), anchor, now.date().isoformat())
         if key in rows:
             continue
         b = cand["branch_id"]
-        if b not in managers:
-            managers[b] = customer_managers(session, b)
         cust = customers.get(cand.get("customer_id"))
         rows[key] = {"dedup_key": key, "branch_id": b, "customer_id": cand.get("customer_id"),
                      "visit_id": cand.get("visit_id"), "device_id": cand.get("device_id"), "reason": cand["reason"],
