@@ -166,6 +166,9 @@ def smart_day(customers: list[Customer], cfg, factory) -> dict:
             n = obj
             with factory() as s, s.begin():
                 service.finish(s, branch_id="b001", counter=n, now=now)
+                if n in closing:  # its shift ended during this service: it closes now
+                    service.set_counter(s, branch_id="b001", counter=n, open=False, now=now)
+            closing.discard(n)
             busy[n] = False
             served_at_counter.append(m)
             try_call(m)
@@ -176,7 +179,7 @@ def smart_day(customers: list[Customer], cfg, factory) -> dict:
             try_call(m)
         elif kind == "close":
             if busy[obj]:
-                closing.add(obj)  # closes after its current customer: simplified as not calling again
+                closing.add(obj)  # calls nobody more; closes when its current customer is done
             else:
                 with factory() as s, s.begin():
                     service.set_counter(s, branch_id="b001", counter=obj, open=False, now=now)

@@ -4,11 +4,11 @@ Inputs: the tickets that will be called before it (its place in line under the c
 open counters that can serve it, what those counters are doing now (calls in flight and for how long),
 and recent service times per business (mean and spread). The counters' free times are played forward
 with mean service times (list scheduling): each ticket ahead goes to the first counter free that has
-its skill. Counters of another channel join only once a ticket has waited long enough to be aging
-(the calling policy lets any counter with the skill take it then), so a line that its own counters
-cannot clear in time is not estimated as if nobody would help, and a ticket that only another channel
-can serve is estimated from its aging time instead of not at all. The spread of the work ahead gives
-P90.
+its skill. Counters of another channel take a ticket from when they come free, because the calling
+policy has a counter with nobody of its own waiting help other lines (`helping`; without it they would
+join only once the ticket ages). Their own line, which they serve first, is not seen here: on a busy
+day that makes the estimate a little optimistic for lines that lean on them. The spread of the work
+ahead gives P90.
 """
 
 from __future__ import annotations
@@ -79,29 +79,30 @@ def remaining_min(s: ServiceStats, elapsed: float) -> float:
 LONG_LINE = 200  # tickets ahead that are played forward one by one
 
 
-def _joins(s: Server, business: str, residual: float) -> float | None:
+def _joins(s: Server, business: str, residual: float, helping: bool) -> float | None:
     """From when (minutes from now) counter `s` may take a ticket of `business`; None: never."""
     if business not in s.skills:
         return None
-    if s.own_channel:
+    if s.own_channel or helping:
         return 0.0
     aging = s.aging_min.get(business)
     return None if aging is None else aging + residual
 
 
 def estimate(business: str, ahead: Sequence[str], servers: Sequence[Server],
-             stats: Mapping[str, ServiceStats]) -> Estimate | None:
+             stats: Mapping[str, ServiceStats], *, helping: bool = True) -> Estimate | None:
     """P50/P90 wait for a ticket of `business` with `ahead` (business codes, in calling order) before it.
 
-    `servers` are the open counters of its channel and, marked by `aging_min`, those of other channels.
-    None when no open counter serves the business.
+    `servers` are the open counters of its channel and, marked by `aging_min`, those of other channels:
+    with `helping` (the policy's idle counters help other lines) they take a ticket from when they come
+    free, without it only once the ticket ages. None when no open counter serves the business.
     """
-    if all(_joins(s, business, 0.0) is None for s in servers):
+    if all(_joins(s, business, 0.0, helping) is None for s in servers):
         return None
     if len(ahead) > LONG_LINE:
         # Play the first LONG_LINE forward and extrapolate: beyond that the line is long enough for the
         # work ahead to be spread evenly, and the cost stays bounded however long the line grows.
-        head = estimate(business, ahead[:LONG_LINE], servers, stats)
+        head = estimate(business, ahead[:LONG_LINE], servers, stats, helping=helping)
         if head is None:
             return None
         scale = len(ahead) / LONG_LINE
@@ -125,7 +126,8 @@ def estimate(business: str, ahead: Sequence[str], servers: Sequence[Server],
     # per business: (counter, from when it may take such a ticket), computed once
     joins: dict[str, list[tuple[int, float]]] = {}
     for code in {business, *ahead}:
-        joins[code] = [(i, j) for i, s in enumerate(servers) if (j := _joins(s, code, residual[i])) is not None]
+        joins[code] = [(i, j) for i, s in enumerate(servers)
+                       if (j := _joins(s, code, residual[i], helping)) is not None]
     in_pool = set(pool)
     for code in ahead:
         best, at = -1, math.inf

@@ -644,7 +644,8 @@ def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, 
     view = policy.CounterView(counter, Channel(_counter_channel(cfg, conf.zone)), frozenset(conf.skills))
     settings = policy.PolicySettings(cfg.queue.regular_per_priority, cfg.queue.appointment_window_min,
                                      cfg.queue.aging_fraction)
-    choice = policy.choose(cands, view, now, regular_streak=row.regular_streak, settings=settings)
+    choice = policy.choose(cands, view, now, regular_streak=row.regular_streak, settings=settings,
+                           served=_served(session, cfg))
     out: list[dict[str, Any]] = []
     ticket = None
     if choice is not None:
@@ -661,6 +662,17 @@ def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, 
     if board and (ticket or finished):
         out.append(board_row(session, cfg, now))
     return CallResult(ticket, out, finished)
+
+
+def _served(session: Session, cfg: BranchConfig) -> dict[Channel, frozenset[str]]:
+    """Per channel: the businesses its open counters have the skill for."""
+    open_ = set(session.scalars(select(CounterState.number).where(CounterState.branch_id == cfg.id,
+                                                                   CounterState.open.is_(True))))
+    served: dict[Channel, set[str]] = {}
+    for c in cfg.counters:
+        if c.number in open_:
+            served.setdefault(Channel(_counter_channel(cfg, c.zone)), set()).update(c.skills)
+    return {ch: frozenset(skills) for ch, skills in served.items()}
 
 
 def _max_wait(cfg: BranchConfig, business: str) -> int:

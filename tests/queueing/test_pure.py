@@ -41,6 +41,39 @@ def test_routing_rules_decide_with_reasons() -> None:
     assert (d.channel, d.rule) == (Channel.WEALTH, "default")
 
 
+def test_elderly_customers_get_priority_in_a_line_that_serves_them() -> None:
+    """GIVEN b001's rules WHEN elderly customers ask for wealth advice or VIP service THEN they are priority
+    in the wealth or VIP line (whose counters have the skill), not sent to the teller counters."""
+    for business, channel in (("wealth", Channel.WEALTH), ("vip", Channel.VIP), ("card", Channel.COUNTER)):
+        d = decide(business, Load(devices_free=3), elderly=True)
+        assert (d.channel, d.priority) == (channel, PriorityClass.PRIORITY), business
+
+
+def test_routing_skips_a_line_where_no_open_counter_has_the_skill() -> None:
+    """GIVEN the wealth counter closed and the VIP counter (which has the wealth skill) open THEN a wealth
+    ticket goes to the VIP line and says why."""
+    served = {Channel.COUNTER: frozenset({"card", "loan", "deposit"}), Channel.VIP: frozenset({"vip", "wealth"})}
+    d = decide("wealth", Load(devices_free=3, served=served))
+    assert (d.channel, d.rule) == (Channel.VIP, "no_skill") and "no open wealth counter" in d.reason_en
+    d = decide("wealth", Load(devices_free=3, served=served), elderly=True)
+    assert d.channel is Channel.VIP
+
+
+@given(business=st.sampled_from([b.code for b in B001.business_types]), tier=st.sampled_from(list(Tier)),
+       elderly=st.booleans(), appointment=st.booleans(), free=st.integers(0, 3),
+       served=st.dictionaries(st.sampled_from([Channel.COUNTER, Channel.WEALTH, Channel.VIP]),
+                              st.frozensets(st.sampled_from([b.code for b in B001.business_types]))))
+def test_routing_never_picks_a_line_nobody_can_serve(business, tier, elderly, appointment, free, served) -> None:
+    """GIVEN any request and any set of open counters THEN the chosen line is one where someone can serve
+    the business, whenever such a line exists."""
+    d = decide(business, Load(devices_free=free, served=served), tier=tier, elderly=elderly,
+               appointment=appointment)
+    someone = (free > 0 and B001.business(business).channel is Channel.SELF_SERVICE) or any(
+        business in skills for skills in served.values())
+    if someone:
+        assert Load(devices_free=free, served=served).serves(d.channel, business)
+
+
 @given(business=st.sampled_from([b.code for b in B001.business_types]), tier=st.sampled_from(list(Tier)),
        elderly=st.booleans(), appointment=st.booleans(), free=st.integers(0, 3))
 def test_routing_never_sends_anyone_to_dead_devices(business, tier, elderly, appointment, free) -> None:
@@ -75,13 +108,92 @@ def test_policy_order_aging_then_appointment_then_ratio() -> None:
 
 
 def test_policy_skills_and_channels() -> None:
-    """GIVEN tickets a counter lacks the skill or channel for THEN it does not call them (unless aging)."""
+    """GIVEN tickets of another channel THEN a counter takes them only with the skill, and only once nobody
+    of its own line waits (helping) or they are aging; without helping, only once they age."""
     wealth = cand(1, business="wealth", channel=Channel.WEALTH)
-    assert policy.choose([wealth], COUNTER, T0) is None
+    assert policy.choose([wealth], COUNTER, T0) is None  # no skill
     vip_deposit = cand(2, business="deposit", channel=Channel.VIP, max_wait=15)
-    assert policy.choose([vip_deposit], COUNTER, T0) is None
+    c = policy.choose([vip_deposit], COUNTER, T0)
+    assert (c.ticket_id, c.rule) == (2, "helping") and "VIP line" in c.reason_en
+    assert policy.choose([vip_deposit, cand(3, minutes_ago=0)], COUNTER, T0).ticket_id == 3  # its own first
+    alone = policy.PolicySettings(help_other_lines=False)
+    assert policy.choose([vip_deposit], COUNTER, T0, settings=alone) is None
     old = cand(3, business="deposit", channel=Channel.VIP, max_wait=15, minutes_ago=12)
-    assert policy.choose([old], COUNTER, T0).rule == "aging"
+    assert policy.choose([old], COUNTER, T0, settings=alone).rule == "aging"
+
+
+def test_a_ticket_in_a_line_nobody_serves_is_every_able_counters_own() -> None:
+    """GIVEN a VIP ticket in the counter line (no counter there has the VIP skill) and the VIP counter with a
+    VIP ticket of its own THEN the VIP counter calls them in turn (FIFO), not the orphan only once it ages."""
+    vip_counter = policy.CounterView(9, Channel.VIP, frozenset({"vip", "wealth"}))
+    served = {Channel.COUNTER: frozenset({"card", "deposit"}), Channel.VIP: frozenset({"vip", "wealth"})}
+    orphan = cand(1, business="vip", channel=Channel.COUNTER, max_wait=15, minutes_ago=3)
+    own = cand(2, business="vip", channel=Channel.VIP, max_wait=15, minutes_ago=1)
+    c = policy.choose([own, orphan], vip_counter, T0, served=served)
+    assert (c.ticket_id, c.rule) == (1, "regular_only")
+    # without knowing who serves what, the orphan waits behind the VIP counter's own line
+    assert policy.choose([own, orphan], vip_counter, T0).ticket_id == 2
+
+
+BUSINESSES = ("card", "loan", "deposit", "vip")
+pools = st.lists(st.tuples(st.sampled_from(BUSINESSES), st.sampled_from(list(Channel)), st.booleans(),
+                           st.floats(0, 60), st.sampled_from([5, 15, 20, 40])), max_size=25)
+counters = st.builds(lambda n, ch, skills: policy.CounterView(n, ch, frozenset(skills)), st.integers(1, 9),
+                     st.sampled_from([Channel.COUNTER, Channel.WEALTH, Channel.VIP]),
+                     st.sets(st.sampled_from(BUSINESSES), min_size=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(pool=pools, counter=counters, streak=st.integers(0, 3))
+def test_a_counter_never_idles_and_the_most_urgent_aging_ticket_goes_first(pool, counter, streak) -> None:
+    """GIVEN any waiting tickets and counter THEN it calls someone whenever it has the skill for a waiting
+    ticket (whatever the line), and when some of those are aging, the one closest to its maximum."""
+    cands = [policy.Candidate(i, b, ch, PriorityClass.PRIORITY if prio else PriorityClass.REGULAR,
+                              T0 - timedelta(minutes=ago), T0 - timedelta(minutes=ago), mx)
+             for i, (b, ch, prio, ago, mx) in enumerate(pool)]
+    able = [c for c in cands if c.business in counter.skills]
+    choice = policy.choose(cands, counter, T0, regular_streak=streak)
+    assert (choice is None) == (not able)
+    aging = [c for c in able if policy.is_aging(c, T0, policy.PolicySettings())]
+    if aging:
+        chosen = next(c for c in cands if c.id == choice.ticket_id)
+        assert choice.rule == "aging"
+        assert policy.slack_min(chosen, T0) == min(policy.slack_min(c, T0) for c in aging)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counter_specs=st.lists(st.tuples(st.sampled_from([Channel.COUNTER, Channel.WEALTH, Channel.VIP]),
+                                        st.sets(st.sampled_from(BUSINESSES), min_size=1)), min_size=1, max_size=4),
+       arrivals=st.lists(st.tuples(st.sampled_from(BUSINESSES), st.sampled_from(list(Channel)), st.booleans(),
+                                   st.sampled_from([3, 5, 15, 40])), min_size=5, max_size=150),
+       ratio=st.integers(1, 4))
+def test_no_ticket_waits_past_its_maximum_given_enough_counters(counter_specs, arrivals, ratio) -> None:
+    """GIVEN counters of any channels and skills, one customer a minute of any business, line and class (also
+    lines where no counter has their skill) and one-minute services, so that the counters can keep up
+    THEN every ticket is called within its maximum wait: no line, class or channel starves anyone."""
+    specs = [(ch, skills) for ch, skills in counter_specs]
+    covered = set().union(*(skills for _ch, skills in specs))
+    views = [policy.CounterView(n + 1, ch, frozenset(skills)) for n, (ch, skills) in enumerate(specs)]
+    served: dict[Channel, frozenset[str]] = {}
+    for v in views:
+        served[v.channel] = served.get(v.channel, frozenset()) | v.skills
+    s = policy.PolicySettings(regular_per_priority=ratio)
+    waiting: list[policy.Candidate] = []
+    streaks = dict.fromkeys((v.number for v in views), 0)
+    for minute, (business, channel, prio, max_wait) in enumerate([*arrivals, *[(None, None, False, 0)] * 60]):
+        now = T0 + timedelta(minutes=minute)
+        if business is not None and business in covered:
+            waiting.append(policy.Candidate(minute, business, channel, PriorityClass.PRIORITY if prio
+                                            else PriorityClass.REGULAR, now, now, max_wait))
+        for v in views:  # every counter finishes its one-minute service and calls the next
+            c = policy.choose(waiting, v, now, regular_streak=streaks[v.number], settings=s, served=served)
+            if c is None:
+                continue
+            streaks[v.number] = c.regular_streak
+            chosen = next(w for w in waiting if w.id == c.ticket_id)
+            assert policy.waited_min(chosen, now) <= chosen.max_wait_min
+            waiting.remove(chosen)
+    assert not waiting
 
 
 @settings(max_examples=60, deadline=None)
@@ -146,34 +258,39 @@ def test_few_service_samples_are_pulled_towards_the_configured_mean() -> None:
     assert thirty > 15.0
 
 
-def test_a_ticket_only_another_channel_serves_waits_until_it_ages() -> None:
+def test_a_ticket_only_another_channel_serves_is_estimated_from_that_channel() -> None:
     """GIVEN an elderly customer's wealth ticket in the counter line, whose counters have no wealth skill,
-    and the VIP counter that takes wealth tickets once they have waited 21 minutes THEN the estimate is
-    about those 21 minutes, not "no estimate"."""
+    and the VIP counter (wealth skill) 2 minutes into an 8-minute VIP service THEN the estimate is those 6
+    minutes when idle counters help other lines, and about the 21-minute aging time when they do not."""
     stats = {"card": estimates.ServiceStats(8.0, 2.0, 30), "wealth": estimates.ServiceStats(14.0, 5.0, 30),
              "vip": estimates.ServiceStats(8.0, 3.0, 30)}
     counters = [estimates.Server(1, frozenset({"card"}), "card", 1.0)]
     vip = estimates.Server(9, frozenset({"vip", "wealth"}), "vip", 2.0, {"vip": 10.5, "wealth": 21.0})
     assert estimates.estimate("wealth", ["card"], counters, stats) is None
-    est = estimates.estimate("wealth", ["card"], [*counters, vip], stats)
+    assert estimates.estimate("wealth", ["card"], [*counters, vip], stats).p50_min == 6.0
+    est = estimates.estimate("wealth", ["card"], [*counters, vip], stats, helping=False)
     assert est is not None and 21.0 <= est.p50_min <= 21.0 + 8.0 and est.p90_min >= est.p50_min
     # the card customer ahead is served at the card counter: it does not hold up the VIP counter
-    assert estimates.estimate("wealth", ["card"] * 5, [*counters, vip], stats).p50_min == est.p50_min
+    assert estimates.estimate("wealth", ["card"] * 5, [*counters, vip], stats, helping=False).p50_min == est.p50_min
 
 
-def test_a_long_line_is_helped_by_other_channels_once_it_ages() -> None:
-    """GIVEN one wealth counter with six customers ahead (84 minutes of work) and a VIP counter that helps
-    with wealth tickets once they have waited 21 minutes THEN the estimate counts that help."""
+def test_a_long_line_is_helped_by_other_channels() -> None:
+    """GIVEN one wealth counter with six customers ahead (84 minutes of work) and an idle VIP counter with
+    the wealth skill THEN the estimate counts its help: from now when idle counters help other lines, from
+    the 21-minute aging time when they do not."""
     stats = {"wealth": estimates.ServiceStats(14.0, 5.0, 30), "vip": estimates.ServiceStats(8.0, 3.0, 30)}
     wealth = estimates.Server(8, frozenset({"wealth"}), "wealth", 4.0)
     vip = estimates.Server(9, frozenset({"vip", "wealth"}), None, 0.0, {"vip": 10.5, "wealth": 21.0})
     alone = estimates.estimate("wealth", ["wealth"] * 6, [wealth], stats)
+    at_aging = estimates.estimate("wealth", ["wealth"] * 6, [wealth, vip], stats, helping=False)
     helped = estimates.estimate("wealth", ["wealth"] * 6, [wealth, vip], stats)
     assert alone.p50_min == 10.0 + 6 * 14.0
-    assert helped.p50_min < 0.7 * alone.p50_min
-    # a short line its own counter clears before anybody ages gets no help and no change
+    assert helped.p50_min < at_aging.p50_min < 0.7 * alone.p50_min
+    assert helped.p50_min == 3 * 14.0  # the two share the six; the VIP counter is free again after its third
+    # a short line its own counter clears before anybody ages gets no help without helping
     nearly_done = estimates.Server(8, frozenset({"wealth"}), "wealth", 12.0)
-    assert estimates.estimate("wealth", ["wealth"], [nearly_done, vip], stats).p50_min == 2.1 + 14.0
+    assert estimates.estimate("wealth", ["wealth"], [nearly_done, vip], stats, helping=False).p50_min == 2.1 + 14.0
+    assert estimates.estimate("wealth", ["wealth"], [nearly_done, vip], stats).p50_min == 2.1
 
 
 def test_numbers_reset_at_opening_time_in_branch_time() -> None:

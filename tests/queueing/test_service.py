@@ -134,3 +134,27 @@ def test_api_drives_the_queue(client, make_user, factory) -> None:
     with factory() as s:
         kinds = list(s.scalars(select(OutboxMessage.kind)))
     assert kinds.count("queue_call") == 3 and "queue_board" in kinds  # two calls and a recall
+
+
+def test_counters_help_other_lines_and_take_tickets_nobody_else_can_serve(migrated) -> None:
+    """GIVEN a deposit ticket in the counter line (kiosks down) and a later VIP ticket WHEN the VIP counter
+    calls THEN its own VIP customer goes first and then it helps the counter line; and once the counter
+    line's deposit counters (1 and 2) are closed, a deposit ticket there is the VIP counter's own, in turn."""
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        dep = service.issue(s, branch_id="b001", business="deposit", now=MON).ticket
+        vip = service.issue(s, branch_id="b001", business="vip", now=MON + timedelta(minutes=1)).ticket
+        assert (dep.channel, vip.channel) == ("counter", "vip")
+        first = service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=2)).ticket
+        assert (first.id, first.call_reason["rule"]) == (vip.id, "regular_only")
+        second = service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=3)).ticket
+        assert (second.id, second.call_reason["rule"]) == (dep.id, "helping")
+        service.finish(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=4))
+
+        for n in (1, 2):
+            service.set_counter(s, branch_id="b001", counter=n, open=False, now=MON + timedelta(minutes=5))
+        dep2 = service.issue(s, branch_id="b001", business="deposit", now=MON + timedelta(minutes=5)).ticket
+        vip2 = service.issue(s, branch_id="b001", business="vip", now=MON + timedelta(minutes=6)).ticket
+        third = service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=7)).ticket
+        assert (third.id, third.call_reason["rule"]) == (dep2.id, "regular_only")
+        assert service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=8)).ticket.id == vip2.id
