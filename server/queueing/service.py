@@ -24,7 +24,7 @@ from sqlalchemy import Integer, bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
-from server.db import insert_for
+from server.db import insert_for, utcnow
 from server.devices.models import Device
 from server.outbox.service import outbox_row
 from server.queueing import estimates, policy
@@ -251,6 +251,15 @@ class Snapshot:
 
     _servers: dict[str, list[estimates.Server]] = field(default_factory=dict, init=False, repr=False)
 
+    def served(self) -> dict[Channel, frozenset[str]]:
+        """Per channel: the businesses its open counters have the skill for (what routing may rely on)."""
+        open_ = {c.number for c in self.counters if c.open}
+        served: dict[Channel, set[str]] = {}
+        for c in self.cfg.counters:
+            if c.number in open_:
+                served.setdefault(Channel(_counter_channel(self.cfg, c.zone)), set()).update(c.skills)
+        return {ch: frozenset(skills) for ch, skills in served.items()}
+
     def servers(self, channel: str) -> list[estimates.Server]:
         """The open counters of `channel`, then those of other channels, which take its tickets only once
         they are aging (with the wait, per business, from which they do). Worked out once per snapshot."""
@@ -377,6 +386,14 @@ class IssueContext:
     devices_free: int
     snap: Snapshot
     tally: Tally = field(default_factory=Tally)  # waiting tickets per channel
+
+    @property
+    def served(self) -> dict[Channel, frozenset[str]]:
+        if self._served is None:
+            self._served = self.snap.served()
+        return self._served
+
+    _served: dict[Channel, frozenset[str]] | None = field(default=None, init=False, repr=False)
 
 
 def issue(session: Session, *, branch_id: str, business: str, now: datetime, board: bool = True,
@@ -527,7 +544,7 @@ def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str,
         raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
     appointment = r.appointment_code is not None or r.appointment_at is not None
     decision = route(RouteRequest(r.business, Tier(r.tier), r.elderly, appointment), btype, cfg.queue.rules,
-                     Load(waiting=ctx.tally, devices_free=ctx.devices_free))
+                     Load(waiting=ctx.tally, devices_free=ctx.devices_free, served=ctx.served))
     channel, priority = decision.channel.value, decision.priority.value
     if decision.channel is Channel.SELF_SERVICE:
         ahead, est = 0, estimates.Estimate(0.0, 0.0)
@@ -666,13 +683,8 @@ def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, 
 
 def _served(session: Session, cfg: BranchConfig) -> dict[Channel, frozenset[str]]:
     """Per channel: the businesses its open counters have the skill for."""
-    open_ = set(session.scalars(select(CounterState.number).where(CounterState.branch_id == cfg.id,
-                                                                   CounterState.open.is_(True))))
-    served: dict[Channel, set[str]] = {}
-    for c in cfg.counters:
-        if c.number in open_:
-            served.setdefault(Channel(_counter_channel(cfg, c.zone)), set()).update(c.skills)
-    return {ch: frozenset(skills) for ch, skills in served.items()}
+    counters = session.scalars(select(CounterState).where(CounterState.branch_id == cfg.id))
+    return Snapshot(cfg, list(counters), {}, {}, utcnow()).served()
 
 
 def _max_wait(cfg: BranchConfig, business: str) -> int:
