@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from device_hub.broker import MosquittoBroker  # noqa: E402
 from device_hub.ingest.hub import Hub, IngestOptions  # noqa: E402
 from device_hub.ingest.runner import HubThread  # noqa: E402
-from device_hub.link.mqtt import SessionOptions, parse_broker_url  # noqa: E402
+from device_hub.link.mqtt import SessionOptions, no_delay, parse_broker_url  # noqa: E402
 from device_hub.protocol import TopicKind, device_topic, encode, envelope  # noqa: E402
 from device_hub.sim.flows import kiosk_traffic  # noqa: E402
 from server.branches.service import sync_branches  # noqa: E402
@@ -83,6 +83,7 @@ def publish_all(url: str, messages: list[tuple[str, bytes]], rate: float = 0.0,
     """Publish QoS 1 with back-pressure (bounded unacknowledged), optionally at a fixed rate."""
     u = parse_broker_url(url)
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+    c.on_socket_open = no_delay
     unacked = threading.Semaphore(200)
     c.on_publish = lambda *_a: unacked.release()
     c.connect(u.host, u.port)
@@ -109,7 +110,9 @@ def raw_drain(url: str, messages: list[tuple[str, bytes]]) -> float:
     n = len(messages)
 
     def client() -> mqtt.Client:
-        return mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-raw", clean_session=False)
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-raw", clean_session=False)
+        c.on_socket_open = no_delay  # as the hub's client does
+        return c
 
     c = client()
     c.connect(u.host, u.port)
