@@ -1,7 +1,10 @@
 """Relay the server's outbox to MQTT: publish QoS 1, mark sent on PUBACK.
 
 A row stays unsent until its PUBACK arrives, so a crash means it is sent again with the
-same message id; devices match replies by request_id and ignore repeats.
+same message id; devices match replies by request_id and ignore repeats. Acknowledged rows
+are marked sent in one transaction every MARK_EVERY_S (or when many are waiting), not one
+per PUBACK: a write transaction costs milliseconds, and on the hub's thread it delays the next
+batch; a crash in between only means those messages go out once more.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ _TOPIC_KIND = {"reply": TopicKind.REPLY, "command": TopicKind.COMMAND,
                "staff_lead": TopicKind.STAFF_LEAD}
 MAX_IN_FLIGHT = 100
 IDLE_POLL_S = 0.25
+MARK_EVERY_S = 0.2
 
 
 class OutboxRelay:
@@ -34,6 +38,7 @@ class OutboxRelay:
         self._sent: list[int] = []
         self._seq = 0
         self._next_poll = 0.0
+        self._next_mark = 0.0
 
     def wake(self) -> None:
         self._next_poll = 0.0
@@ -41,22 +46,22 @@ class OutboxRelay:
     def on_publish(self, _client, _userdata, mid, _reason_code, _props) -> None:
         row_id = self._in_flight.pop(mid, None)
         if row_id is not None:
+            if not self._sent:
+                self._next_mark = time.monotonic() + MARK_EVERY_S
             self._sent.append(row_id)
 
     def tick(self) -> None:
-        """Mark acknowledged rows sent; publish more when there is room. Cheap when idle."""
-        if self._sent:
-            sent, self._sent = self._sent, []
-            with self.db() as session, session.begin():
-                mark_sent(session, sent)
+        """Publish more when there is room; now and then mark acknowledged rows sent. Cheap when idle."""
         now = time.monotonic()
+        if self._sent and (now >= self._next_mark or len(self._sent) >= MAX_IN_FLIGHT):
+            self._mark()
         if now < self._next_poll or len(self._in_flight) >= MAX_IN_FLIGHT:
             return
         with self.db() as session:
             rows = pending(session, limit=MAX_IN_FLIGHT)
         # a full page means more are waiting: look again on the next tick
         self._next_poll = now if len(rows) == MAX_IN_FLIGHT else now + IDLE_POLL_S
-        busy = set(self._in_flight.values())
+        busy = set(self._in_flight.values()) | set(self._sent)  # acknowledged, not yet marked: not again
         expired = [row.id for row in rows if _expired(row.kind, row.data)]
         if expired:  # a command past its time-to-live is never sent; the fleet's job marks it expired
             with self.db() as session, session.begin():
@@ -82,12 +87,24 @@ class OutboxRelay:
         tk = _TOPIC_KIND[kind]
         return device_topic(branch, device, tk) if device else branch_topic(branch, tk)
 
+    def _mark(self) -> None:
+        sent, self._sent = self._sent, []
+        with self.db() as session, session.begin():
+            mark_sent(session, sent)
+
     def reset(self) -> None:
         """After a disconnect: forget in-flight mids; unsent rows go out again."""
         self._in_flight.clear()
         self._next_poll = 0.0
 
-    close = reset
+    def close(self) -> None:
+        """On the way out: mark what was acknowledged (else it is sent once more on the next start)."""
+        self.reset()
+        if self._sent:
+            try:
+                self._mark()
+            except Exception as err:  # the database is gone: those messages will simply go out again
+                log.warning("could not mark %d acknowledged messages sent: %s", len(self._sent), err)
 
 
 def _expired(kind: str, data: dict) -> bool:

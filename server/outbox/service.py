@@ -28,10 +28,10 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(OutboxMessage.__table__.insert(), list(rows))
 
 
-def pending(session: Session, *, limit: int = 100) -> list[OutboxMessage]:
-    stmt = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-            .order_by(OutboxMessage.id).limit(limit))
-    return list(session.scalars(stmt))
+def pending(session: Session, *, limit: int = 100) -> list[Any]:
+    """Unsent rows, oldest first (plain rows: the relay polls often and only reads them)."""
+    t = OutboxMessage.__table__
+    return list(session.execute(select(t).where(t.c.sent_at.is_(None)).order_by(t.c.id).limit(limit)))
 
 
 def mark_sent(session: Session, ids: Sequence[int], *, at: datetime | None = None) -> None:
