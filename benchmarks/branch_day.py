@@ -247,23 +247,32 @@ def _next_open(n: int, minute: float) -> float | None:
 # --- issue latency through the broker and the hub --------------------------------------------------
 
 def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
+    """p99 ms from a kiosk's ticket request to its reply, through Mosquitto and `smartzone hub` running as
+    its own process (as in production: in one process the kiosk's network thread would wait for the
+    hub's GIL)."""
+    import os
+    import subprocess
+
+    from sqlalchemy import func, select
+
     from device_hub.broker import MosquittoBroker
-    from device_hub.ingest.hub import Hub, IngestOptions
-    from device_hub.ingest.runner import HubThread
     from device_hub.link.device import DeviceLink
-    from device_hub.link.mqtt import SessionOptions, parse_broker_url
+    from device_hub.link.mqtt import parse_broker_url
     from device_hub.protocol.messages import TicketRequestData, TicketRequestMessage
+    from server.devices.models import Device
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = MosquittoBroker(Path(tmp) / "mq").start()
-        engine = make_engine(f"sqlite:///{tmp}/lat.db")
+        db_url = f"sqlite:///{tmp}/lat.db"
+        engine = make_engine(db_url)
         upgrade_engine(engine)
         factory = session_factory(engine)
         with factory() as s, s.begin():
             sync_branches(s, load_branches(REPO / "configs" / "branches"))
-        hub_thread = HubThread(Hub(url=parse_broker_url(broker.url), db=factory, branches={"b001", "b002"},
-                                   session=SessionOptions(client_id="bench-hub"), options=IngestOptions()))
-        hub_thread.start()
+        hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "hub", "--broker", broker.url,
+                                "--db", db_url, "--client-id", "bench-hub"], cwd=REPO,
+                               env=dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs")),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         got: dict[str, float] = {}
         done = threading.Event()
 
@@ -277,7 +286,12 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
         link = DeviceLink(parse_broker_url(broker.url), branch="b001", device="k1", components=["printer"],
                           on_message=on_message).start()
         link.connected.wait(10)
-        time.sleep(0.5)  # let the reply subscription settle
+        deadline = time.monotonic() + 30  # the hub is up once it has stored the kiosk's birth
+        while time.monotonic() < deadline:
+            with factory() as s:
+                if s.scalar(select(func.count()).select_from(Device)):
+                    break
+            time.sleep(0.1)
         sent: dict[str, float] = {}
         t0 = time.perf_counter()
         for i in range(count):
@@ -291,7 +305,8 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
                                                               [i % 3]))
         done.wait(60)
         link.stop(goodbye=True, timeout=10)
-        hub_thread.stop()
+        hub.terminate()
+        hub.wait(30)
         broker.stop()
         engine.dispose()
         lat = [(got[r] - sent[r]) * 1000 for r in sent if r in got]
