@@ -24,7 +24,7 @@ from sqlalchemy import Integer, bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
-from server.db import insert_for, utcnow
+from server.db import insert_for
 from server.devices.models import Device
 from server.outbox.service import outbox_row
 from server.queueing import estimates, policy
@@ -253,12 +253,7 @@ class Snapshot:
 
     def served(self) -> dict[Channel, frozenset[str]]:
         """Per channel: the businesses its open counters have the skill for (what routing may rely on)."""
-        open_ = {c.number for c in self.counters if c.open}
-        served: dict[Channel, set[str]] = {}
-        for c in self.cfg.counters:
-            if c.number in open_:
-                served.setdefault(Channel(_counter_channel(self.cfg, c.zone)), set()).update(c.skills)
-        return {ch: frozenset(skills) for ch, skills in served.items()}
+        return _served_by(self.cfg, {c.number for c in self.counters if c.open})
 
     def servers(self, channel: str) -> list[estimates.Server]:
         """The open counters of `channel`, then those of other channels, which take its tickets only once
@@ -385,7 +380,11 @@ class IssueContext:
     lanes: dict[str, Lane]  # channel → its waiting line; grows as the batch issues tickets
     devices_free: int
     snap: Snapshot
-    tally: Tally = field(default_factory=Tally)  # waiting tickets per channel
+
+    @property
+    def waiting(self) -> dict[Channel, int]:
+        """Waiting tickets per channel (what routing weighs), as the lines stand now."""
+        return {Channel(c): len(lane.all) for c, lane in self.lanes.items()}
 
     @property
     def served(self) -> dict[Channel, frozenset[str]]:
@@ -429,8 +428,7 @@ def issue_contexts(session: Session, branch_ids: Sequence[str], now: datetime) -
     if fresh:
         lanes, snaps = _lanes(session, fresh), snapshots(session, [cfgs[b] for b in fresh], now)
         for b in fresh:
-            contexts[b] = IssueContext(cfgs[b], locked[b][0], locked[b][1], lanes[b], free[b], snaps[b],
-                                       Tally({Channel(c): len(lane.all) for c, lane in lanes[b].items()}))
+            contexts[b] = IssueContext(cfgs[b], locked[b][0], locked[b][1], lanes[b], free[b], snaps[b])
     _keep(session, contexts)
     return contexts
 
@@ -454,7 +452,7 @@ def _kept(session: Session, branch_id: str, cfg: BranchConfig, version: int, iss
         return None
     lanes = {ch: Lane(list(lane.all), list(lane.priority), list(lane.regular)) for ch, lane in ctx.lanes.items()}
     snap = Snapshot(cfg, ctx.snap.counters, ctx.snap.busy, ctx.snap.stats, now)
-    return IssueContext(cfg, issuing, version, lanes, ctx.devices_free, snap, Tally(ctx.tally))
+    return IssueContext(cfg, issuing, version, lanes, ctx.devices_free, snap)
 
 
 def _keep(session: Session, contexts: dict[str, IssueContext]) -> None:
@@ -544,7 +542,7 @@ def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str,
         raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
     appointment = r.appointment_code is not None or r.appointment_at is not None
     decision = route(RouteRequest(r.business, Tier(r.tier), r.elderly, appointment), btype, cfg.queue.rules,
-                     Load(waiting=ctx.tally, devices_free=ctx.devices_free, served=ctx.served))
+                     Load(waiting=ctx.waiting, devices_free=ctx.devices_free, served=ctx.served))
     channel, priority = decision.channel.value, decision.priority.value
     if decision.channel is Channel.SELF_SERVICE:
         ahead, est = 0, estimates.Estimate(0.0, 0.0)
@@ -553,7 +551,6 @@ def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str,
         before = _ahead_of_new(priority, lane, cfg.queue.regular_per_priority)
         ahead, est = len(before), estimates.estimate(r.business, before, ctx.snap.servers(channel), ctx.snap.stats)
         lane.add(r.business, priority)
-        ctx.tally[decision.channel] += 1
     when = min(r.issued_at or now, now)
     self_service = decision.channel is Channel.SELF_SERVICE
     row = {"branch_id": cfg.id, "service_day": service_day(now, cfg.timezone, cfg.hours).isoformat(),
@@ -683,8 +680,16 @@ def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, 
 
 def _served(session: Session, cfg: BranchConfig) -> dict[Channel, frozenset[str]]:
     """Per channel: the businesses its open counters have the skill for."""
-    counters = session.scalars(select(CounterState).where(CounterState.branch_id == cfg.id))
-    return Snapshot(cfg, list(counters), {}, {}, utcnow()).served()
+    return _served_by(cfg, set(session.scalars(select(CounterState.number).where(
+        CounterState.branch_id == cfg.id, CounterState.open.is_(True)))))
+
+
+def _served_by(cfg: BranchConfig, open_numbers: set[int]) -> dict[Channel, frozenset[str]]:
+    served: dict[Channel, set[str]] = {}
+    for c in cfg.counters:
+        if c.number in open_numbers:
+            served.setdefault(Channel(_counter_channel(cfg, c.zone)), set()).update(c.skills)
+    return {ch: frozenset(skills) for ch, skills in served.items()}
 
 
 def _max_wait(cfg: BranchConfig, business: str) -> int:
