@@ -100,11 +100,13 @@ class OutboxRelay:
     def close(self) -> None:
         """On the way out: mark what was acknowledged (else it is sent once more on the next start)."""
         self.reset()
-        if self._sent:
+        held = len(self._sent)
+        if held:
             try:
                 self._mark()
             except Exception as err:  # the database is gone: those messages will simply go out again
-                log.warning("could not mark %d acknowledged messages sent: %s", len(self._sent), err)
+                log.warning("could not mark %d acknowledged messages sent (they will be sent again): %s",
+                            held, err)
 
 
 def _expired(kind: str, data: dict) -> bool:
