@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, func
+from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -118,10 +118,3 @@ def insert_for(engine_or_session: Any, model: Any) -> Any:
     table = getattr(model, "__table__", model)
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
-
-def greatest(dialect_name: str, a: Any, b: Any) -> Any:
-    return func.greatest(a, b) if dialect_name == "postgresql" else func.max(a, b)
-
-
-def least(dialect_name: str, a: Any, b: Any) -> Any:
-    return func.least(a, b) if dialect_name == "postgresql" else func.min(a, b)

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
+from server.bulk import Bulk
 from server.customers.config import CrmConfig, crm
 from server.customers.importer import CustomerRow
 from server.customers.models import (
@@ -71,15 +72,15 @@ def upsert_customer(session: Session, row: CustomerRow, *, branch_id: str, now: 
 # --- identities ------------------------------------------------------------------------------
 
 def resolve_hashes(session: Session, hashes: Iterable[str]) -> dict[str, int]:
-    """Keyed hash → customer id, for the hashes that belong to a known customer (one query)."""
+    """Keyed hash → customer id, for the hashes that belong to a known customer (one query).
+
+    Runs for every ingest batch, so it goes straight to the driver (`server.bulk`)."""
     wanted = sorted({h for h in hashes if h})
     if not wanted:
         return {}
-    out: dict[str, int] = {}
-    for i in range(0, len(wanted), 500):
-        out.update(session.execute(select(Identity.hash, Identity.customer_id)
-                                   .where(Identity.hash.in_(wanted[i:i + 500]))).tuples().all())
-    return out
+    db = Bulk(session)
+    return dict(db.run((("hash", "text"),), "SELECT i.hash, i.customer_id FROM customer_identities AS i "
+                       "JOIN {v} ON i.hash = v.hash", [(h,) for h in wanted]))
 
 
 # --- consents --------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, case, select, tuple_, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.alarms.rules import card_retained
 from server.branches.models import Branch
-from server.db import UTCDateTime, insert_for, utcnow
+from server.bulk import Bulk
+from server.db import insert_for, utcnow
 from server.devices.flows import Change, evaluate, planned
 from server.devices.models import Device
 from server.devices.timeline import Timeline
@@ -54,16 +55,17 @@ def apply_device_messages(session: Session, events: Sequence[EventRecord],
                    "session": 0, "seq_gaps": 0} for b, d in missing])}
         light = [*light, *_lock(session, missing)]
     eventful: list[int] = []
-    quiet: list[dict] = []
+    quiet: list[tuple] = []
+    db = Bulk(session)
     for r in light:
         key = (r.branch_id, r.device_id)
         mine = per_device.get(key, ())
         if key in new_keys or (key in beats and not r.online) or any(e.type in _EVENTFUL for e in mine):
             eventful.append(r.id)
         else:
-            quiet.append(_quiet_update(r.id, mine, beats.get(key)))
+            quiet.append(_quiet_update(db, r.id, mine, beats.get(key)))
     if quiet:
-        session.connection().execute(_QUIET_UPDATE, quiet)
+        db.run(_QUIET_COLUMNS, _QUIET_UPDATE, quiet)
     if eventful:
         _apply_eventful(session, keys, eventful, per_device, beats)
 
@@ -73,40 +75,34 @@ _EVENTFUL = {"state", "status"}
 
 def _lock(session: Session, keys: Sequence[tuple[str, str]]) -> list[Any]:
     """Id, key and presence of the devices, locked in id order (FOR UPDATE on PostgreSQL)."""
-    return list(session.execute(
-        select(Device.id, Device.branch_id, Device.device_id, Device.online)
-        .where(tuple_(Device.branch_id, Device.device_id).in_(keys)).order_by(Device.id).with_for_update()))
+    db = Bulk(session)
+    return db.run((("branch_id", "text"), ("device_id", "text")),
+                  "SELECT d.id, d.branch_id, d.device_id, d.online FROM devices AS d "
+                  "JOIN {v} ON d.branch_id = v.branch_id AND d.device_id = v.device_id ORDER BY d.id"
+                  + ("" if db.sqlite else " FOR UPDATE OF d"), keys)
 
 
-def _quiet_update(device_pk: int, events: Sequence[EventRecord], beat: EventRecord | None) -> dict:
+def _quiet_update(db: Bulk, device_pk: int, events: Sequence[EventRecord], beat: EventRecord | None) -> tuple:
+    """(pk, last seen, count of distinct seqs, lowest, highest) for `_QUIET_UPDATE`."""
     seen = max([e.ts for e in events] + ([beat.ts] if beat else []))
     seqs = sorted({e.seq for e in events})
-    return {"pk": device_pk, "seen": seen, "n": len(seqs), "lo": seqs[0] if seqs else 0,
-            "hi": seqs[-1] if seqs else 0}
+    return (device_pk, db.ts(seen), len(seqs), seqs[0] if seqs else 0, seqs[-1] if seqs else 0)
 
 
-def _quiet_statement() -> Any:
-    """Last-seen time and sequence of devices with nothing but business events or heartbeats.
-
-    Gaps: the numbers missing between the stored last seq and this batch's highest, less the ones the
-    batch brought (the ORM path counts the same, event by event)."""
-    t = Device.__table__
-    seen = bindparam("seen", type_=UTCDateTime())
-    n = bindparam("n", type_=Integer())
-    lo, hi = bindparam("lo", type_=BigInteger()), bindparam("hi", type_=BigInteger())
-    gaps = case((n == 0, 0),
-                (t.c.last_seq.is_(None), hi - lo + 1 - n),
-                (hi > t.c.last_seq + n, hi - t.c.last_seq - n),
-                else_=0)
-    return (update(t).where(t.c.id == bindparam("pk"))
-            .values(last_seen_at=case((t.c.last_seen_at.is_(None), seen), (t.c.last_seen_at < seen, seen),
-                                      else_=t.c.last_seen_at),
-                    seq_gaps=t.c.seq_gaps + gaps,
-                    last_seq=case((n == 0, t.c.last_seq), (t.c.last_seq.is_(None), hi), (hi > t.c.last_seq, hi),
-                                  else_=t.c.last_seq)))
-
-
-_QUIET_UPDATE = _quiet_statement()
+# Last-seen time and sequence of devices with nothing but business events or heartbeats, one statement
+# for all of them. Gaps: the numbers missing between the stored last seq and this batch's highest (hi),
+# less the n distinct ones the batch brought from lo up (the ORM path counts the same, event by event).
+_QUIET_UPDATE = (
+    "UPDATE devices SET "
+    "last_seen_at = CASE WHEN devices.last_seen_at IS NULL OR devices.last_seen_at < v.seen "
+    "THEN v.seen ELSE devices.last_seen_at END, "
+    "seq_gaps = devices.seq_gaps + CASE WHEN v.n = 0 THEN 0 "
+    "WHEN devices.last_seq IS NULL THEN v.hi - v.lo + 1 - v.n "
+    "WHEN v.hi > devices.last_seq + v.n THEN v.hi - devices.last_seq - v.n ELSE 0 END, "
+    "last_seq = CASE WHEN v.n = 0 THEN devices.last_seq WHEN devices.last_seq IS NULL THEN v.hi "
+    "WHEN v.hi > devices.last_seq THEN v.hi ELSE devices.last_seq END "
+    "FROM {v} WHERE devices.id = v.pk")
+_QUIET_COLUMNS = (("pk", "integer"), ("seen", "timestamp"), ("n", "integer"), ("lo", "bigint"), ("hi", "bigint"))
 
 
 def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int],

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from server.bulk import Bulk
 from server.customers.service import resolve_hashes
-from server.db import greatest, insert_for, least
 from server.ingest.records import EventRecord
-from server.touchpoints.models import Touchpoint, Visit
+from server.touchpoints.models import Touchpoint
 
 # Event type → what the touchpoint says about the contact.
 TOUCHPOINT_TYPES = {"card_read", "ticket_request", "survey", "face_probe"}
@@ -34,18 +33,30 @@ def _detail(e: EventRecord) -> dict[str, Any]:
 
 
 def record_touchpoints(session: Session, events: Sequence[EventRecord]) -> int:
-    """Touchpoints and visits for new events; keyed hashes of known customers resolve to customer ids."""
+    """Touchpoints and visits for new events; keyed hashes of known customers resolve to customer ids.
+
+    Both are multi-row statements straight to the driver (`server.bulk`): this runs for every batch."""
     known = resolve_hashes(session, (_customer_ref(e.data) for e in events))
-    rows = [{
-        "event_id": e.id, "branch_id": e.branch, "device_id": e.device,
-        "visit_id": e.data.get("visit_id"), "customer_ref": (ref := _customer_ref(e.data)),
-        "channel": "self_service", "type": e.type, "occurred_at": e.ts, "outcome": "ok",
-        "detail": _detail(e), "customer_id": known.get(ref) if ref else None, "staff_id": None,
-    } for e in events if e.type in TOUCHPOINT_TYPES]
+    db = Bulk(session)
+    rows = [(e.id, e.branch, e.device, e.data.get("visit_id"), (ref := _customer_ref(e.data)), "self_service",
+             e.type, db.ts(e.ts), "ok", db.json(_detail(e)), known.get(ref) if ref else None, None)
+            for e in events if e.type in TOUCHPOINT_TYPES]
     if rows:
-        session.connection().execute(insert_for(session, Touchpoint).on_conflict_do_nothing(), rows)
-    _upsert_visits(session, events, known)
+        db.run(_TOUCHPOINT_COLUMNS, _INSERT_TOUCHPOINTS, rows)
+    _upsert_visits(db, events, known)
     return len(rows)
+
+
+_TOUCHPOINT_COLUMNS = (
+    ("event_id", "text"), ("branch_id", "text"), ("device_id", "text"), ("visit_id", "text"), ("customer_ref", "text"),
+    ("channel", "text"), ("type", "text"), ("occurred_at", "timestamp"), ("outcome", "text"), ("detail", "jsonb"),
+    ("customer_id", "integer"), ("staff_id", "integer"))
+_INSERT_TOUCHPOINTS = (
+    "INSERT INTO touchpoints (event_id, branch_id, device_id, visit_id, customer_ref, channel, type, occurred_at, "
+    "outcome, detail, customer_id, staff_id) SELECT * FROM {v} WHERE true ON CONFLICT DO NOTHING")
+_VISIT_COLUMNS = (("id", "text"), ("branch_id", "text"), ("device_id", "text"), ("customer_ref", "text"),
+                  ("started_at", "timestamp"), ("last_event_at", "timestamp"), ("ended_at", "timestamp"),
+                  ("touchpoints", "integer"), ("customer_id", "integer"))
 
 
 def record_staff_touchpoint(session: Session, *, event_id: str, branch_id: str, customer_id: int, staff_id: int,
@@ -58,7 +69,8 @@ def record_staff_touchpoint(session: Session, *, event_id: str, branch_id: str, 
     session.flush()
 
 
-def _upsert_visits(session: Session, events: Sequence[EventRecord], known: dict[str, int] | None = None) -> None:
+def _upsert_visits(db: Bulk, events: Sequence[EventRecord], known: dict[str, int]) -> None:
+    """One row per visit the batch touched: created, or widened to the batch's first and last event."""
     visits: dict[str, dict[str, Any]] = {}
     for e in events:
         vid = e.data.get("visit_id")
@@ -66,29 +78,25 @@ def _upsert_visits(session: Session, events: Sequence[EventRecord], known: dict[
             continue
         v = visits.get(vid)
         if v is None:
-            v = visits[vid] = {"id": vid, "branch_id": e.branch, "device_id": e.device,
-                               "customer_ref": None, "started_at": e.ts, "last_event_at": e.ts,
-                               "ended_at": None, "touchpoints": 0, "customer_id": None}
+            v = visits[vid] = {"branch_id": e.branch, "device_id": e.device, "customer_ref": None,
+                               "started_at": e.ts, "last_event_at": e.ts, "ended_at": None, "touchpoints": 0}
         v["started_at"] = min(v["started_at"], e.ts)
         v["last_event_at"] = max(v["last_event_at"], e.ts)
         v["customer_ref"] = v["customer_ref"] or _customer_ref(e.data)
-        if known and v["customer_ref"]:
-            v["customer_id"] = v["customer_id"] or known.get(v["customer_ref"])
         if e.type == "visit" and e.data.get("phase") == "end":
             v["ended_at"] = e.ts
         if e.type in TOUCHPOINT_TYPES:
             v["touchpoints"] += 1
     if not visits:
         return
-    dialect = session.get_bind().dialect.name
-    stmt = insert_for(session, Visit)
-    ex, t = stmt.excluded, Visit.__table__.c
-    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
-        "started_at": least(dialect, t.started_at, ex.started_at),
-        "last_event_at": greatest(dialect, t.last_event_at, ex.last_event_at),
-        "ended_at": func.coalesce(ex.ended_at, t.ended_at),
-        "customer_ref": func.coalesce(t.customer_ref, ex.customer_ref),
-        "touchpoints": t.touchpoints + ex.touchpoints,
-        "customer_id": func.coalesce(t.customer_id, ex.customer_id),
-    })
-    session.connection().execute(stmt, list(visits.values()))
+    rows = [(vid, v["branch_id"], v["device_id"], v["customer_ref"], db.ts(v["started_at"]),
+             db.ts(v["last_event_at"]), db.ts(v["ended_at"]), v["touchpoints"],
+             known.get(v["customer_ref"]) if v["customer_ref"] else None) for vid, v in visits.items()]
+    db.run(_VISIT_COLUMNS, "INSERT INTO visits (id, branch_id, device_id, customer_ref, started_at, last_event_at, "
+           "ended_at, touchpoints, customer_id) SELECT * FROM {v} WHERE true ON CONFLICT (id) DO UPDATE SET "
+           f"started_at = {db.least('visits.started_at', 'excluded.started_at')}, "
+           f"last_event_at = {db.greatest('visits.last_event_at', 'excluded.last_event_at')}, "
+           "ended_at = COALESCE(excluded.ended_at, visits.ended_at), "
+           "customer_ref = COALESCE(visits.customer_ref, excluded.customer_ref), "
+           "touchpoints = visits.touchpoints + excluded.touchpoints, "
+           "customer_id = COALESCE(visits.customer_id, excluded.customer_id)", rows)
