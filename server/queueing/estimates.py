@@ -97,38 +97,45 @@ def estimate(business: str, ahead: Sequence[str], servers: Sequence[Server],
     with `helping` (the policy's idle counters help other lines) they take a ticket from when they come
     free, without it only once the ticket ages. None when no open counter serves the business.
     """
-    if all(_joins(s, business, 0.0, helping) is None for s in servers):
-        return None
+    return estimates_for((business,), ahead, servers, stats, helping=helping)[business]
+
+
+def estimates_for(businesses: Sequence[str], ahead: Sequence[str], servers: Sequence[Server],
+                  stats: Mapping[str, ServiceStats], *, helping: bool = True) -> dict[str, Estimate | None]:
+    """`estimate` for tickets of several businesses joining the end of the same line (a board's row per
+    business): the line ahead is played forward once for all of them."""
+    out: dict[str, Estimate | None] = dict.fromkeys(businesses)
+    wanted = [b for b in out if any(_joins(s, b, 0.0, helping) is not None for s in servers)]
+    if not wanted:
+        return out
     if len(ahead) > LONG_LINE:
         # Play the first LONG_LINE forward and extrapolate: beyond that the line is long enough for the
         # work ahead to be spread evenly, and the cost stays bounded however long the line grows.
-        head = estimate(business, ahead[:LONG_LINE], servers, stats, helping=helping)
-        if head is None:
-            return None
         scale = len(ahead) / LONG_LINE
-        spread = (head.p90_min - head.p50_min) * math.sqrt(scale)
-        return Estimate(round(head.p50_min * scale, 2), round(head.p50_min * scale + spread, 2))
+        for b, head in estimates_for(wanted, ahead[:LONG_LINE], servers, stats, helping=helping).items():
+            if head is not None:
+                spread = (head.p90_min - head.p50_min) * math.sqrt(scale)
+                out[b] = Estimate(round(head.p50_min * scale, 2), round(head.p50_min * scale + spread, 2))
+        return out
     free: list[float] = []  # per counter: minutes from now until it can take the next ticket
     residual: list[float] = []  # another channel's counter: how long after a ticket ages until it is free
-    var = 0.0
+    var_busy: list[float] = []  # per counter of the line's own channel: variance of its call in flight
     for s in servers:
         if s.busy_business is None:
             free.append(0.0)
             residual.append(0.0)
+            var_busy.append(0.0)
             continue
         st = _stats(stats, s.busy_business)
         free.append(remaining_min(st, s.busy_min))
         residual.append(HELPER_RESIDUAL * st.mean_min)
-        if s.own_channel and business in s.skills:
-            var += (st.sd_min * 0.5) ** 2
-    pool = [i for i, s in enumerate(servers) if business in s.skills]
-    var /= len(pool)
+        var_busy.append((st.sd_min * 0.5) ** 2 if s.own_channel else 0.0)
+    var_taken = [0.0] * len(servers)  # per counter: variance of the tickets ahead it takes
     # per business: (counter, from when it may take such a ticket), computed once
     joins: dict[str, list[tuple[int, float]]] = {}
-    for code in {business, *ahead}:
+    for code in {*wanted, *ahead}:
         joins[code] = [(i, j) for i, s in enumerate(servers)
                        if (j := _joins(s, code, residual[i], helping)) is not None]
-    in_pool = set(pool)
     for code in ahead:
         best, at = -1, math.inf
         for i, j in joins[code]:
@@ -139,10 +146,13 @@ def estimate(business: str, ahead: Sequence[str], servers: Sequence[Server],
             continue  # nobody open serves it now: it does not hold up this line
         st = _stats(stats, code)
         free[best] = at + st.mean_min
-        if best in in_pool:
-            var += st.sd_min ** 2 / len(pool)
-    p50 = min(max(free[i], j) for i, j in joins[business])
-    return Estimate(round(p50, 2), round(p50 + Z90 * math.sqrt(var), 2))
+        var_taken[best] += st.sd_min ** 2
+    for b in wanted:
+        pool = [i for i, s in enumerate(servers) if b in s.skills]  # the counters that could serve it
+        var = sum(var_busy[i] + var_taken[i] for i in pool) / len(pool)
+        p50 = min(max(free[i], j) for i, j in joins[b])
+        out[b] = Estimate(round(p50, 2), round(p50 + Z90 * math.sqrt(var), 2))
+    return out
 
 
 def simple_estimate(people_ahead: int, mean_service_min: float, open_counters: int) -> float | None:

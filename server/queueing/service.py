@@ -452,7 +452,11 @@ def _kept(session: Session, branch_id: str, cfg: BranchConfig, version: int, iss
         return None
     lanes = {ch: Lane(list(lane.all), list(lane.priority), list(lane.regular)) for ch, lane in ctx.lanes.items()}
     snap = Snapshot(cfg, ctx.snap.counters, ctx.snap.busy, ctx.snap.stats, now)
-    return IssueContext(cfg, issuing, version, lanes, ctx.devices_free, snap)
+    if not snap.busy:  # idle counters: what they serve does not change with the clock
+        snap._servers = ctx.snap._servers
+    kept = IssueContext(cfg, issuing, version, lanes, ctx.devices_free, snap)
+    kept._served = ctx._served  # the same counters, open or closed as they were
+    return kept
 
 
 def _keep(session: Session, contexts: dict[str, IssueContext]) -> None:
@@ -951,11 +955,17 @@ def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext 
     calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
              for r in recent]
     per_business = Tally(b for lane in lanes.values() for b in lane.all)
-    businesses = []
+    by_channel: dict[str, list[str]] = {}
     for b in cfg.business_types:
         channel = b.channel.value if b.channel is not Channel.SELF_SERVICE else Channel.COUNTER.value
-        # a regular ticket taken now would join the end of its channel's lane
-        est = estimates.estimate(b.code, lanes.get(channel, Lane()).all, snap.servers(channel), snap.stats)
+        by_channel.setdefault(channel, []).append(b.code)
+    ests: dict[str, estimates.Estimate | None] = {}
+    for channel, codes in by_channel.items():  # a regular ticket taken now would join the end of its lane
+        ests.update(estimates.estimates_for(codes, lanes.get(channel, Lane()).all, snap.servers(channel),
+                                            snap.stats))
+    businesses = []
+    for b in cfg.business_types:
+        est = ests[b.code]
         businesses.append({"business": b.code, "name": {"zh": b.name.zh, "en": b.name.en},
                            "prefix": b.prefix, "waiting": per_business.get(b.code, 0),
                            "wait_p50_min": est.p50_min if est else None,

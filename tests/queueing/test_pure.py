@@ -293,6 +293,23 @@ def test_a_long_line_is_helped_by_other_channels() -> None:
     assert estimates.estimate("wealth", ["wealth"], [nearly_done, vip], stats).p50_min == 2.1
 
 
+CODES = ["card", "loan", "wealth", "vip"]
+servers_st = st.lists(st.builds(
+    estimates.Server, st.integers(1, 20), st.frozensets(st.sampled_from(CODES), min_size=1),
+    st.one_of(st.none(), st.sampled_from(CODES)), st.floats(0, 30),
+    st.one_of(st.just({}), st.dictionaries(st.sampled_from(CODES), st.floats(1, 30), min_size=1))), max_size=5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(servers=servers_st, ahead=st.lists(st.sampled_from(CODES), max_size=230), helping=st.booleans())
+def test_a_board_row_tells_what_a_ticket_taken_now_would_be_told(servers, ahead, helping) -> None:
+    """GIVEN any counters and line WHEN the board estimates every business of the line at once THEN each
+    business's row equals the estimate of a ticket of that business alone joining the line's end."""
+    stats = {"card": estimates.ServiceStats(8.0, 2.0, 30), "loan": estimates.ServiceStats(20.0, 6.0, 5)}
+    together = estimates.estimates_for(CODES, ahead, servers, stats, helping=helping)
+    assert together == {b: estimates.estimates_for([b], ahead, servers, stats, helping=helping)[b] for b in CODES}
+
+
 def test_numbers_reset_at_opening_time_in_branch_time() -> None:
     """GIVEN b001 opens 08:30 Shanghai on weekdays THEN 08:29 still belongs to yesterday, 08:30 is today."""
     monday = datetime(2026, 11, 30, 0, 29, tzinfo=UTC)  # 08:29 in Shanghai
