@@ -24,6 +24,7 @@ from sqlalchemy import Integer, bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
+from server.bulk import Bulk
 from server.db import insert_for
 from server.devices.models import Device
 from server.outbox.service import outbox_row
@@ -393,6 +394,17 @@ class IssueContext:
         return self._served
 
     _served: dict[Channel, frozenset[str]] | None = field(default=None, init=False, repr=False)
+    # the board's last calls, read once and shared by the copies kept of this queue: only a call changes
+    # them, and a call bumps the version, so no kept copy outlives them
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def last_calls(self) -> list[dict[str, Any]] | None:
+        return self._memo.get("last_calls")
+
+    @last_calls.setter
+    def last_calls(self, calls: list[dict[str, Any]]) -> None:
+        self._memo["last_calls"] = calls
 
 
 def issue(session: Session, *, branch_id: str, business: str, now: datetime, board: bool = True,
@@ -456,6 +468,7 @@ def _kept(session: Session, branch_id: str, cfg: BranchConfig, version: int, iss
         snap._servers = ctx.snap._servers
     kept = IssueContext(cfg, issuing, version, lanes, ctx.devices_free, snap)
     kept._served = ctx._served  # the same counters, open or closed as they were
+    kept._memo = ctx._memo
     return kept
 
 
@@ -511,9 +524,8 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
                 first[key] = i
     _number(session, [row for _i, row, _d in rows])
     if rows:
-        c = Ticket.__table__.c
-        ids = dict((token, id_) for id_, token in session.connection().execute(
-            Ticket.__table__.insert().returning(c.id, c.token), [row for _i, row, _d in rows]))
+        db = Bulk(session)
+        ids = dict(db.run(_TICKET_COLUMNS, _INSERT_TICKETS, [_ticket_values(db, row) for _i, row, _d in rows]))
         steps = []
         for i, row, decision in rows:
             ticket = Ticket(id=ids[row["token"]], **row)
@@ -521,7 +533,7 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
             steps.append(_step_row(ticket, "issued", now, requests[i].actor, rule=decision.rule,
                                    reason=decision.reason_en, source=requests[i].source,
                                    provisional=requests[i].provisional_number))
-        session.connection().execute(TicketStep.__table__.insert(), steps)
+        db.run(_STEP_COLUMNS, _INSERT_STEPS, [_step_values(db, step) for step in steps])
     for i in repeats:
         r = requests[i]
         done = results[first[(r.branch_id, r.request_id or "")]]
@@ -533,6 +545,34 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
         else:
             results[i] = Issued(done.ticket, False, done.people_ahead, done.estimate)
     return results, contexts  # type: ignore[return-value]
+
+
+# The hub issues tickets in batches: their rows and first steps go straight to the driver (`server.bulk`).
+_TICKET_COLUMNS = (
+    ("branch_id", "text"), ("service_day", "text"), ("number", "text"), ("display", "text"),
+    ("provisional_number", "text"), ("token", "text"), ("request_id", "text"), ("device_id", "text"),
+    ("source", "text"), ("business", "text"), ("channel", "text"), ("priority", "text"), ("reasons", "jsonb"),
+    ("tier", "text"), ("elderly", "boolean"), ("customer_ref", "text"), ("visit_id", "text"),
+    ("appointment_code", "text"), ("appointment_at", "timestamp"), ("status", "text"), ("issued_at", "timestamp"),
+    ("queued_at", "timestamp"), ("called_at", "timestamp"), ("first_called_at", "timestamp"), ("calls", "integer"),
+    ("est_p50_min", "float8"), ("est_p90_min", "float8"))
+_INSERT_TICKETS = (f"INSERT INTO queue_tickets ({', '.join(c for c, _ in _TICKET_COLUMNS)}) "
+                   "SELECT * FROM {v} RETURNING token, id")
+_TICKET_TIMES = {"appointment_at", "issued_at", "queued_at", "called_at", "first_called_at"}
+_STEP_COLUMNS = (("ticket_id", "integer"), ("branch_id", "text"), ("at", "timestamp"), ("action", "text"),
+                 ("channel", "text"), ("business", "text"), ("counter", "integer"), ("actor", "text"),
+                 ("detail", "jsonb"))
+_INSERT_STEPS = (f"INSERT INTO queue_ticket_steps ({', '.join(c for c, _ in _STEP_COLUMNS)}) SELECT * FROM {{v}}")
+
+
+def _ticket_values(db: Bulk, row: dict[str, Any]) -> tuple:
+    return tuple(db.ts(row[c]) if c in _TICKET_TIMES else db.json(row[c]) if c == "reasons" else row[c]
+                 for c, _ in _TICKET_COLUMNS)
+
+
+def _step_values(db: Bulk, step: dict[str, Any]) -> tuple:
+    return tuple(db.ts(step[c]) if c == "at" else db.json(step[c]) if c == "detail" else step[c]
+                 for c, _ in _STEP_COLUMNS)
 
 
 def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str, Any], Decision, Issued]:
@@ -951,9 +991,13 @@ def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext 
     lanes = ctx.lanes if ctx is not None else _lanes(session, [cfg.id])[cfg.id]
     current = [{"ticket": t.display, "counter": n, "business": t.business, "at": t.called_at.isoformat()}
                for n, t in sorted(snap.busy.items()) if t.status == TicketStatus.CALLED.value and t.called_at]
-    recent = session.connection().execute(_RECENT_CALLS, {"b_branch": cfg.id, "n": cfg.queue.board_calls}).all()
-    calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
-             for r in recent]
+    calls = ctx.last_calls if ctx is not None else None
+    if calls is None:
+        recent = session.connection().execute(_RECENT_CALLS, {"b_branch": cfg.id, "n": cfg.queue.board_calls})
+        calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
+                 for r in recent]
+        if ctx is not None:
+            ctx.last_calls = calls
     per_business = Tally(b for lane in lanes.values() for b in lane.all)
     by_channel: dict[str, list[str]] = {}
     for b in cfg.business_types:
