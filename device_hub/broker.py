@@ -27,7 +27,7 @@ listener {port} 127.0.0.1
 persistence {persist}
 persistence_location {data_dir}/
 autosave_interval 30
-# the hub acknowledges after its commit: let it have many messages in flight
+# the hub acknowledges after its commit: let the next batch arrive while one commits
 max_inflight_messages {inflight}
 # keep everything queued for a hub that is away (the default, 1000, drops the rest)
 max_queued_messages 0
@@ -64,7 +64,7 @@ class MosquittoBroker:
     """A mosquitto child process with its own config, data dir and log file."""
 
     def __init__(self, data_dir: Path, port: int | None = None, *, persistence: bool = True,
-                 inflight: int = 200, extra_conf: str = "", password_file: Path | None = None,
+                 inflight: int = 1000, extra_conf: str = "", password_file: Path | None = None,
                  tls: tuple[Path, Path, Path] | None = None):
         """`password_file` (mosquitto_passwd) turns anonymous access off; `tls` is (ca, cert, key)."""
         self.data_dir = Path(data_dir).resolve()
