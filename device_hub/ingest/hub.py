@@ -1,19 +1,23 @@
 """The hub's ingest loop: receive, batch, validate, commit, then acknowledge.
 
-One thread owns the MQTT client and the database session, so no locks are needed:
-`client.loop()` reads a packet at a time; a batch is flushed when it is full, when it is
-old enough, or as soon as no more messages are waiting (natural batching). PUBACKs are sent
-only after the batch's transaction commits, so a crash at any point means redelivery, and
-the event id makes redelivery harmless.
+Two threads. The MQTT thread owns the client: `client.loop()` reads a packet at a time, and a
+batch is handed to the database thread when it is full, old enough, or as soon as no more
+messages are waiting (natural batching). The database thread validates and stores the batch in
+one transaction and runs the domains' deferred work on its own clock. PUBACKs are sent by the
+MQTT thread only after the batch's transaction commits, so a crash at any point means
+redelivery, and the event id makes redelivery harmless. While one batch commits the next is
+read: the database driver releases the GIL, so socket and database work overlap (the broker
+must allow more messages in flight than one batch: see docs/brokers.md).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.exc import OperationalError
@@ -62,6 +66,19 @@ class _Pending:
         self.received = time.monotonic()
 
 
+@dataclass
+class _Batch:
+    """Messages handed to the database thread; `connection` tells whether their mids are still ours."""
+
+    messages: list[_Pending]
+    connection: int
+    result: BatchResult | None = None  # None: not stored (asked to stop while the database was down)
+    sent: int = field(default=0)  # outbound messages the domains' deferred work enqueued meanwhile
+
+
+HANDED_MAX = 2  # batches with the database thread (one committing, one waiting); more waits in the MQTT thread
+
+
 class Hub:
     """Drains device messages into the database; run() until stop is set (SIGTERM/SIGINT)."""
 
@@ -77,8 +94,13 @@ class Hub:
         self.counters = HubCounters()
         self.connected = threading.Event()
         self._batch: list[_Pending] = []
+        self._connection = 0  # bumped on every disconnect: an older connection's mids are never acknowledged
+        self._handed = 0  # batches with the database thread, not yet collected
+        self._to_db: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
+        self._from_db: queue.SimpleQueue[_Batch] = queue.SimpleQueue()
         self._client: mqtt.Client | None = None
         self._relay: OutboxRelay | None = None
+        self._db_thread: threading.Thread | None = None
         self._next_deferred = 0.0
 
     # --- MQTT callbacks (run inside client.loop(), on our own thread) ---------------------
@@ -104,6 +126,7 @@ class Hub:
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
         self.connected.clear()
+        self._connection += 1
         if self._batch:
             # mids belong to the old connection: the broker redelivers these messages
             log.info("connection lost with %d unacknowledged messages; they will be redelivered",
@@ -131,28 +154,96 @@ class Hub:
         self._client = client
         self._relay = OutboxRelay(client, self.db)
         client.on_publish = self._relay.on_publish
+        self._db_thread = threading.Thread(target=self._db_loop, args=(stop,), daemon=True,
+                                           name=f"{threading.current_thread().name}-db")
+        self._db_thread.start()
         self._connect_with_backoff(stop)
         wait_s = self.options.batch_wait_ms / 1000
         try:
             while not stop.is_set():
                 before = self.counters.received
-                rc = client.loop(timeout=0 if self._batch else 0.05)
+                room = self._handed < HANDED_MAX
+                # while the database thread works, look for its results every millisecond (never spin:
+                # it needs the GIL more than we do)
+                rc = client.loop(timeout=0 if self._batch and room else 0.001 if self._handed else 0.05)
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     self._reconnect(stop)
                     continue
-                if self._batch and (
+                if self._batch and room and (
                     len(self._batch) >= self.options.batch_max
                     or self.counters.received == before
                     or time.monotonic() - self._batch[0].received >= wait_s
                 ):
-                    self._flush(stop)
-                if time.monotonic() >= self._next_deferred:
-                    self._deferred()
+                    self._hand_over()
+                self._collect()
                 self._relay.tick()
             self._shutdown(stop)
         finally:
+            self._to_db.put(None)
+            self._db_thread.join()
             self._relay.close()
         return self.counters
+
+    def _hand_over(self) -> None:
+        batch, self._batch = self._batch, []
+        self._to_db.put(_Batch(batch, self._connection))
+        self._handed += 1
+
+    def _collect(self, wait_s: float | None = None) -> None:
+        """Acknowledge the batches the database thread has committed (waiting up to `wait_s` for one)."""
+        while True:
+            try:
+                done = self._from_db.get(timeout=wait_s) if wait_s else self._from_db.get_nowait()
+            except queue.Empty:
+                return
+            wait_s = None
+            if done.sent:
+                self._relay.wake()
+            if not done.messages:
+                continue  # only the deferred work's news
+            self._handed -= 1
+            self._acknowledge(done)
+
+    def _acknowledge(self, done: _Batch) -> None:
+        result = done.result
+        if result is None:
+            return  # stopping while the database was down: nothing acked, all will be redelivered
+        if done.connection != self._connection:
+            log.info("committed %d messages of a lost connection; the broker redelivers them and they are "
+                     "recognised as duplicates", len(done.messages))
+        else:
+            for p in done.messages:
+                if p.qos:
+                    self._client.ack(p.mid, p.qos)
+            self.counters.acked += len(done.messages)
+        c = self.counters
+        c.batches += 1
+        c.stored += result.stored
+        c.duplicates += result.duplicates
+        c.dead_lettered += result.dead_lettered
+        c.heartbeats += result.heartbeats
+        if result.outbound:
+            self._relay.wake()
+        if self.on_batch:
+            self.on_batch(result)
+
+    # --- the database thread ----------------------------------------------------------------
+
+    def _db_loop(self, stop: threading.Event) -> None:
+        """Store the batches handed over, in order; run the deferred work when it is due. Until None."""
+        while True:
+            try:
+                batch = self._to_db.get(timeout=max(0.0, self._next_deferred - time.monotonic()))
+            except queue.Empty:
+                batch = _Batch([], self._connection)
+            if batch is None:
+                return
+            if batch.messages:
+                batch.result = self._store_messages(batch.messages, stop)
+            if time.monotonic() >= self._next_deferred:
+                batch.sent = self._deferred()
+            if batch.messages or batch.sent:
+                self._from_db.put(batch)
 
     def _connect_with_backoff(self, stop: threading.Event) -> None:
         delay = 0.2
@@ -167,6 +258,7 @@ class Hub:
 
     def _reconnect(self, stop: threading.Event) -> None:
         self.counters.reconnects += 1
+        self._connection += 1
         self._batch.clear()
         delay = 0.2
         while not stop.is_set():
@@ -181,32 +273,32 @@ class Hub:
     def _shutdown(self, stop: threading.Event) -> None:
         """Commit and acknowledge what we hold, let the PUBACKs out, then disconnect."""
         if self._batch and self.connected.is_set():
-            self._flush(stop)
+            self._hand_over()
+        while self._handed and self._db_thread.is_alive():
+            self._collect(wait_s=1.0)
         deadline = time.monotonic() + 2
         while self._client.want_write() and time.monotonic() < deadline:
             self._client.loop_write()
         self._client.disconnect()
         self._client.loop(timeout=0.1)
 
-    def _deferred(self) -> None:
-        """The domains' deferred work, in its own transaction; a failure is logged and tried again later."""
+    def _deferred(self) -> int:
+        """The domains' deferred work, in its own transaction; a failure is logged and tried again later.
+        Returns how many outbound messages it enqueued."""
         self._next_deferred = time.monotonic() + self.options.deferred_every_ms / 1000
         try:
             with self.db() as session, session.begin():
-                sent = run_deferred(session)
+                return run_deferred(session)
         except OperationalError as err:
             log.warning("deferred work postponed, database unavailable: %s", getattr(err, "orig", err))
-            return
         except Exception:  # a domain bug must not stop ingest
             log.exception("deferred work failed; trying again in %d ms", self.options.deferred_every_ms)
-            return
-        if sent:
-            self._relay.wake()
+        return 0
 
     # --- one batch ------------------------------------------------------------------------
 
-    def _flush(self, stop: threading.Event) -> None:
-        batch, self._batch = self._batch, []
+    def _store_messages(self, batch: list[_Pending], stop: threading.Event) -> BatchResult | None:
+        """Classify and store; None when asked to stop while the database is unavailable."""
         events: list[EventRecord] = []
         raw: dict[str, _Pending] = {}  # event id → the message it came from (to dead-letter it whole)
         dead_letters: list[DeadLetterRecord] = []
@@ -219,24 +311,7 @@ class Hub:
             else:
                 dead_letters.append(rec)
                 log.warning("dead letter (%s) on %s: %s", rec.reason, rec.topic, rec.detail)
-
-        result = self._store(events, dead_letters, raw, stop)
-        if result is None:
-            return  # stopping while the database was down: nothing acked, all will be redelivered
-        for p in batch:
-            if p.qos:
-                self._client.ack(p.mid, p.qos)
-        c = self.counters
-        c.batches += 1
-        c.acked += len(batch)
-        c.stored += result.stored
-        c.duplicates += result.duplicates
-        c.dead_lettered += result.dead_lettered
-        c.heartbeats += result.heartbeats
-        if result.outbound:
-            self._relay.wake()
-        if self.on_batch:
-            self.on_batch(result)
+        return self._store(events, dead_letters, raw, stop)
 
     def _store(self, events: list[EventRecord], dead_letters: list[DeadLetterRecord],
                raw: dict[str, _Pending], stop: threading.Event) -> BatchResult | None:
