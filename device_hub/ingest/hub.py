@@ -1,13 +1,13 @@
 """The hub's ingest loop: receive, batch, validate, commit, then acknowledge.
 
-Two threads. The MQTT thread owns the client: `client.loop()` reads a packet at a time, and a
-batch is handed to the database thread when it is full, old enough, or as soon as no more
-messages are waiting (natural batching). The database thread validates and stores the batch in
-one transaction and runs the domains' deferred work on its own clock. PUBACKs are sent by the
-MQTT thread only after the batch's transaction commits, so a crash at any point means
-redelivery, and the event id makes redelivery harmless. While one batch commits the next is
-read: the database driver releases the GIL, so socket and database work overlap (the broker
-must allow more messages in flight than one batch: see docs/brokers.md).
+Two threads. The MQTT thread owns the client: `client.loop()` reads a packet at a time, each
+message is classified (pure validation), and a batch is handed to the database thread when it is
+full, old enough, or as soon as no more messages are waiting (natural batching). The database
+thread stores the batch in one transaction and runs the domains' deferred work on its own clock.
+PUBACKs are sent by the MQTT thread only after the batch's transaction commits, so a crash at any
+point means redelivery, and the event id makes redelivery harmless. While one batch commits the
+next is read: the database drivers release the GIL, so socket and database work overlap (the
+broker must allow more messages in flight than one batch: see docs/brokers.md).
 """
 
 from __future__ import annotations
@@ -56,14 +56,17 @@ class IngestOptions:
 
 
 class _Pending:
-    __slots__ = ("mid", "payload", "qos", "received", "topic")
+    """A message received and classified (on the MQTT thread, which has time to spare), not yet acknowledged."""
 
-    def __init__(self, msg: mqtt.MQTTMessage):
+    __slots__ = ("mid", "payload", "qos", "received", "record", "topic")
+
+    def __init__(self, msg: mqtt.MQTTMessage, record: EventRecord | DeadLetterRecord):
         self.topic = msg.topic
         self.payload = msg.payload
         self.mid = msg.mid
         self.qos = msg.qos
         self.received = time.monotonic()
+        self.record = record
 
 
 @dataclass
@@ -140,7 +143,8 @@ class Hub:
             log.warning("disconnected from broker: %s", reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
-        self._batch.append(_Pending(msg))
+        record = classify(msg.topic, msg.payload, branches=self.branches, max_bytes=self.options.max_payload_bytes)
+        self._batch.append(_Pending(msg, record))
         self.counters.received += 1
 
     # --- the loop -------------------------------------------------------------------------
@@ -298,13 +302,12 @@ class Hub:
     # --- one batch ------------------------------------------------------------------------
 
     def _store_messages(self, batch: list[_Pending], stop: threading.Event) -> BatchResult | None:
-        """Classify and store; None when asked to stop while the database is unavailable."""
+        """Store a batch; None when asked to stop while the database is unavailable."""
         events: list[EventRecord] = []
         raw: dict[str, _Pending] = {}  # event id → the message it came from (to dead-letter it whole)
         dead_letters: list[DeadLetterRecord] = []
         for p in batch:
-            rec = classify(p.topic, p.payload, branches=self.branches,
-                           max_bytes=self.options.max_payload_bytes)
+            rec = p.record
             if isinstance(rec, EventRecord):
                 events.append(rec)
                 raw[rec.id] = p
