@@ -35,6 +35,8 @@ class Bulk:
         """An aware datetime as the UTC timestamp columns store it."""
         if value is None:
             return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; smartzone stores aware UTC datetimes only")
         naive = value.astimezone(UTC).replace(tzinfo=None)
         return naive.isoformat(sep=" ", timespec="microseconds") if self.sqlite else naive
 
