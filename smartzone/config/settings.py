@@ -29,6 +29,10 @@ class HubSettings(BaseModel):
         pattern=r"^[a-z0-9_-]+$",
         description="share the subscription with other hub workers ($share/<group>/…)",
     )
+    workers: int = Field(
+        default=1, ge=1, le=64,
+        description="hub processes sharing the subscription (group `hub` unless shared_group is set); "
+                    "one process uses about one core")
     mqtt_version: MqttVersion = Field(default=MqttVersion.V311)
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     session_expiry_s: int = Field(
