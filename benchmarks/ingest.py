@@ -10,7 +10,8 @@ Traffic is what kiosks send (visits, card reads, ticket requests, usage sessions
 status), spread like production over many branches: BRANCHES copies of branch b001 with
 DEVICES_PER_BRANCH kiosks each, so each branch's queue stays the length of a busy day.
 Two hubs are measured: as shipped (every domain handler: queueing, CRM, fleet) and the spine
-alone (event log, device registry, visits and touchpoints; `spine_only`).
+alone (event log, device registry, visits and touchpoints; `spine_only`); each as one process and
+as two worker processes sharing the subscription (`two_workers`, drain only: `smartzone hub --workers 2`).
 Prints one JSON object; `ratio` is (b)/(a).
 """
 
@@ -47,6 +48,7 @@ from smartzone.config import load_branches  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 BRANCHES = 200
+HUB_CLIENT = "bench-hub"
 DEVICES_PER_BRANCH = 4  # b001's kiosks k1-k4
 
 
@@ -139,6 +141,7 @@ def raw_drain(url: str, messages: list[tuple[str, bytes]]) -> float:
     elapsed = time.monotonic() - t0
     c.loop_stop()
     c.disconnect()
+    forget_session(url, "bench-raw")
     return n / elapsed
 
 
@@ -153,7 +156,7 @@ def prepare_db(url: str):
 
 def RunningHub(broker_url: str, factory, on_batch=None) -> HubThread:
     return HubThread(Hub(url=parse_broker_url(broker_url), db=factory, branches=set(branch_ids()),
-                         session=SessionOptions(client_id="bench-hub"), options=IngestOptions(),
+                         session=SessionOptions(client_id=HUB_CLIENT), options=IngestOptions(),
                          on_batch=on_batch))
 
 
@@ -178,7 +181,64 @@ def hub_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]]) -
             raise RuntimeError(f"hub stored only {stored} of {n}")
         elapsed = time.monotonic() - t0
     _engine.dispose()
+    forget_session(broker_url, HUB_CLIENT)
     return n / elapsed
+
+
+def workers_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]], workers: int) -> float:
+    """`hub_drain` with the hub as `workers` processes sharing the subscription (`smartzone hub --workers`)."""
+    from sqlalchemy import text
+
+    from device_hub.ingest.workers import run_workers
+    from server.db import make_engine, session_factory
+    from smartzone.cli.compose import stop_on_signals
+
+    engine, factory = prepare_db(db_url)
+
+    def hub(i: int, factory) -> Hub:
+        return Hub(url=parse_broker_url(broker_url), db=factory, branches=set(branch_ids()),
+                   session=SessionOptions(client_id=f"bench-w{i}"), options=IngestOptions(shared_group="bench"))
+
+    for i in range(workers):  # creates the persistent sessions and their shared subscriptions
+        with HubThread(hub(i, factory)):
+            pass
+    engine.dispose()  # the workers are forked: each opens its own connections
+
+    def worker(i: int) -> int:
+        hub(i, session_factory(make_engine(db_url))).run(stop_on_signals())
+        return 0
+
+    def stored() -> int:
+        with engine.connect() as c:
+            return c.execute(text("SELECT count(*) FROM events")).scalar_one()
+
+    publish_all(broker_url, messages)
+    stop = threading.Event()
+    t0 = time.monotonic()  # the workers' start counts, as in hub_drain
+    elapsed: list[float] = []
+
+    def watch() -> None:  # started once the workers are forked (SQLite connections must not cross a fork)
+        while stored() < len(messages):
+            time.sleep(0.02)
+        elapsed.append(time.monotonic() - t0)
+        stop.set()
+
+    run_workers(workers, worker, stop, on_started=threading.Thread(target=watch, daemon=True).start)
+    engine.dispose()
+    for i in range(workers):
+        forget_session(broker_url, f"bench-w{i}")
+    return len(messages) / elapsed[0]
+
+
+def forget_session(url: str, client_id: str) -> None:
+    """End a persistent session and its subscriptions: connect with a clean session, then leave.
+    Each measurement ends so, or the broker would queue every later message for it (and a later
+    measurement with the same client id would drain those too)."""
+    u = parse_broker_url(url)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    c.connect(u.host, u.port)
+    c.loop(1)
+    c.disconnect()
 
 
 def hub_latency(broker_url: str, db_url: str, messages: list[tuple[str, bytes]], rate: float) -> dict:
@@ -202,6 +262,7 @@ def hub_latency(broker_url: str, db_url: str, messages: list[tuple[str, bytes]],
         publish_all(broker_url, messages, rate=rate, on_sent=on_sent)
         done.wait(120)
     _engine.dispose()
+    forget_session(broker_url, HUB_CLIENT)
     latencies.sort()
     return {"p50_ms": round(statistics.median(latencies), 2),
             "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
@@ -237,7 +298,9 @@ def drop_pg(name: str) -> None:
 def measure(broker_url: str, new_db, n: int, latency_n: int, latency_rate: float, raw_eps: float) -> dict:
     eps = hub_drain(broker_url, new_db(), make_messages(n, seed=11))
     lat = hub_latency(broker_url, new_db(), make_messages(latency_n, seed=13), latency_rate)
-    return {"eps": round(eps), **lat, "ratio": round(eps / raw_eps, 3)}
+    two = workers_drain(broker_url, new_db(), make_messages(n, seed=17), workers=2)
+    return {"eps": round(eps), **lat, "ratio": round(eps / raw_eps, 3),
+            "two_workers": {"eps": round(two), "ratio": round(two / raw_eps, 3)}}
 
 
 def main() -> None:
