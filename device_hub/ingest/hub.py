@@ -181,6 +181,9 @@ class Hub:
                     self._hand_over()
                 self._collect()
                 self._relay.tick()
+                if not self._db_thread.is_alive():
+                    raise RuntimeError("the hub's database thread stopped (see the error above); "
+                                       "nothing it held was acknowledged")
             self._shutdown(stop)
         finally:
             self._to_db.put(None)
@@ -235,19 +238,23 @@ class Hub:
 
     def _db_loop(self, stop: threading.Event) -> None:
         """Store the batches handed over, in order; run the deferred work when it is due. Until None."""
-        while True:
-            try:
-                batch = self._to_db.get(timeout=max(0.0, self._next_deferred - time.monotonic()))
-            except queue.Empty:
-                batch = _Batch([], self._connection)
-            if batch is None:
-                return
-            if batch.messages:
-                batch.result = self._store_messages(batch.messages, stop)
-            if time.monotonic() >= self._next_deferred:
-                batch.sent = self._deferred()
-            if batch.messages or batch.sent:
-                self._from_db.put(batch)
+        try:
+            while True:
+                try:
+                    batch = self._to_db.get(timeout=max(0.0, self._next_deferred - time.monotonic()))
+                except queue.Empty:
+                    batch = _Batch([], self._connection)
+                if batch is None:
+                    return
+                if batch.messages:
+                    batch.result = self._store_messages(batch.messages, stop)
+                if time.monotonic() >= self._next_deferred:
+                    batch.sent = self._deferred()
+                if batch.messages or batch.sent:
+                    self._from_db.put(batch)
+        except BaseException:  # the MQTT thread sees this thread gone and stops the hub
+            log.exception("the hub's database thread failed")
+            raise
 
     def _connect_with_backoff(self, stop: threading.Event) -> None:
         delay = 0.2

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
@@ -108,3 +109,32 @@ def test_an_event_that_breaks_the_domain_is_isolated(mosquitto, migrated, monkey
     with factory() as s:
         d = s.scalar(select(DeadLetter))
         assert d.reason == "store_failed" and d.payload == poison and "cannot handle" in d.detail
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # what it tests
+def test_a_hub_whose_database_thread_dies_stops_and_acknowledges_nothing(mosquitto, migrated,
+                                                                          monkeypatch) -> None:
+    """GIVEN a hub whose database thread fails outside any batch's error handling (a bug)
+    WHEN surveys arrive THEN the hub stops instead of sitting silent, acknowledges none of them, and the
+    next hub with the same session stores every one exactly once."""
+    from device_hub.ingest.hub import Hub
+
+    _engine, factory = migrated
+    base = {"v": 1, "ts": datetime.now(UTC).isoformat(), "branch": "b001", "device": "k7", "type": "survey"}
+    items = [("sz/v1/b001/dev/k7/evt/survey",
+              json.dumps({**base, "id": str(uuid.uuid4()), "seq": i, "data": {"score": 5}}).encode())
+             for i in range(1, 6)]
+
+    def broken(*_a, **_k):
+        raise SystemExit("simulated failure of the database thread")
+
+    hub = HubThread(mosquitto.url, factory, client_id="sz-hub-dies")
+    with monkeypatch.context() as m:
+        m.setattr(Hub, "_store_messages", broken)
+        hub.start()
+        _publish_raw(mosquitto.url, items)
+        wait_until(lambda: not hub.thread.is_alive(), timeout=20, message="the hub to stop")
+    assert stored(factory) == 0
+    with HubThread(mosquitto.url, factory, client_id="sz-hub-dies"):
+        wait_until(lambda: stored(factory) >= 5, timeout=20, message="the redelivered surveys")
+    assert stored(factory) == 5
