@@ -28,6 +28,7 @@ _TOPIC_KIND = {"reply": TopicKind.REPLY, "command": TopicKind.COMMAND,
 MAX_IN_FLIGHT = 100
 IDLE_POLL_S = 0.25
 MARK_EVERY_S = 0.2
+RETRY_S = 1.0
 
 
 class OutboxRelay:
@@ -39,6 +40,8 @@ class OutboxRelay:
         self._seq = 0
         self._next_poll = 0.0
         self._next_mark = 0.0
+        self._retry_at = 0.0  # after a failure, nothing is tried before this
+        self._failing = False
 
     def wake(self) -> None:
         self._next_poll = 0.0
@@ -51,8 +54,27 @@ class OutboxRelay:
             self._sent.append(row_id)
 
     def tick(self) -> None:
-        """Publish more when there is room; now and then mark acknowledged rows sent. Cheap when idle."""
+        """Publish more when there is room; now and then mark acknowledged rows sent. Cheap when idle.
+
+        Never raises: while the database is away (or a row cannot be sent) it logs once and tries
+        again after RETRY_S; the hub's loop, which calls this, must keep its MQTT connection alive."""
         now = time.monotonic()
+        if now < self._retry_at:
+            return
+        try:
+            self._tick(now)
+        except Exception as err:
+            self._retry_at = now + RETRY_S
+            if not self._failing:
+                log.warning("outbox relay paused (%s: %s); retrying every %.0f s",
+                            type(err).__name__, getattr(err, "orig", err), RETRY_S)
+            self._failing = True
+            return
+        if self._failing:
+            log.info("outbox relay running again")
+            self._failing = False
+
+    def _tick(self, now: float) -> None:
         if self._sent and (now >= self._next_mark or len(self._sent) >= MAX_IN_FLIGHT):
             self._mark()
         if now < self._next_poll or len(self._in_flight) >= MAX_IN_FLIGHT:
@@ -88,9 +110,9 @@ class OutboxRelay:
         return device_topic(branch, device, tk) if device else branch_topic(branch, tk)
 
     def _mark(self) -> None:
-        sent, self._sent = self._sent, []
         with self.db() as session, session.begin():
-            mark_sent(session, sent)
+            mark_sent(session, self._sent)
+        self._sent = []  # only once marked: if the database is away they are marked on a later try
 
     def reset(self) -> None:
         """After a disconnect: forget in-flight mids; unsent rows go out again."""

@@ -99,3 +99,47 @@ def test_broker_outage_while_publishing_loses_nothing(tmp_path: Path, migrated) 
         assert_exactly_once(factory, box["r"].ids)
     finally:
         broker.stop()
+
+
+@pytest.mark.postgres
+def test_database_away_for_a_while_loses_nothing(mosquitto, pg_url: str) -> None:
+    """GIVEN the hub ingesting into PostgreSQL WHEN the database refuses every connection for a while
+    (its sessions killed, new ones refused) while kiosks keep publishing THEN the hub keeps running and
+    retrying, and once the database is back every event is stored exactly once."""
+    import psycopg
+
+    from server.branches.service import sync_branches
+    from server.db import make_engine, session_factory
+    from server.migrate import upgrade_engine
+    from smartzone.config import load_branches
+    from tests.conftest import PG_ADMIN_URL, REPO
+
+    engine = make_engine(pg_url)
+    upgrade_engine(engine)
+    factory = session_factory(engine)
+    with factory() as s, s.begin():
+        sync_branches(s, load_branches(REPO / "configs" / "branches"))
+    name = pg_url.rsplit("/", 1)[1]
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(sql)
+
+    running = HubThread(mosquitto.url, factory)
+    with running as hub:
+        first = simulate(mosquitto.url, count=2, events=50, seed=3, prefix="before")
+        wait_until(lambda: stored(factory) >= first.published, timeout=30, message="events before the outage")
+        admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        engine.dispose()
+        try:
+            during = simulate(mosquitto.url, count=2, events=200, seed=4, prefix="during")
+            wait_until(lambda: hub.counters.db_retries >= 2, timeout=30, message="the hub retrying")
+            assert running.thread.is_alive()
+        finally:
+            admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        total = first.published + during.published
+        wait_until(lambda: stored(factory) >= total, timeout=60, message="every event after the outage")
+    assert stored(factory) == total == distinct_ids(factory)
+    assert_exactly_once(factory, first.ids + during.ids)
+
