@@ -50,6 +50,11 @@ class Bulk:
     def least(self, a: str, b: str) -> str:
         return f"{'min' if self.sqlite else 'LEAST'}({a}, {b})"
 
+    def insert(self, table: str, columns: Columns, rows: Sequence[Sequence[Any]], tail: str = "") -> list[Any]:
+        """`INSERT INTO <table> (<columns>)` the rows; `tail` adds `ON CONFLICT …` and `RETURNING …`."""
+        names = ", ".join(name for name, _ in columns)
+        return self.run(columns, f"INSERT INTO {table} ({names}) SELECT * FROM {{v}} WHERE true {tail}", rows)
+
     def run(self, columns: Columns, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
         """Run `sql` with `{v}` standing for the rows as a table `v` with these columns; return the rows it
         returns (RETURNING, SELECT).
@@ -57,7 +62,7 @@ class Bulk:
         Write `… FROM {v} …`, never a leading `WITH`: Python's sqlite3 opens the transaction only before
         a statement that starts with INSERT, UPDATE, DELETE or REPLACE, so a leading WITH would run
         outside the batch's transaction. An `INSERT … SELECT … FROM {v}` needs `WHERE true` before an
-        `ON CONFLICT` clause (SQLite's parser asks for it)."""
+        `ON CONFLICT` clause (SQLite's parser asks for it): `insert` writes both."""
         if not rows:
             return []
         names = [name for name, _ in columns]

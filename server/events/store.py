@@ -16,8 +16,6 @@ from server.ingest.records import EventRecord
 
 _COLUMNS = (("id", "text"), ("branch_id", "text"), ("device_id", "text"), ("seq", "bigint"), ("type", "text"),
             ("ts", "timestamp"), ("received_at", "timestamp"), ("data", "jsonb"))
-_INSERT = ("INSERT INTO events (id, branch_id, device_id, seq, type, ts, received_at, data) SELECT * FROM {v} "
-           "WHERE true ON CONFLICT (id) DO NOTHING RETURNING id")
 
 
 def insert_new_events(session: Session, events: Sequence[EventRecord], now: datetime) -> set[str]:
@@ -25,4 +23,4 @@ def insert_new_events(session: Session, events: Sequence[EventRecord], now: date
     db = Bulk(session)
     received = db.ts(now)
     rows = [(e.id, e.branch, e.device, e.seq, e.type, db.ts(e.ts), received, db.json(e.data)) for e in events]
-    return {r[0] for r in db.run(_COLUMNS, _INSERT, rows)}
+    return {r[0] for r in db.insert("events", _COLUMNS, rows, "ON CONFLICT (id) DO NOTHING RETURNING id")}

@@ -27,14 +27,13 @@ def outbox_row(*, branch_id: str, kind: str, data: dict[str, Any], device_id: st
 _COLUMNS = (("message_id", "text"), ("branch_id", "text"), ("device_id", "text"), ("kind", "text"),
             ("data", "jsonb"), ("retain", "boolean"), ("created_at", "timestamp"), ("sent_at", "timestamp"),
             ("attempts", "integer"))
-_INSERT = f"INSERT INTO outbox ({', '.join(c for c, _ in _COLUMNS)}) SELECT * FROM {{v}}"
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add `outbox_row`s (straight to the driver: the hub enqueues a reply per ticket and its boards)."""
     if rows:
         db = Bulk(session)
-        db.run(_COLUMNS, _INSERT, [(r["message_id"], r["branch_id"], r["device_id"], r["kind"], db.json(r["data"]),
+        db.insert("outbox", _COLUMNS, [(r["message_id"], r["branch_id"], r["device_id"], r["kind"], db.json(r["data"]),
                                     r["retain"], db.ts(r["created_at"]), db.ts(r["sent_at"]), r["attempts"])
                                    for r in rows])
 

@@ -525,7 +525,8 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
     _number(session, [row for _i, row, _d in rows])
     if rows:
         db = Bulk(session)
-        ids = dict(db.run(_TICKET_COLUMNS, _INSERT_TICKETS, [_ticket_values(db, row) for _i, row, _d in rows]))
+        ids = dict(db.insert("queue_tickets", _TICKET_COLUMNS, [_ticket_values(db, row) for _i, row, _d in rows],
+                             "RETURNING token, id"))
         steps = []
         for i, row, decision in rows:
             ticket = Ticket(id=ids[row["token"]], **row)
@@ -533,7 +534,7 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
             steps.append(_step_row(ticket, "issued", now, requests[i].actor, rule=decision.rule,
                                    reason=decision.reason_en, source=requests[i].source,
                                    provisional=requests[i].provisional_number))
-        db.run(_STEP_COLUMNS, _INSERT_STEPS, [_step_values(db, step) for step in steps])
+        db.insert("queue_ticket_steps", _STEP_COLUMNS, [_step_values(db, step) for step in steps])
     for i in repeats:
         r = requests[i]
         done = results[first[(r.branch_id, r.request_id or "")]]
@@ -556,13 +557,10 @@ _TICKET_COLUMNS = (
     ("appointment_code", "text"), ("appointment_at", "timestamp"), ("status", "text"), ("issued_at", "timestamp"),
     ("queued_at", "timestamp"), ("called_at", "timestamp"), ("first_called_at", "timestamp"), ("calls", "integer"),
     ("est_p50_min", "float8"), ("est_p90_min", "float8"))
-_INSERT_TICKETS = (f"INSERT INTO queue_tickets ({', '.join(c for c, _ in _TICKET_COLUMNS)}) "
-                   "SELECT * FROM {v} RETURNING token, id")
 _TICKET_TIMES = {"appointment_at", "issued_at", "queued_at", "called_at", "first_called_at"}
 _STEP_COLUMNS = (("ticket_id", "integer"), ("branch_id", "text"), ("at", "timestamp"), ("action", "text"),
                  ("channel", "text"), ("business", "text"), ("counter", "integer"), ("actor", "text"),
                  ("detail", "jsonb"))
-_INSERT_STEPS = (f"INSERT INTO queue_ticket_steps ({', '.join(c for c, _ in _STEP_COLUMNS)}) SELECT * FROM {{v}}")
 
 
 def _ticket_values(db: Bulk, row: dict[str, Any]) -> tuple:

@@ -42,7 +42,7 @@ def record_touchpoints(session: Session, events: Sequence[EventRecord]) -> int:
              e.type, db.ts(e.ts), "ok", db.json(_detail(e)), known.get(ref) if ref else None, None)
             for e in events if e.type in TOUCHPOINT_TYPES]
     if rows:
-        db.run(_TOUCHPOINT_COLUMNS, _INSERT_TOUCHPOINTS, rows)
+        db.insert("touchpoints", _TOUCHPOINT_COLUMNS, rows, "ON CONFLICT DO NOTHING")
     _upsert_visits(db, events, known)
     return len(rows)
 
@@ -51,9 +51,6 @@ _TOUCHPOINT_COLUMNS = (
     ("event_id", "text"), ("branch_id", "text"), ("device_id", "text"), ("visit_id", "text"), ("customer_ref", "text"),
     ("channel", "text"), ("type", "text"), ("occurred_at", "timestamp"), ("outcome", "text"), ("detail", "jsonb"),
     ("customer_id", "integer"), ("staff_id", "integer"))
-_INSERT_TOUCHPOINTS = (
-    "INSERT INTO touchpoints (event_id, branch_id, device_id, visit_id, customer_ref, channel, type, occurred_at, "
-    "outcome, detail, customer_id, staff_id) SELECT * FROM {v} WHERE true ON CONFLICT DO NOTHING")
 _VISIT_COLUMNS = (("id", "text"), ("branch_id", "text"), ("device_id", "text"), ("customer_ref", "text"),
                   ("started_at", "timestamp"), ("last_event_at", "timestamp"), ("ended_at", "timestamp"),
                   ("touchpoints", "integer"), ("customer_id", "integer"))
@@ -92,11 +89,10 @@ def _upsert_visits(db: Bulk, events: Sequence[EventRecord], known: dict[str, int
     rows = [(vid, v["branch_id"], v["device_id"], v["customer_ref"], db.ts(v["started_at"]),
              db.ts(v["last_event_at"]), db.ts(v["ended_at"]), v["touchpoints"],
              known.get(v["customer_ref"]) if v["customer_ref"] else None) for vid, v in visits.items()]
-    db.run(_VISIT_COLUMNS, "INSERT INTO visits (id, branch_id, device_id, customer_ref, started_at, last_event_at, "
-           "ended_at, touchpoints, customer_id) SELECT * FROM {v} WHERE true ON CONFLICT (id) DO UPDATE SET "
-           f"started_at = {db.least('visits.started_at', 'excluded.started_at')}, "
-           f"last_event_at = {db.greatest('visits.last_event_at', 'excluded.last_event_at')}, "
-           "ended_at = COALESCE(excluded.ended_at, visits.ended_at), "
-           "customer_ref = COALESCE(visits.customer_ref, excluded.customer_ref), "
-           "touchpoints = visits.touchpoints + excluded.touchpoints, "
-           "customer_id = COALESCE(visits.customer_id, excluded.customer_id)", rows)
+    db.insert("visits", _VISIT_COLUMNS, rows, "ON CONFLICT (id) DO UPDATE SET "
+              f"started_at = {db.least('visits.started_at', 'excluded.started_at')}, "
+              f"last_event_at = {db.greatest('visits.last_event_at', 'excluded.last_event_at')}, "
+              "ended_at = COALESCE(excluded.ended_at, visits.ended_at), "
+              "customer_ref = COALESCE(visits.customer_ref, excluded.customer_ref), "
+              "touchpoints = visits.touchpoints + excluded.touchpoints, "
+              "customer_id = COALESCE(visits.customer_id, excluded.customer_id)")
