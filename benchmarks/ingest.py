@@ -323,7 +323,7 @@ def main() -> None:
     spine_handlers = [handlers.touchpoints]  # event log, devices, visits, touchpoints: what the spine built
     pg_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sz-bench-") as tmp:
-        broker = MosquittoBroker(Path(tmp) / "mq", ).start()
+        broker = MosquittoBroker(Path(tmp) / "mq").start()
         counter = iter(range(1000))
 
         def new_sqlite() -> str:

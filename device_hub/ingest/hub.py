@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.exc import OperationalError
@@ -76,7 +76,7 @@ class _Batch:
     messages: list[_Pending]
     connection: int
     result: BatchResult | None = None  # None: not stored (asked to stop while the database was down)
-    sent: int = field(default=0)  # outbound messages the domains' deferred work enqueued meanwhile
+    sent: int = 0  # outbound messages the domains' deferred work enqueued meanwhile
 
 
 HANDED_MAX = 2  # batches with the database thread (one committing, one waiting); more waits in the MQTT thread
