@@ -102,24 +102,17 @@ def test_broker_outage_while_publishing_loses_nothing(tmp_path: Path, migrated) 
 
 
 @pytest.mark.postgres
-def test_database_away_for_a_while_loses_nothing(mosquitto, pg_url: str) -> None:
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_database_away_for_a_while_loses_nothing(mosquitto, migrated, db_url: str) -> None:
     """GIVEN the hub ingesting into PostgreSQL WHEN the database refuses every connection for a while
     (its sessions killed, new ones refused) while kiosks keep publishing THEN the hub keeps running and
     retrying, and once the database is back every event is stored exactly once."""
     import psycopg
 
-    from server.branches.service import sync_branches
-    from server.db import make_engine, session_factory
-    from server.migrate import upgrade_engine
-    from smartzone.config import load_branches
-    from tests.conftest import PG_ADMIN_URL, REPO
+    from tests.conftest import PG_ADMIN_URL
 
-    engine = make_engine(pg_url)
-    upgrade_engine(engine)
-    factory = session_factory(engine)
-    with factory() as s, s.begin():
-        sync_branches(s, load_branches(REPO / "configs" / "branches"))
-    name = pg_url.rsplit("/", 1)[1]
+    engine, factory = migrated
+    name = db_url.rsplit("/", 1)[1]
 
     def admin(sql: str) -> None:
         with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
