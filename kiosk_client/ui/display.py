@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from device_hub.link.mqtt import BrokerUrl
@@ -33,7 +33,9 @@ def _cell(text: str = "", name: str = "") -> QLabel:
 
 
 class LobbyDisplay(QWidget):
-    """Renders a Board; `on_board`/`on_call` are wired to the listener's signals."""
+    """Renders a Board; `on_board`/`on_call` are slots for the listener's signals (emitted on paho's thread)."""
+
+    board_shown = Signal()
 
     def __init__(self, branch: BranchConfig, *, speaker: Speaker | None = None, recent: int = 6):
         super().__init__()
@@ -74,10 +76,13 @@ class LobbyDisplay(QWidget):
         self.resize(1920, 1080)
         self.render()
 
+    @Slot(object)
     def on_board(self, data: dict[str, Any]) -> None:
         self.model.apply_board(data)
         self.render()
+        self.board_shown.emit()
 
+    @Slot(object)
     def on_call(self, data: dict[str, Any]) -> None:
         call = self.model.apply_call(data)
         if call is None:
@@ -88,6 +93,7 @@ class LobbyDisplay(QWidget):
             self.speaker.say(zh, "zh")
             QTimer.singleShot(3500, lambda: self.speaker.say(en, "en"))
 
+    @Slot(bool)
     def on_connected(self, online: bool) -> None:
         self.online = online
         self.render()
@@ -124,7 +130,7 @@ def run_display(url: BrokerUrl, branch: BranchConfig, *, windowed: bool, speech:
             view.grab().save(str(screenshot), "PNG")
             app.quit()
 
-        listener.board.connect(lambda _d: QTimer.singleShot(200, shoot))
+        view.board_shown.connect(lambda: QTimer.singleShot(200, shoot))  # emitted on the GUI thread
         QTimer.singleShot(int(settle_s * 1000), shoot)
     elif windowed:
         view.show()

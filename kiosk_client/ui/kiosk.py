@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from device_hub.link.mqtt import parse_broker_url
@@ -99,6 +99,7 @@ class KioskApp(QObject):
         self.speaker = speaker
         self.receipts_dir = receipts_dir
         self.threads: list[Thread] = []
+        self.stopped = False
         self.status: dict[str, dict[str, Any]] = {}
         self.started_at = time.monotonic()
 
@@ -140,21 +141,21 @@ class KioskApp(QObject):
 
         self.cards = CardWorker(p.card_reader, p.id_reader, key=key, poll_s=cfg.status_poll_s)
         self.cards.status_changed.connect(self.on_status)
-        self.cards.card_read.connect(lambda k, h, m: self.act("card_read", k, h, m))
-        self.cards.card_problem.connect(lambda msg: self.act("card_problem", msg))
+        self.cards.card_read.connect(self.on_card_read)
+        self.cards.card_problem.connect(self.on_card_problem)
         self.identify_requested.connect(self.cards.set_identify)
 
         self.printer = PrinterWorker(p.printer, poll_s=cfg.status_poll_s)
         self.printer.status_changed.connect(self.on_status)
-        self.printer.printed.connect(lambda rid, ok, _d: self.act("print_result", rid, ok))
+        self.printer.printed.connect(self.on_printed)
         self.printer.command_done.connect(self.command_done)
         self.print_requested.connect(self.printer.print_ticket)
         self.test_page_requested.connect(self.printer.print_test)
 
         self.cam = CameraWorker(camera, embedder)
-        self.cam.embeddings_ready.connect(lambda rid, v: self.act("face_embeddings", rid, v))
-        self.cam.face_failed.connect(lambda rid, broken: self.act("face_failed", rid, broken))
-        self.cam.qr_found.connect(lambda text: self.act("qr_scanned", text))
+        self.cam.embeddings_ready.connect(self.on_embeddings)
+        self.cam.face_failed.connect(self.on_face_failed)
+        self.cam.qr_found.connect(self.on_qr)
         self.cam.status_changed.connect(self.on_camera)
         self.capture_requested.connect(self.cam.capture)
         self.qr_scan_requested.connect(self.cam.scan_qr)
@@ -168,13 +169,17 @@ class KioskApp(QObject):
             self.threads.append(t)
 
         self.idle = QTimer(self)
-        self.idle.timeout.connect(lambda: self.apply(self.flow.tick(time.monotonic())))
+        self.idle.timeout.connect(lambda: self.act("tick", time.monotonic()))
         self.idle.start(500)
         self.window.render()
         return self
 
     def stop(self) -> None:
-        """Stop workers in reverse order, then the drivers, simulators and stores."""
+        """Stop workers in reverse order, then the drivers, simulators and stores.
+
+        A flow timer or a worker's result still queued after this finds the kiosk stopped and does nothing.
+        """
+        self.stopped = True
         if hasattr(self, "idle"):
             self.idle.stop()
         for t in reversed(self.threads):
@@ -201,18 +206,22 @@ class KioskApp(QObject):
 
     def act(self, name: str, *args: Any) -> None:
         """A tap or a worker's result: run it through the flow, carry out the effects, re-render."""
+        if self.stopped:
+            return
         handler = getattr(self.flow, name)
         if name in ("take_ticket", "appointment", "recognise_me", "rate_service"):
             self.flow.touch(time.monotonic())
         self.apply(handler(*args) or [])
 
     def apply(self, effects: list[f.Effect]) -> None:
+        if self.stopped:
+            return
         for e in effects:
             if isinstance(e, f.Send):
                 self.send_requested.emit(e.message_type, e.data, e.topic_kind)
             elif isinstance(e, f.StartTimer):
                 QTimer.singleShot(int(e.seconds * 1000), self,
-                                  lambda t=e.timer, k=e.key: self.apply(self.flow.timer_expired(t, k)))
+                                  lambda t=e.timer, k=e.key: self.act("timer_expired", t, k))
             elif isinstance(e, f.PrintTicket):
                 self.print_requested.emit(self.receipt(e.ticket), e.ticket.request_id)
             elif isinstance(e, f.Identify):
@@ -239,11 +248,39 @@ class KioskApp(QObject):
             status_url=self.flow.status_url(ticket.number, ticket.status_path))
 
     # --- from the workers -----------------------------------------------------------------------
+    # Every handler is a slot of this object, so Qt queues it to the GUI thread. A lambda has no
+    # receiver: it would run on the worker's thread, and the flow and the window with it.
 
+    @Slot(str, str, str)
+    def on_card_read(self, kind: str, keyed_hash: str, masked: str) -> None:
+        self.act("card_read", kind, keyed_hash, masked)
+
+    @Slot(str)
+    def on_card_problem(self, text_key: str) -> None:
+        self.act("card_problem", text_key)
+
+    @Slot(str, bool, str)
+    def on_printed(self, request_id: str, ok: bool, _detail: str) -> None:
+        self.act("print_result", request_id, ok)
+
+    @Slot(str, object)
+    def on_embeddings(self, request_id: str, vectors: list) -> None:
+        self.act("face_embeddings", request_id, vectors)
+
+    @Slot(str, bool)
+    def on_face_failed(self, request_id: str, broken: bool) -> None:
+        self.act("face_failed", request_id, broken)
+
+    @Slot(str)
+    def on_qr(self, text: str) -> None:
+        self.act("qr_scanned", text)
+
+    @Slot(bool)
     def on_connected(self, online: bool) -> None:
         self.flow.set_online(online)
-        self.window.render()
+        self.apply([])
 
+    @Slot(object, bool)
     def on_status(self, fields: dict[str, Any], usable: bool) -> None:
         """A component changed: publish at once, and let the flow route around it."""
         fields = dict(fields)
@@ -260,6 +297,7 @@ class KioskApp(QObject):
                 TopicKind.EVENT)
         self.apply(self.flow.set_component(component, usable))
 
+    @Slot(bool)
     def on_camera(self, usable: bool) -> None:
         device = DeviceState.ONLINE if usable else DeviceState.HARDWARE_ERROR
         if self.camera is None:
@@ -269,6 +307,7 @@ class KioskApp(QObject):
         self.send_requested.emit(StatusMessage, StatusData(**fields), TopicKind.STATUS)
         self.apply(self.flow.set_component(Component.CAMERA, usable))
 
+    @Slot(str, bytes)
     def on_message(self, topic: str, payload: bytes) -> None:
         """Replies and commands from the hub; anything malformed is logged and dropped."""
         try:
@@ -294,6 +333,7 @@ class KioskApp(QObject):
         elif e.name == "reload_config":
             self.command_done(e.command_id, *self.reload_config())
 
+    @Slot(str, str, str)
     def command_done(self, command_id: str, status: str, detail: str) -> None:
         self.apply([KioskFlow.command_result(command_id, status, detail or None)])
 

@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 class BoardListener(QObject):
     """A read-only subscriber (clean session: the retained board restores the state on every start)."""
 
-    board = Signal(dict)
-    call = Signal(dict)
+    board = Signal(object)
+    call = Signal(object)
     connected_changed = Signal(bool)
 
     def __init__(self, url: BrokerUrl, branch: str):

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 class CameraWorker(QObject):
-    embeddings_ready = Signal(str, list)  # request_id, list of 128-D vectors
+    embeddings_ready = Signal(str, object)  # request_id, list of 128-D vectors
     face_failed = Signal(str, bool)  # request_id, camera broken
     qr_found = Signal(str)
     status_changed = Signal(bool)  # camera usable

@@ -52,7 +52,7 @@ def printer_usable(status: Any) -> bool:
 class CardWorker(QObject):
     """The bank-card reader and the ID reader."""
 
-    status_changed = Signal(dict, bool)  # StatusData fields, usable
+    status_changed = Signal(object, bool)  # StatusData fields (a dict), usable
     card_read = Signal(str, str, str)  # card_kind, keyed hash, masked
     card_problem = Signal(str)  # text key
 
@@ -166,7 +166,7 @@ class CardWorker(QObject):
 class PrinterWorker(QObject):
     """The receipt printer: prints tickets and test pages, reports paper and cover."""
 
-    status_changed = Signal(dict, bool)
+    status_changed = Signal(object, bool)
     printed = Signal(str, bool, str)  # request_id, ok, detail
     command_done = Signal(str, str, str)  # command_id, status, detail
 

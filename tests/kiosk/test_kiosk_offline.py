@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import Qt
 
 from device_hub.protocol import Component
@@ -35,6 +37,28 @@ def test_offline_ticket_is_provisional_printed_and_kept_in_outbox(qtbot, make_ki
     assert any("K1-001" in line for line in printer.receipts[-1].lines)
     qtbot.waitUntil(lambda: kiosk.link.pending() >= 4, timeout=3000)  # visit, 2 ticket requests, statuses
     assert not kiosk.flow.online and kiosk.window.pages[Screen.ATTRACT].offline.text()
+
+
+def test_card_and_printer_results_reach_the_flow_on_the_gui_thread(qtbot, make_kiosk, dead_broker, monkeypatch):
+    """GIVEN a bank card read and a ticket printed by the worker threads THEN the flow and the window only ever
+    run on the GUI thread (Qt widgets touched from another thread crash the kiosk, sooner or later)."""
+    from kiosk_client.ui.kiosk import KioskApp
+
+    where: list[str] = []
+    apply = KioskApp.apply
+
+    def recording_apply(self, effects):
+        where.append(threading.current_thread().name)
+        apply(self, effects)
+
+    monkeypatch.setattr(KioskApp, "apply", recording_apply)
+    kiosk = make_kiosk(dead_broker)
+    start_ticket(qtbot, kiosk)
+    kiosk.peripherals.simulators["card_reader"].control("insert bank")
+    qtbot.waitUntil(lambda: kiosk.flow.customer.masked_id == "622202*********0128", timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.flow.customer.ticket is not None
+                    and kiosk.flow.customer.ticket.printed is True, timeout=8000)
+    assert set(where) == {threading.main_thread().name}
 
 
 def test_jammed_printer_shows_ticket_with_qr_on_screen(qtbot, make_kiosk, dead_broker):
