@@ -12,16 +12,31 @@ alone; values always travel as parameters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 CHUNK = 500  # rows per statement on SQLite: 500 × 12 columns stays far below its parameter limit
 
 Columns = Sequence[tuple[str, str]]  # (name in v, PostgreSQL type)
+
+
+@lru_cache(maxsize=4096)
+def _utc_naive(value: datetime) -> datetime:
+    """Cached: a batch writes each event's time several times (event log, visit, touchpoint, device), and
+    the conversion (pydantic's tzinfo, replace, isoformat) cost more than SQLite's insert of the row.
+    Equal aware datetimes are the same instant, so they share one result."""
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_text(value: datetime) -> str:
+    return _utc_naive(value).isoformat(sep=" ", timespec="microseconds")
 
 
 class Bulk:
@@ -37,12 +52,12 @@ class Bulk:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; smartzone stores aware UTC datetimes only")
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        return naive.isoformat(sep=" ", timespec="microseconds") if self.sqlite else naive
+        return _sqlite_text(value) if self.sqlite else _utc_naive(value)
 
     @staticmethod
     def json(value: Any) -> str:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        """Compact JSON text (pydantic-core's encoder: the same text as json.dumps, several times faster)."""
+        return to_json(value).decode()
 
     def greatest(self, a: str, b: str) -> str:
         return f"{'max' if self.sqlite else 'GREATEST'}({a}, {b})"
@@ -78,7 +93,7 @@ class Bulk:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
             source = f"(SELECT {pick} FROM (VALUES {', '.join([row_sql] * len(chunk))})) AS v"
-            result = self.conn.exec_driver_sql(sql.replace("{v}", source), tuple(x for row in chunk for x in row))
+            result = self.conn.exec_driver_sql(sql.replace("{v}", source), tuple(chain.from_iterable(chunk)))
             if result.returns_rows:
                 out.extend(result.all())
         return out
