@@ -307,7 +307,7 @@ class KioskApp(QObject):
         self.send_requested.emit(StatusMessage, StatusData(**fields), TopicKind.STATUS)
         self.apply(self.flow.set_component(Component.CAMERA, usable))
 
-    @Slot(str, bytes)
+    @Slot(str, object)
     def on_message(self, topic: str, payload: bytes) -> None:
         """Replies and commands from the hub; anything malformed is logged and dropped."""
         try:

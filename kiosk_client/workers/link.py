@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class LinkWorker(QObject):
-    received = Signal(str, bytes)  # topic, payload (emitted on the network thread; queued to receivers)
+    received = Signal(str, object)  # topic, payload bytes (emitted on the network thread; queued to receivers)
     connected_changed = Signal(bool)
     sent = Signal(str)  # message type, after it is safely in the outbox
 
