@@ -12,7 +12,7 @@ alone; values always travel as parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
@@ -28,9 +28,9 @@ Columns = Sequence[tuple[str, str]]  # (name in v, PostgreSQL type)
 
 @lru_cache(maxsize=4096)
 def _utc_naive(value: datetime) -> datetime:
-    """Cached: a batch writes each event's time several times (event log, visit, touchpoint, device), and
-    the conversion (pydantic's tzinfo, replace, isoformat) cost more than SQLite's insert of the row.
-    Equal aware datetimes are the same instant, so they share one result."""
+    """Cached, as `_sqlite_text`: a batch writes each event's time several times (event log, visit,
+    touchpoint, device), and converting pydantic's aware datetimes cost more than SQLite's insert of the
+    row. Equal aware datetimes are the same instant, so they share one result."""
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -58,6 +58,12 @@ class Bulk:
     def json(value: Any) -> str:
         """Compact JSON text (pydantic-core's encoder: the same text as json.dumps, several times faster)."""
         return to_json(value).decode()
+
+    def values(self, columns: Columns, row: Mapping[str, Any]) -> tuple:
+        """A row given as a mapping, in column order, each value as its column's type takes it
+        (`timestamp` through `ts`, `jsonb` through `json`)."""
+        return tuple(self.ts(row[name]) if pg_type == "timestamp" else self.json(row[name]) if pg_type == "jsonb"
+                     else row[name] for name, pg_type in columns)
 
     def greatest(self, a: str, b: str) -> str:
         return f"{'max' if self.sqlite else 'GREATEST'}({a}, {b})"

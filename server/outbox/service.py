@@ -33,9 +33,7 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add `outbox_row`s (straight to the driver: the hub enqueues a reply per ticket and its boards)."""
     if rows:
         db = Bulk(session)
-        db.insert("outbox", _COLUMNS, [(r["message_id"], r["branch_id"], r["device_id"], r["kind"], db.json(r["data"]),
-                                    r["retain"], db.ts(r["created_at"]), db.ts(r["sent_at"]), r["attempts"])
-                                   for r in rows])
+        db.insert("outbox", _COLUMNS, [db.values(_COLUMNS, r) for r in rows])
 
 
 def pending(session: Session, *, limit: int = 100) -> list[Any]:

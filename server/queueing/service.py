@@ -525,8 +525,8 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
     _number(session, [row for _i, row, _d in rows])
     if rows:
         db = Bulk(session)
-        ids = dict(db.insert("queue_tickets", _TICKET_COLUMNS, [_ticket_values(db, row) for _i, row, _d in rows],
-                             "RETURNING token, id"))
+        tickets = [db.values(_TICKET_COLUMNS, row) for _i, row, _d in rows]
+        ids = dict(db.insert("queue_tickets", _TICKET_COLUMNS, tickets, "RETURNING token, id"))
         steps = []
         for i, row, decision in rows:
             ticket = Ticket(id=ids[row["token"]], **row)
@@ -534,7 +534,7 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
             steps.append(_step_row(ticket, "issued", now, requests[i].actor, rule=decision.rule,
                                    reason=decision.reason_en, source=requests[i].source,
                                    provisional=requests[i].provisional_number))
-        db.insert("queue_ticket_steps", _STEP_COLUMNS, [_step_values(db, step) for step in steps])
+        db.insert("queue_ticket_steps", _STEP_COLUMNS, [db.values(_STEP_COLUMNS, step) for step in steps])
     for i in repeats:
         r = requests[i]
         done = results[first[(r.branch_id, r.request_id or "")]]
@@ -557,20 +557,9 @@ _TICKET_COLUMNS = (
     ("appointment_code", "text"), ("appointment_at", "timestamp"), ("status", "text"), ("issued_at", "timestamp"),
     ("queued_at", "timestamp"), ("called_at", "timestamp"), ("first_called_at", "timestamp"), ("calls", "integer"),
     ("est_p50_min", "float8"), ("est_p90_min", "float8"))
-_TICKET_TIMES = {"appointment_at", "issued_at", "queued_at", "called_at", "first_called_at"}
 _STEP_COLUMNS = (("ticket_id", "integer"), ("branch_id", "text"), ("at", "timestamp"), ("action", "text"),
                  ("channel", "text"), ("business", "text"), ("counter", "integer"), ("actor", "text"),
                  ("detail", "jsonb"))
-
-
-def _ticket_values(db: Bulk, row: dict[str, Any]) -> tuple:
-    return tuple(db.ts(row[c]) if c in _TICKET_TIMES else db.json(row[c]) if c == "reasons" else row[c]
-                 for c, _ in _TICKET_COLUMNS)
-
-
-def _step_values(db: Bulk, step: dict[str, Any]) -> tuple:
-    return tuple(db.ts(step[c]) if c == "at" else db.json(step[c]) if c == "detail" else step[c]
-                 for c, _ in _STEP_COLUMNS)
 
 
 def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str, Any], Decision, Issued]:
