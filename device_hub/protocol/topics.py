@@ -6,6 +6,7 @@
 | sz/v1/{b}/dev/{d}/status       | device→hub | 1 |
 | sz/v1/{b}/dev/{d}/hb           | device→hub | 0 |
 | sz/v1/{b}/dev/{d}/evt/{type}   | device→hub | 1 |
+| sz/v1/{b}/dev/{d}/ack          | hub→device | 0 (which of the device's events are committed) |
 | sz/v1/{b}/dev/{d}/reply        | hub→device | 1 |
 | sz/v1/{b}/dev/{d}/cmd          | hub→device | 1 |
 | sz/v1/{b}/dev/{d}/cmd/res      | device→hub | 1 |
@@ -29,6 +30,7 @@ class TopicKind(StrEnum):
     STATUS = "status"
     HEARTBEAT = "hb"
     EVENT = "evt"
+    CONFIRM = "ack"
     REPLY = "reply"
     COMMAND = "cmd"
     COMMAND_RESULT = "cmd/res"
@@ -37,7 +39,7 @@ class TopicKind(StrEnum):
     STAFF_LEAD = "staff/lead"
 
 
-_DEVICE_KINDS = {TopicKind.STATE, TopicKind.STATUS, TopicKind.HEARTBEAT, TopicKind.REPLY,
+_DEVICE_KINDS = {TopicKind.STATE, TopicKind.STATUS, TopicKind.HEARTBEAT, TopicKind.CONFIRM, TopicKind.REPLY,
                  TopicKind.COMMAND, TopicKind.COMMAND_RESULT}
 _BRANCH_KINDS = {TopicKind.QUEUE_BOARD, TopicKind.QUEUE_CALL, TopicKind.STAFF_LEAD}
 
