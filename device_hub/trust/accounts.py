@@ -1,0 +1,97 @@
+"""Broker accounts and what each may do: the one model every broker file is rendered from.
+
+| role    | username  | publishes                                  | reads                                      |
+|---------|-----------|--------------------------------------------|--------------------------------------------|
+| hub     | `hub`     | `sz/v1/#` (replies, cmds, acks, queue, staff) | `sz/v1/#` (also through `$share/…`)     |
+| server  | `server`  | nothing                                    | `sz/v1/+/staff/#`, `sz/v1/+/queue/#`       |
+| device  | `{b}.{d}` | its own state, status, hb, evt/+, cmd/res  | its reply, cmd, ack; b's queue/board, call |
+| display | `{b}.{d}` | as a device (the lobby display of b)       | as a device                                |
+
+Ids are lower-case a-z0-9_- (the wire contract's rule), so the dot in `{b}.{d}` is unambiguous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from device_hub.protocol.topics import ROOT, Topic, TopicError, TopicKind, branch_topic, device_topic
+
+
+class AccountError(ValueError):
+    """An account that cannot exist; the message says which part is wrong."""
+
+
+class Role(StrEnum):
+    HUB = "hub"
+    SERVER = "server"
+    DEVICE = "device"
+    DISPLAY = "display"
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READWRITE = "readwrite"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    access: Access
+    topic: str  # an MQTT topic filter
+
+
+SERVICE_ROLES = (Role.HUB, Role.SERVER)
+DEVICE_PUBLISHES = (TopicKind.STATE, TopicKind.STATUS, TopicKind.HEARTBEAT, TopicKind.EVENT,
+                    TopicKind.COMMAND_RESULT)
+DEVICE_READS = (TopicKind.REPLY, TopicKind.COMMAND, TopicKind.CONFIRM)
+BRANCH_READS = (TopicKind.QUEUE_BOARD, TopicKind.QUEUE_CALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    role: Role
+    branch: str | None = None
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role in SERVICE_ROLES:
+            if self.branch or self.device:
+                raise AccountError(f"a {self.role} account belongs to no branch or device")
+            return
+        if not self.branch or not self.device:
+            raise AccountError(f"a {self.role} account needs a branch and a device id")
+        try:
+            device_topic(self.branch, self.device, TopicKind.STATE)  # validates both ids
+        except TopicError as err:
+            raise AccountError(str(err)) from err
+
+    @property
+    def username(self) -> str:
+        return self.role.value if self.role in SERVICE_ROLES else f"{self.branch}.{self.device}"
+
+    @classmethod
+    def service(cls, role: Role | str) -> Account:
+        role = Role(role)
+        if role not in SERVICE_ROLES:
+            raise AccountError(f"{role} is not a service account (hub or server)")
+        return cls(role)
+
+    @classmethod
+    def for_device(cls, branch: str, device: str, *, display: bool = False) -> Account:
+        return cls(Role.DISPLAY if display else Role.DEVICE, branch, device)
+
+
+def grants(account: Account) -> list[Grant]:
+    """What the account may publish (WRITE) and subscribe to / receive (READ); everything else is denied."""
+    if account.role is Role.HUB:
+        return [Grant(Access.READWRITE, f"{ROOT}/#")]
+    if account.role is Role.SERVER:
+        return [Grant(Access.READ, f"{ROOT}/+/staff/#"), Grant(Access.READ, f"{ROOT}/+/queue/#")]
+    b, d = account.branch, account.device
+    assert b and d  # checked in __post_init__
+    out = [Grant(Access.WRITE, str(Topic(b, TopicKind.EVENT, d, "+")) if kind is TopicKind.EVENT
+                 else device_topic(b, d, kind)) for kind in DEVICE_PUBLISHES]
+    out += [Grant(Access.READ, device_topic(b, d, kind)) for kind in DEVICE_READS]
+    out += [Grant(Access.READ, branch_topic(b, kind)) for kind in BRANCH_READS]
+    return out
