@@ -7,6 +7,7 @@ console cards, nav entries, template folders there).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -20,6 +21,8 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.db import make_engine, session_factory
+from server.jobs.metrics import JobMetrics
+from server.scheduler import Job, LeasedScheduler
 from server.web import errors
 from server.web.events import Broadcaster
 from server.web.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
@@ -76,19 +79,33 @@ def _load(spec: str) -> tuple[object, object]:
     return module, getattr(module, attr or "router")
 
 
-def create_app(settings: ServerSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the app; pass `engine` to share one (tests), else one is made from settings.db."""
-    settings = settings or ServerSettings()
+def create_app(settings: ServerSettings | None = None, *, engine: Engine | None = None,
+               jobs: list[Job] | None = None) -> FastAPI:
+    """Build the app; pass `engine` to share one (tests), else one is made from settings.db.
+
+    The lifespan runs the scheduled jobs (`jobs`, default every domain's) when `settings.jobs` is on;
+    without settings (tests, tools embedding the app) it runs none.
+    """
+    settings = settings or ServerSettings(jobs=False)
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     broadcaster = Broadcaster()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        broadcaster.close()
-        if own_engine:
-            engine.dispose()
+        scheduler = None
+        if getattr(settings, "jobs", False):
+            scheduler = LeasedScheduler(app.state.sessions, jobs, ttl_s=settings.jobs_lease_s)
+            await asyncio.to_thread(scheduler.start)
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.stop)
+            broadcaster.close()
+            if own_engine:
+                engine.dispose()
 
     app = FastAPI(
         title="smartzone server", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
@@ -100,7 +117,9 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.events = broadcaster
+    app.state.scheduler = None
     app.state.metrics = Metrics()
+    app.state.metrics.registry.register(JobMetrics(app))
     app.state.settings_cookie_secure = getattr(settings, "cookie_secure", None)
 
     errors.install(app)

@@ -2,22 +2,30 @@
 
 Each domain keeps its jobs in `server/<domain>/scheduled.py` and adds them to JOBS here. A job is
 `fn(session_factory, now)`: it takes the time as an argument so tests drive it with a controlled
-clock. `start(factory)` runs them in a background thread (the demo and `smartzone server`).
+clock. `LeasedScheduler(factory).start()` runs them in background threads, in one process at a time
+(the holder of a database lease), however many servers and demos share the database.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.customers import scheduled as customer_jobs
-from server.db import utcnow
+from server.db import transaction, utcnow
 from server.devices import scheduled as fleet_jobs
+from server.jobs import lease
+from server.jobs import scheduled as lease_jobs
 from server.queueing import scheduled as queue_jobs
 from server.referrals import scheduled as referral_jobs
 from server.webhooks import scheduled as webhook_jobs
@@ -50,26 +58,138 @@ JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and tem
     Job("crm.template_purge", customer_jobs.purge_templates, cron={"hour": 2, "minute": 30}),
     Job("crm.webhooks", webhook_jobs.deliver_webhooks, every_s=10),
 ]
-
-
-def run_job(job: Job, factory: sessionmaker[Session]) -> None:
-    try:
-        job.fn(factory, utcnow())
-    except Exception:  # a failing job is logged and retried at its next run, never fatal
-        log.exception("scheduled job %s failed", job.name)
-
-
-def start(factory: sessionmaker[Session], jobs: list[Job] | None = None) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC")
-    for job in JOBS if jobs is None else jobs:
-        if job.every_s:
-            scheduler.add_job(run_job, "interval", seconds=job.every_s, args=(job, factory), id=job.name,
-                              max_instances=1, coalesce=True)
-        elif job.cron:
-            scheduler.add_job(run_job, "cron", args=(job, factory), id=job.name, max_instances=1,
-                              coalesce=True, **job.cron)
-    scheduler.start()
-    return scheduler
 JOBS += [  # queueing: self-service tickets whose customer has left the device
     Job("queueing.close_self_service", queue_jobs.close_stale_self_service, every_s=60),
 ]
+JOBS += [  # the scheduler's own housekeeping
+    Job("jobs.prune_runs", lease_jobs.prune_runs, every_s=3600),
+]
+
+LEASE = "scheduler"
+
+
+def default_holder() -> str:
+    """host:pid:random, so operators see which process holds the lease and a restarted pid is new."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class LeasedScheduler:
+    """Fires every job in every process, but runs it only in the process holding the `scheduler` lease.
+
+    One leader lease for the whole scheduler, not one per job: jobs are few and cheap, and a single
+    holder is easy to reason about and to show. The lease is renewed every `renew_s` by a thread of
+    its own (a slow job never delays it); the others try as often, and take over once it expired
+    (`ttl_s` after the holder's last renewal: kill -9, a frozen host, a lost database). Before each
+    run the lease is renewed in the same transaction that records the run, so a process that lost
+    the lease without noticing never starts a job. `stop()` waits for running jobs, then releases the
+    lease, so a clean restart hands over at once. Jobs are idempotent (they take `now`), so even a run
+    that outlives a frozen holder's lease does no harm twice.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], jobs: list[Job] | None = None, *, ttl_s: float = 15.0,
+                 renew_s: float | None = None, holder: str | None = None,
+                 clock: Callable[[], datetime] = utcnow):
+        self.factory, self.jobs = factory, JOBS if jobs is None else jobs
+        self.ttl = timedelta(seconds=ttl_s)
+        self.renew_s = renew_s if renew_s is not None else ttl_s / 3
+        self.holder = holder or default_holder()
+        self.clock = clock
+        self.term: int | None = None
+        self._valid_until: datetime | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self._aps: BackgroundScheduler | None = None
+
+    @property
+    def leader(self) -> bool:
+        """We hold the lease as far as we know (the database is asked again before every run)."""
+        return self.term is not None and self._valid_until is not None and self.clock() < self._valid_until
+
+    def tick(self) -> bool:
+        """Take or renew the lease once; False (and logged on a change) when another process holds it."""
+        now = self.clock()
+        was = self.term
+        try:
+            with transaction(self.factory) as s:
+                term = lease.acquire(s, name=LEASE, holder=self.holder, now=now, ttl=self.ttl)
+        except SQLAlchemyError as err:
+            log.warning("scheduler lease: cannot reach the database (%s); jobs pause when the lease ends",
+                        str(err).splitlines()[0][:200])
+            return self.leader
+        self.term = term
+        self._valid_until = now + self.ttl if term is not None else None
+        if term is not None and was != term:
+            log.info("scheduler lease taken by %s (term %s): this process runs the jobs", self.holder, term)
+        elif term is None and was is not None:
+            log.warning("scheduler lease lost by %s: another process runs the jobs", self.holder)
+        return term is not None
+
+    def run_job(self, job: Job) -> bool:
+        """Run `job` once if we hold the lease, recording the run; False when skipped."""
+        if not self.leader:
+            return False
+        now = self.clock()
+        with transaction(self.factory) as s:
+            term = lease.acquire(s, name=LEASE, holder=self.holder, now=now, ttl=self.ttl)
+            run_id = None if term is None else lease.begin_run(s, job=job.name, holder=self.holder, term=term,
+                                                               now=now)
+        if run_id is None:
+            self.term = self._valid_until = None
+            log.warning("scheduler lease lost by %s: another process runs the jobs", self.holder)
+            return False
+        self._valid_until = now + self.ttl
+        error = None
+        try:
+            job.fn(self.factory, now)
+        except Exception as err:  # a failing job is logged and retried at its next run, never fatal
+            log.exception("scheduled job %s failed", job.name)
+            error = f"{type(err).__name__}: {err}"
+        with transaction(self.factory) as s:
+            lease.finish_run(s, run_id=run_id, now=self.clock(), error=error)
+        return True
+
+    def _safe_run(self, job: Job) -> None:
+        try:
+            self.run_job(job)
+        except SQLAlchemyError as err:
+            log.warning("scheduled job %s not run: database unavailable (%s)", job.name,
+                        str(err).splitlines()[0][:200])
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.renew_s):
+            self.tick()
+
+    def start(self) -> LeasedScheduler:
+        self.tick()
+        self._renewer = threading.Thread(target=self._renew_loop, name="sz-scheduler-lease", daemon=True)
+        self._renewer.start()
+        self._aps = BackgroundScheduler(timezone="UTC")
+        for job in self.jobs:
+            if job.every_s:
+                self._aps.add_job(self._safe_run, "interval", seconds=job.every_s, args=(job,), id=job.name,
+                                  max_instances=1, coalesce=True)
+            elif job.cron:
+                self._aps.add_job(self._safe_run, "cron", args=(job,), id=job.name, max_instances=1,
+                                  coalesce=True, **job.cron)
+        self._aps.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop firing, wait for running jobs, then release the lease so another process takes over now."""
+        self._stop.set()
+        if self._aps is not None:
+            self._aps.shutdown(wait=True)
+        if self._renewer is not None:
+            self._renewer.join(5)
+        if self.term is not None:
+            try:
+                with transaction(self.factory) as s:
+                    lease.release(s, name=LEASE, holder=self.holder, now=self.clock())
+            except SQLAlchemyError:
+                log.warning("scheduler lease not released; it ends by itself in %s", self.ttl)
+            self.term = self._valid_until = None
+
+
+def start(factory: sessionmaker[Session], jobs: list[Job] | None = None, **kwargs: object) -> LeasedScheduler:
+    """A started LeasedScheduler (the demo, `smartzone server` through the app's lifespan)."""
+    return LeasedScheduler(factory, jobs, **kwargs).start()  # type: ignore[arg-type]

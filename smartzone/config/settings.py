@@ -55,6 +55,13 @@ class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000, ge=0, le=65535)
     branches_dir: Path = Field(default=Path("configs/branches"))
+    jobs: bool = Field(
+        default=True,
+        description="run the scheduled jobs (presence time-outs, escalations, SLAs, webhooks, purges); of all "
+                    "processes on one database only the holder of the scheduler lease runs them")
+    jobs_lease_s: float = Field(
+        default=15.0, ge=3, le=600,
+        description="scheduler lease time: another process takes the jobs over this long after the holder died")
     # --- CRM (docs/crm.md, docs/privacy.md) ---
     identity_key: str = Field(
         default="smartzone-simulator-branch-key", min_length=8,

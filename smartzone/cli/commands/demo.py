@@ -45,7 +45,7 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
 
     with open_broker(broker, var_dir) as url:
         web = _start_console(db_url, _engine, branches, port, say)
-        jobs = scheduler.start(factory)
+        jobs = scheduler.start(factory)  # leased: one process runs them, even beside `smartzone server`s
         demo = Demo(url, factory, plan)
         demo.start()
         say(f"demo running: broker {url}, database {db_url}"
@@ -61,7 +61,7 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
                 _live_progress(demo, stop, started, seconds, factory, snapshot)
         finally:
             summary = demo.stop()
-            jobs.shutdown(wait=False)
+            jobs.stop()
             if web:
                 web.stop()
     if as_json:
@@ -81,7 +81,7 @@ def _start_console(db_url, engine, branches, port, say):
 
     with _session(engine) as s, s.begin():
         users = create_demo_users(s, sorted(branches))
-    app = create_app(ServerSettings(db=db_url, port=port), engine=engine)
+    app = create_app(ServerSettings(db=db_url, port=port, jobs=False), engine=engine)  # the demo runs them
     try:
         web = ServerThread(app, "127.0.0.1", port).start()
     except RuntimeError as err:
