@@ -1,22 +1,21 @@
-"""The embedded broker: a private Mosquitto on a free port, or amqtt in-process as a last resort.
+"""The embedded broker: a private Mosquitto on a free port, never open to anonymous clients.
 
-Mosquitto is the real thing (persistence, keep-alive, wills, redelivery). amqtt 0.12 does not
-redeliver unacknowledged QoS 1 messages after a subscriber reconnects, does not fire wills on
-keep-alive timeouts and publishes the will on a clean disconnect: good enough to try the demo,
-never for durability.
+Its accounts and ACL come from an AccountStore (`smartzone devices provision`), so the demo and
+`hub --broker embedded` enforce device identity exactly as a production broker does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
+
+from device_hub.trust.store import PID_FILE, AccountStore
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +64,16 @@ class MosquittoBroker:
 
     def __init__(self, data_dir: Path, port: int | None = None, *, persistence: bool = True,
                  inflight: int = 1000, extra_conf: str = "", password_file: Path | None = None,
-                 tls: tuple[Path, Path, Path] | None = None):
-        """`password_file` (mosquitto_passwd) turns anonymous access off; `tls` is (ca, cert, key)."""
+                 acl_file: Path | None = None, tls: tuple[Path, Path, Path] | None = None):
+        """`password_file` (mosquitto_passwd) turns anonymous access off; `acl_file` limits each user's
+        topics; `tls` is (ca, cert, key)."""
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.persistence = persistence
         self.inflight = inflight
         self.extra_conf = extra_conf
         self.password_file = password_file
+        self.acl_file = acl_file
         self.tls = tls
         self.proc: subprocess.Popen | None = None
 
@@ -83,6 +84,8 @@ class MosquittoBroker:
     def _security(self) -> str:
         lines = [f"password_file {self.password_file}", "allow_anonymous false"] if self.password_file \
             else ["allow_anonymous true"]
+        if self.acl_file:
+            lines.append(f"acl_file {self.acl_file}")
         if self.tls:
             ca, cert, key = self.tls
             lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}", "tls_version tlsv1.2"]
@@ -113,6 +116,11 @@ class MosquittoBroker:
         log.info("mosquitto listening on %s (data in %s)", self.url, self.data_dir)
         return self
 
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto rereads its password and ACL files (new or rotated accounts)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGHUP)
+
     def stop(self, *, kill: bool = False) -> None:
         if self.proc and self.proc.poll() is None:
             if kill:
@@ -127,62 +135,20 @@ class MosquittoBroker:
         self.proc = None
 
 
-class AmqttBroker:
-    """amqtt in a background thread with its own event loop: a fallback for the demo only."""
-
-    def __init__(self, port: int | None = None):
-        self.port = port or free_port()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 10) -> AmqttBroker:
-        from amqtt.broker import Broker
-
-        ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-
-        async def _start() -> None:
-            self._broker = Broker({
-                "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
-                "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-            }, loop=self._loop)
-            await self._broker.start()
-            ready.set()
-
-        def _run() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(_start())
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=_run, name="amqtt-broker", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout):
-            raise RuntimeError("amqtt broker did not start")
-        wait_for_port("127.0.0.1", self.port, timeout)
-        return self
-
-    def stop(self) -> None:
-        if self._loop and self._broker:
-            fut = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
-            try:
-                fut.result(10)
-            except Exception:  # shutting down a fallback broker must not mask the real exit
-                log.exception("amqtt shutdown failed")
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread:
-            self._thread.join(10)
+class BrokerMissingError(RuntimeError):
+    """No mosquitto binary: the message says how to install it."""
 
 
-def start_embedded(var_dir: Path) -> MosquittoBroker | AmqttBroker:
-    """Mosquitto when installed; else amqtt with a loud warning."""
-    if MosquittoBroker.available():
-        return MosquittoBroker(Path(var_dir) / "mosquitto").start()
-    log.warning("mosquitto is not installed: starting the pure-Python amqtt broker instead. It does "
-                "not redeliver unacknowledged messages or fire wills on time-outs: fine for a quick "
-                "look, never for durability. Install mosquitto (apt-get install mosquitto).")
-    return AmqttBroker().start()
+def start_embedded(var_dir: Path, accounts: AccountStore | None = None) -> MosquittoBroker:
+    """A private Mosquitto that admits only the store's accounts (default store: `<var_dir>/trust`)."""
+    if not MosquittoBroker.available():
+        raise BrokerMissingError("the embedded broker needs Mosquitto 2.0, which is not installed: "
+                                 "run `apt-get install mosquitto` (scripts/setup.sh does), or pass "
+                                 "--broker mqtt://… to use a broker of your own")
+    store = accounts or AccountStore(Path(var_dir) / "trust")
+    store.write_files()  # also creates empty files: with no accounts nobody gets in
+    broker = MosquittoBroker(Path(var_dir) / "mosquitto", password_file=store.password_file.resolve(),
+                             acl_file=store.acl_file.resolve()).start()
+    if broker.proc:
+        (store.dir / PID_FILE).write_text(f"{broker.proc.pid}\n")
+    return broker
