@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from device_hub.ingest.hub import Hub, IngestOptions
 from device_hub.ingest.runner import HubThread
 from device_hub.link.mqtt import BrokerUrl, SessionOptions
+from device_hub.protocol.topics import TopicKind, device_topic
 from device_hub.sim.devices import SimPlan, SimResult, run_devices
 from server.events.models import Event
 from server.events.service import counts
@@ -27,14 +28,29 @@ log = logging.getLogger(__name__)
 TELLERS: dict[str, tuple[int, ...]] = {"b001": (1, 2, 8, 9), "b002": (1,)}
 TELLER_PACE_S = 6.0
 
-# Deliberately bad messages, so the demo shows dead-lettering at work.
+# Deliberately bad messages, so the demo shows dead-lettering at work. They come from b001's k1 account
+# (the broker's ACL refuses anything a device may not publish, so the vandal can only spoil its own topics).
+VANDAL = ("b001", "k1")
+GREETER = ("b001", "k9")
 GARBAGE = [
-    ("sz/v1/b001/dev/k1/evt/survey", b'{"v":1,"id":"truncated'),
-    ("sz/v1/b001/dev/k1/evt/teleport", b'{"v":1,"id":"%s","ts":"2026-11-28T09:00:00Z","branch":"b001",'
-     b'"device":"k1","seq":1,"type":"teleport","data":{}}'),
-    ("sz/v1/b999/dev/k1/evt/survey", b'{"v":1,"id":"%s","ts":"2026-11-28T09:00:00Z","branch":"b999",'
-     b'"device":"k1","seq":1,"type":"survey","data":{"score":5}}'),
+    (device_topic("b001", "k1", TopicKind.EVENT, "survey"), b'{"v":1,"id":"truncated'),
+    (device_topic("b001", "k1", TopicKind.EVENT, "teleport"), b'{"v":1,"id":"%s","ts":"2026-11-28T09:00:00Z",'
+     b'"branch":"b001","device":"k1","seq":1,"type":"teleport","data":{}}'),
+    # a payload that claims another branch than its topic: topic_mismatch
+    (device_topic("b001", "k1", TopicKind.EVENT, "survey"), b'{"v":1,"id":"%s","ts":"2026-11-28T09:00:00Z",'
+     b'"branch":"b002","device":"k1","seq":1,"type":"survey","data":{"score":5}}'),
 ]
+
+
+def demo_accounts(kiosks: dict[str, int], *, display_branch: str = "b001", extra_kiosks: tuple[str, ...] = ("k4",)):
+    """The broker accounts the demo needs: its simulated kiosks, the greeter, b001's k4 and lobby display."""
+    from device_hub.trust import Account
+
+    out = [Account.for_device(b, f"k{i + 1}") for b, n in kiosks.items() for i in range(n)]
+    if display_branch in kiosks:
+        out += [Account.for_device(*GREETER)] + [Account.for_device(display_branch, d) for d in extra_kiosks]
+        out.append(Account.for_device(display_branch, "lobby1", display=True))
+    return out
 
 
 @dataclass
@@ -58,8 +74,11 @@ class DemoPlan:
 
 
 class Demo:
-    def __init__(self, url: BrokerUrl, factory, plan: DemoPlan):
+    def __init__(self, url: BrokerUrl, factory, plan: DemoPlan,
+                 credentials: dict[tuple[str, str], tuple[str, str]] | None = None):
+        """`url` is the hub's; `credentials` maps (branch, device) → (username, secret) of each device."""
         self.url = url
+        self.credentials = credentials
         self.factory = factory
         self.plan = plan
         self.stop_sims = threading.Event()
@@ -70,12 +89,28 @@ class Demo:
         self._hub_thread = HubThread(self.hub)
         self.sim_progress: dict[str, int] = {}
 
+    def device_url(self, branch: str, device: str) -> BrokerUrl:
+        """The broker URL with this device's own account (the hub's URL when there are no per-device ones)."""
+        if not self.credentials:
+            return self.url
+        username, secret = self.credentials[(branch, device)]
+        return replace(self.url, username=username, password=secret)
+
+    def _client(self, branch: str, device: str, role: str) -> mqtt.Client:
+        url = self.device_url(branch, device)
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sz-demo-{role}-{uuid.uuid4().hex[:6]}")
+        if url.username:
+            c.username_pw_set(url.username, url.password)
+        c.connect(url.host, url.port)
+        return c
+
     def start(self) -> None:
         self._hub_thread.start()
         for branch, n in self.plan.kiosks.items():
             plan = SimPlan(branch=branch, count=n, events=None, rate=self.plan.rate, heartbeat_s=10,
                            businesses=self.plan.businesses[branch], device_prefix="k", track_ids=True,
-                           answer_commands=True)
+                           answer_commands=True,
+                           credentials=(lambda d, b=branch: self.credentials[(b, d)]) if self.credentials else None)
             t = threading.Thread(target=self._run_sim, args=(branch, plan), name=f"sim-{branch}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -135,8 +170,7 @@ class Demo:
 
         from server.customers.demo import demo_face
 
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sz-demo-greeter-{uuid.uuid4().hex[:6]}")
-        c.connect(self.url.host, self.url.port)
+        c = self._client(branch, GREETER[1], "greeter")  # provisioned for b001 by demo_accounts
         c.loop_start()
         seq, rng, n = 0, np.random.default_rng(9), 0
         try:
@@ -151,8 +185,9 @@ class Demo:
                                                       "visit_id": visit})):
                     seq += 1
                     body = {"v": 1, "id": str(uuid.uuid4()), "ts": datetime.now(UTC).isoformat(), "branch": branch,
-                            "device": "k9", "seq": seq, "type": typ, "data": data}
-                    c.publish(f"sz/v1/{branch}/dev/k9/evt/{typ}", json.dumps(body), qos=1).wait_for_publish(5)
+                            "device": GREETER[1], "seq": seq, "type": typ, "data": data}
+                    c.publish(device_topic(branch, GREETER[1], TopicKind.EVENT, typ), json.dumps(body),
+                              qos=1).wait_for_publish(5)
                 n += 1
         finally:
             c.disconnect()
@@ -167,8 +202,7 @@ class Demo:
                                            on_links=fleet.on_links if fleet else None)
 
     def _send_garbage(self) -> None:
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sz-demo-vandal-{uuid.uuid4().hex[:6]}")
-        c.connect(self.url.host, self.url.port)
+        c = self._client(*VANDAL, "vandal")
         c.loop_start()
         for topic, payload in GARBAGE:
             body = payload % str(uuid.uuid4()).encode() if b"%s" in payload else payload

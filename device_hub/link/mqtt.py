@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -30,12 +30,23 @@ class BrokerUrl:
     port: int
     tls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
 
     def __str__(self) -> str:
         scheme = "mqtts" if self.tls else "mqtt"
         auth = f"{self.username}:***@" if self.username else ""
         return f"{scheme}://{auth}{self.host}:{self.port}"
+
+    def with_credentials(self, username: str | None, password: str | None) -> BrokerUrl:
+        """These credentials unless the URL carries its own (`mqtt://user:pass@…` keeps working)."""
+        if self.username or not username:
+            return self
+        return replace(self, username=username, password=password)
+
+    @property
+    def address(self) -> str:
+        """`mqtt://host:port` without credentials, e.g. for a command line that passes them otherwise."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
 def parse_broker_url(url: str) -> BrokerUrl:

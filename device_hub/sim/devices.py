@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from device_hub.link.device import DeviceLink
@@ -22,7 +22,7 @@ class SimResult:
     published: int
     devices: int
     unconfirmed: int
-    ids: list[str] = field(default_factory=list)  # with SimPlan.track_ids
+    ids: list[str] = field(default_factory=list)  # with SimPlan.track_ids: every message the kiosks produced
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class SimPlan:
     track_ids: bool = False
     ca_file: Path | None = None  # for mqtts:// brokers with a private CA
     answer_commands: bool = False  # kiosks answer remote commands (device_hub.sim.responder)
+    # device id → (username, password) for brokers with per-device accounts; None: the URL's own
+    credentials: Callable[[str], tuple[str, str]] | None = None
+    end_to_end: bool = True  # a message leaves a kiosk's outbox when the hub confirms it (False: on PUBACK)
+    confirm_timeout_s: float = 30.0  # unconfirmed messages are sent again after this
 
 
 def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
@@ -49,15 +53,21 @@ def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
     """
     links, responders = [], []
     for i in range(plan.count):
+        device = f"{plan.device_prefix}{i + 1}"
+        dev_url = url
+        if plan.credentials:
+            username, password = plan.credentials(device)
+            dev_url = replace(url, username=username, password=password)
         if plan.answer_commands:
             from device_hub.sim.responder import responding_link
 
-            link, responder = responding_link(url, branch=plan.branch, device=f"{plan.device_prefix}{i + 1}",
-                                              track_ids=plan.track_ids)
+            link, responder = responding_link(dev_url, branch=plan.branch, device=device, track_ids=plan.track_ids)
             responders.append(responder)
         else:
-            link = DeviceLink(url, branch=plan.branch, device=f"{plan.device_prefix}{i + 1}",
-                              components=["cardReader", "printer", "camera"], track_ids=plan.track_ids)
+            link = DeviceLink(dev_url, branch=plan.branch, device=device,
+                              components=["cardReader", "printer", "camera"], track_ids=plan.track_ids,
+                              ca_file=plan.ca_file, end_to_end=plan.end_to_end,
+                              confirm_timeout_s=plan.confirm_timeout_s)
         links.append(link.start())
     if on_links:
         on_links(links, responders)
@@ -74,7 +84,7 @@ def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
         link.stop(goodbye=True, timeout=30)
     unconfirmed = sum(len(link.outbox) for link in links)
     return SimResult(published=sum(link.confirmed for link in links), devices=len(links),
-                     unconfirmed=unconfirmed, ids=[i for link in links for i in link.confirmed_ids])
+                     unconfirmed=unconfirmed, ids=[i for link in links for i in link.sent_ids])
 
 
 def _drive(link: DeviceLink, plan: SimPlan, index: int, stop: threading.Event) -> None:

@@ -132,7 +132,9 @@ class KioskApp(QObject):
                 components.append(str(comp))
             else:
                 self.flow.set_component(comp, False)
-        self.link = LinkWorker(parse_broker_url(cfg.broker), branch=cfg.branch, device=cfg.device,
+        username, password = cfg.mqtt_credentials()
+        url = parse_broker_url(cfg.broker).with_credentials(username, password.get_secret_value() if password else None)
+        self.link = LinkWorker(url, branch=cfg.branch, device=cfg.device,
                                outbox_path=cfg.outbox_path, components=components, sw=SW_VERSION,
                                heartbeat_s=cfg.heartbeat_s, outbox=self._outbox)
         self.link.received.connect(self.on_message)

@@ -57,21 +57,41 @@ def open_database(url: str, branches: dict | None = None, *, migrate: bool = Tru
     return engine, factory
 
 
+def embedded_accounts(var_dir: Path):
+    """The account store of the embedded broker: `<var>/trust` (hashes only; secrets are shown once)."""
+    from device_hub.trust.store import AccountStore
+
+    return AccountStore(Path(var_dir) / "trust")
+
+
 @contextmanager
-def broker(url: str, var_dir: Path):
-    """Yield a BrokerUrl; `embedded` starts a private broker for the duration."""
-    from device_hub.broker import start_embedded
+def broker(url: str, var_dir: Path, *, username: str | None = None, password=None):
+    """Yield a BrokerUrl with credentials; `embedded` starts a private broker for the duration, which
+    admits only provisioned accounts, and yields the hub account's (a new secret at every start).
+
+    `username`/`password` (a SecretStr) apply unless the URL has its own `user:pass@`."""
+    from device_hub.broker import BrokerMissingError, start_embedded
     from device_hub.link.mqtt import BrokerUrlError, parse_broker_url
+    from device_hub.trust import Account
+    from device_hub.trust.store import AccountStoreError
 
     embedded = None
-    if url == "embedded":
-        embedded = start_embedded(var_dir)
-        url = embedded.url
-        click.echo(f"embedded broker: {url}", err=True)
     try:
-        yield parse_broker_url(url)
-    except BrokerUrlError as err:
+        if url == "embedded":
+            store = embedded_accounts(var_dir)
+            secret = store.provision([Account.service("hub")])["hub"]
+            embedded = start_embedded(var_dir, store)
+            click.echo(f"embedded broker: {embedded.url} (provisioned accounts only, in {store.dir})", err=True)
+            parsed = parse_broker_url(embedded.url).with_credentials("hub", secret)
+        else:
+            parsed = parse_broker_url(url).with_credentials(
+                username, password.get_secret_value() if password is not None else None)
+    except (BrokerUrlError, BrokerMissingError, AccountStoreError) as err:
         fail(str(err))
+    except RuntimeError as err:  # mosquitto did not start: the message names its log
+        fail(f"embedded broker: {err}")
+    try:
+        yield parsed
     finally:
         if embedded:
             embedded.stop()

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 
 from smartzone.config.branch import Text
 from smartzone.config.ids import Ident
@@ -65,6 +65,12 @@ class KioskConfig(BaseModel):
     branch: Ident = Field(description="branch id (configs/branches/<branch>.toml)")
     broker: str = Field(default="mqtt://127.0.0.1:1883",
                         description="mqtt://[user:pass@]host:port or mqtts://… of the branch broker")
+    mqtt_username: str | None = Field(
+        default=None, min_length=1,
+        description="this kiosk's broker account, `<branch>.<device>` (smartzone devices provision); the "
+                    "password comes from SZ_MQTT_PASSWORD or mqtt_password_file, never from this file")
+    mqtt_password_file: Path | None = Field(
+        default=None, description="file whose first line is the broker password; kept outside the repository")
     language: Language = Field(default=Language.ZH, description="language after idle: zh (zh-CN) or en")
     elder_mode: bool = Field(default=False, description="start every customer in large-text mode")
     consent_version: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
@@ -117,6 +123,12 @@ class KioskConfig(BaseModel):
         return key
 
     @property
+    def mqtt_credentials(self) -> tuple[str | None, SecretStr | None]:
+        """(username, password) for the broker; raises SecretSourceError for an unusable password file."""
+        from smartzone.config.mqtt_auth import mqtt_password
+
+        return self.mqtt_username, mqtt_password(self.mqtt_password_file)
+
     def outbox_path(self) -> Path:
         return self.var_dir / f"kiosk-{self.branch}-{self.device}.db"
 

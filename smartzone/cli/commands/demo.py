@@ -43,16 +43,19 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
                     businesses={b: [t.code for t in cfg.business_types] for b, cfg in branches.items()})
     from server import scheduler
 
+    credentials = _provision(var_dir, plan) if broker == "embedded" else None
     with open_broker(broker, var_dir) as url:
         web = _start_console(db_url, _engine, branches, port, say)
         jobs = scheduler.start(factory)  # leased: one process runs them, even beside `smartzone server`s
-        demo = Demo(url, factory, plan)
+        demo = Demo(url, factory, plan, credentials)
         demo.start()
         say(f"demo running: broker {url}, database {db_url}"
             + (f" (for {seconds:g} s)" if seconds else "; Ctrl-C to stop"))
         say("try, in another terminal (same folder):")
-        say(f"  smartzone kiosk --config configs/kiosk/b001-k4.toml --broker {url} --windowed")
-        say(f"  smartzone display --branch b001 --broker {url} --windowed")
+        say("  " + _command_line(credentials, ("b001", "k4"),
+                                 f"kiosk --config configs/kiosk/b001-k4.toml --broker {url.address} --windowed"))
+        say("  " + _command_line(credentials, ("b001", "lobby1"),
+                                 f"display --branch b001 --username b001.lobby1 --broker {url.address} --windowed"))
         started = time.monotonic()
         try:
             if headless or as_json:
@@ -70,6 +73,27 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         _print_summary(summary)
     if summary.lost:
         raise SystemExit(1)
+
+
+def _provision(var_dir: Path, plan) -> dict[tuple[str, str], tuple[str, str]]:
+    """Accounts of the demo's devices in the embedded broker's store; new secrets at every start."""
+    from device_hub.trust.store import AccountStoreError
+    from smartzone.cli.compose import embedded_accounts, fail
+    from smartzone.demo import demo_accounts
+
+    accounts = demo_accounts(plan.kiosks)
+    try:
+        secrets = embedded_accounts(var_dir).provision(accounts)
+    except AccountStoreError as err:
+        fail(str(err))
+    return {(a.branch, a.device): (a.username, secrets[a.username]) for a in accounts}
+
+
+def _command_line(credentials, device: tuple[str, str], args: str) -> str:
+    """A command to paste: the device's secret in the environment, never in the URL or a file."""
+    if not credentials or device not in credentials:
+        return f"smartzone {args}"
+    return f"SZ_MQTT_PASSWORD={credentials[device][1]} .venv/bin/smartzone {args}"
 
 
 def _start_console(db_url, engine, branches, port, say):

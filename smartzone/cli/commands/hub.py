@@ -13,11 +13,16 @@ import click
 @click.option("--db", "db_url", help="SQLAlchemy URL (env SZ_DB).")
 @click.option("--client-id", help="MQTT client id; keep it stable so the broker keeps our queue.")
 @click.option("--shared-group", help="Share the subscription with other hub workers.")
+@click.option("--username", help="Broker account, e.g. `hub` (env SZ_MQTT_USERNAME); password from "
+                                 "SZ_MQTT_PASSWORD or --password-file. Not needed with `embedded`.")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File whose first line is the broker password (env SZ_MQTT_PASSWORD_FILE).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes sharing the subscription (default 1; env SZ_WORKERS). "
                    "One process uses about one core.")
 def hub_command(config_file: Path | None, broker: str | None, db_url: str | None,
-                client_id: str | None, shared_group: str | None, workers: int | None) -> None:
+                client_id: str | None, shared_group: str | None, workers: int | None, username: str | None,
+                password_file: Path | None) -> None:
     """Store every device message exactly once; runs until SIGTERM or Ctrl-C.
 
     Messages are validated and written in batches, and acknowledged only after the
@@ -32,19 +37,22 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
     from smartzone.cli.compose import broker as open_broker
     from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
     from smartzone.config import ConfigError, default_config_dir, load_hub_settings
+    from smartzone.config.mqtt_auth import SecretSourceError, mqtt_password
 
     if config_file is None:
         candidate = default_config_dir() / "hub.toml"
         config_file = candidate if candidate.exists() else None
     try:
         settings = load_hub_settings(config_file, broker=broker, db=db_url, client_id=client_id,
-                                     shared_group=shared_group, workers=workers)
-    except ConfigError as err:
+                                     shared_group=shared_group, workers=workers, mqtt_username=username,
+                                     mqtt_password_file=password_file)
+        password = mqtt_password(settings.mqtt_password_file)
+    except (ConfigError, SecretSourceError) as err:
         fail(str(err))
     branches = load_branch_configs(_resolve(settings.branches_dir))
     engine, factory = open_database(settings.db, branches)
     stop = stop_on_signals()
-    with open_broker(settings.broker, settings.var_dir) as url:
+    with open_broker(settings.broker, settings.var_dir, username=settings.mqtt_username, password=password) as url:
 
         def run(client_id: str, group: str | None, stop: threading.Event, factory) -> int:
             hub = Hub(url=url, db=factory, branches=set(branches),

@@ -21,6 +21,9 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir:
     Ports set to `sim` start hardware simulators on pseudo-terminals, so the kiosk runs on a
     laptop. The branch key for card hashes comes from SZ_BRANCH_KEY (or the config's
     dev_branch_key). Without a display, set QT_QPA_PLATFORM=offscreen.
+
+    The broker account is the config's mqtt_username (`<branch>.<device>`); its secret comes from
+    SZ_MQTT_PASSWORD or the config's mqtt_password_file (see `smartzone devices provision`).
     """
     from smartzone.cli.compose import fail
     from smartzone.config import ConfigError
@@ -56,11 +59,17 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir:
 @click.option("--branch", required=True, help="Branch id, e.g. b001.")
 @click.option("--broker", envvar="SZ_BROKER", default="mqtt://127.0.0.1:1883", show_default=True,
               help="mqtt://host:port of the branch broker (env SZ_BROKER).")
+@click.option("--username", envvar="SZ_MQTT_USERNAME", default=None,
+              help="The display's broker account, e.g. b001.lobby1 (env SZ_MQTT_USERNAME); password from "
+                   "SZ_MQTT_PASSWORD or --password-file.")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File whose first line is the broker password (outside the repository).")
 @click.option("--windowed", is_flag=True, help="A normal window instead of full screen.")
 @click.option("--no-speech", is_flag=True, help="Do not speak calls (espeak-ng).")
 @click.option("--screenshot", "screenshot_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Wait briefly for the retained board, save the screen as PNG to FILE and exit.")
-def display(branch: str, broker: str, windowed: bool, no_speech: bool, screenshot_file: Path | None) -> None:
+def display(branch: str, broker: str, username: str | None, password_file: Path | None, windowed: bool,
+            no_speech: bool, screenshot_file: Path | None) -> None:
     """The lobby calling screen: current calls large, recent calls, waiting counts, spoken calls.
 
     It follows the retained queue board topic, so a restarted display is right at once.
@@ -68,10 +77,12 @@ def display(branch: str, broker: str, windowed: bool, no_speech: bool, screensho
     from device_hub.link.mqtt import BrokerUrlError, parse_broker_url
     from smartzone.cli.compose import fail, load_branch_configs
     from smartzone.config import default_config_dir
+    from smartzone.config.mqtt_auth import SecretSourceError, mqtt_password
 
     try:
-        url = parse_broker_url(broker)
-    except BrokerUrlError as err:
+        password = mqtt_password(password_file)
+        url = parse_broker_url(broker).with_credentials(username, password.get_secret_value() if password else None)
+    except (BrokerUrlError, SecretSourceError) as err:
         fail(str(err))
     branches = load_branch_configs(default_config_dir() / "branches")
     if branch not in branches:
