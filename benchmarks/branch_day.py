@@ -269,7 +269,7 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
         factory = session_factory(engine)
         with factory() as s, s.begin():
             sync_branches(s, load_branches(REPO / "configs" / "branches"))
-        hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "hub", "--broker", broker.url,
+        hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "hub", "--dev", "--broker", broker.url,
                                 "--db", db_url, "--client-id", "bench-hub"], cwd=REPO,
                                env=dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs")),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,14 +18,14 @@ class CrmConfig:
 
     @cached_property
     def keyring(self) -> Keyring:
-        return Keyring.parse(self.settings.template_keys)
+        return Keyring.parse(self.settings.template_keys.get_secret_value())
 
     def identity_key(self, branch_id: str | None) -> str:
-        return self.settings.identity_keys.get(branch_id or "", self.settings.identity_key)
+        return self.settings.identity_keys.get(branch_id or "", self.settings.identity_key).get_secret_value()
 
     def identity_keys(self) -> set[str]:
         """Every key a kiosk may hash with, so an imported number matches in any branch."""
-        return {self.settings.identity_key, *self.settings.identity_keys.values()}
+        return {k.get_secret_value() for k in (self.settings.identity_key, *self.settings.identity_keys.values())}
 
 
 _current: CrmConfig | None = None

@@ -44,7 +44,7 @@ def seed_demo_customers(session: Session, now: datetime, branch_id: str = "b001"
     cfg = crm()
     refs = []
     for i, row in enumerate(demo_rows()):
-        parsed = parse_row(row, sorted(cfg.identity_keys()), cfg.settings.identity_key)
+        parsed = parse_row(row, sorted(cfg.identity_keys()), cfg.identity_key(None))
         c, created = upsert_customer(session, parsed, branch_id=branch_id, now=now)
         refs.append(c.ref)
         if created and i < 2:

@@ -16,4 +16,5 @@ def deliver_webhooks(factory: sessionmaker[Session], now: datetime) -> dict[str,
     if not settings.webhook_url:
         return {"delivered": 0, "retried": 0, "dead": 0}
     with transaction(factory) as s:
-        return service.deliver_due(s, url=settings.webhook_url, secret=settings.webhook_secret, now=now)
+        return service.deliver_due(s, url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
+                                   now=now)

@@ -78,9 +78,10 @@ class KioskConfig(BaseModel):
     branch_key_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] = Field(
         default="SZ_BRANCH_KEY",
         description="environment variable holding the branch HMAC key for card and ID hashes")
-    dev_branch_key: str | None = Field(
+    dev_branch_key: SecretStr | None = Field(
         default=None, min_length=8,
-        description="development-only key used when the environment variable is unset; never in production")
+        description="development-only key used when the environment variable is unset; `smartzone kiosk` "
+                    "refuses it without --dev")
     card_reader: SerialPortConfig = Field(default_factory=SerialPortConfig,
                                           description="the motorised bank-card reader")
     id_reader: SerialPortConfig = Field(default_factory=SerialPortConfig,
@@ -117,7 +118,7 @@ class KioskConfig(BaseModel):
 
     def branch_key(self) -> str:
         """The HMAC key: the environment first, the development key second."""
-        key = os.environ.get(self.branch_key_env) or self.dev_branch_key
+        key = os.environ.get(self.branch_key_env) or (self.dev_branch_key and self.dev_branch_key.get_secret_value())
         if not key:
             raise ValueError(f"no branch key: set {self.branch_key_env} (or dev_branch_key for development)")
         return key

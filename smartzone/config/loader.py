@@ -57,13 +57,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([ConfigProblem(str(path), "-", f"not valid TOML: {err}")]) from err
 
 
-def _problems(path: Path | str, err: ValidationError) -> list[ConfigProblem]:
+def _secret_fields(model: type[BaseModel] | None) -> set[str]:
+    """Fields typed SecretStr (alone, optional or in a dict): their values never appear in a problem."""
+    if model is None:
+        return set()
+    return {name for name, f in model.model_fields.items() if "SecretStr" in str(f.annotation)}
+
+
+def _problems(path: Path | str, err: ValidationError, model: type[BaseModel] | None = None) -> list[ConfigProblem]:
     out = []
+    secret = _secret_fields(model)
     for e in err.errors(include_url=False):
         key = ".".join(str(p) for p in e["loc"]) or "-"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key (not allowed here; check the spelling against docs/configuration.md)"
+        elif e["loc"] and e["loc"][0] in secret:
+            msg = f"{msg} (value not shown: it is a secret)"
         elif "input" in e and not isinstance(e["input"], dict | list):
             msg = f"{msg} (got {e['input']!r})"
         out.append(ConfigProblem(str(path), key, msg))
@@ -74,7 +84,9 @@ def validate(model: type[M], data: dict[str, Any], source: Path | str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_problems(source, err)) from err
+        secret = _secret_fields(model)
+        leaks = any(e["loc"] and e["loc"][0] in secret for e in err.errors(include_url=False))
+        raise ConfigError(_problems(source, err, model)) from (None if leaks else err)  # the cause shows inputs
 
 
 def _env_overrides(model: type[BaseModel]) -> dict[str, str]:

@@ -3,7 +3,9 @@
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from smartzone.config.secrets import DEV_IDENTITY_KEY, DEV_TEMPLATE_KEYS, DEV_WEBHOOK_SECRET
 
 
 class MqttVersion(StrEnum):
@@ -68,21 +70,24 @@ class ServerSettings(BaseModel):
         default=15.0, ge=3, le=600,
         description="scheduler lease time: another process takes the jobs over this long after the holder died")
     # --- CRM (docs/crm.md, docs/privacy.md) ---
-    identity_key: str = Field(
-        default="smartzone-simulator-branch-key", min_length=8,
+    identity_key: SecretStr = Field(
+        default=SecretStr(DEV_IDENTITY_KEY), min_length=8,
         description="HMAC-SHA256 key for card/ID/phone hashes (the kiosks' branch key); the development "
-                    "default is the simulator's key: set SZ_IDENTITY_KEY in production")
-    identity_keys: dict[str, str] = Field(
+                    "default is the simulator's key, refused without --dev: set SZ_IDENTITY_KEY")
+    identity_keys: dict[str, SecretStr] = Field(
         default_factory=dict, description="per-branch HMAC keys (TOML only): branch id → key, overriding identity_key")
-    template_keys: str = Field(
-        default="dev1:c21hcnR6b25lLWRldi10ZW1wbGF0ZS1rZXktMzJieXQ=",
+    template_keys: SecretStr = Field(
+        default=SecretStr(DEV_TEMPLATE_KEYS),
         description="AES-256-GCM keys for face templates as `id:base64(32 bytes)[,id:key…]`; the first encrypts, "
-                    "all decrypt (rotation); the default is for development only: set SZ_TEMPLATE_KEYS")
+                    "all decrypt (rotation); the default is for development only (refused without --dev): "
+                    "set SZ_TEMPLATE_KEYS")
     face_threshold: float = Field(default=0.45, gt=0, lt=2, description="largest embedding distance for a match")
     face_margin: float = Field(default=0.03, ge=0, lt=1, description="best must beat the runner-up person by this")
     template_retention_days: int = Field(default=365, ge=1, description="unused face templates are purged after")
     referral_sla_minutes: int = Field(default=15, ge=1, description="accept a lead within this, else escalate")
     conversion_window_days: int = Field(default=30, ge=1, description="a lead may convert within this many days")
     webhook_url: str | None = Field(default=None, description="external CRM endpoint for touchpoints and lead changes")
-    webhook_secret: str = Field(default="smartzone-dev-webhook-secret", min_length=8,
-                                description="HMAC-SHA256 secret that signs webhook bodies (SZ_WEBHOOK_SECRET)")
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_WEBHOOK_SECRET), min_length=8,
+        description="HMAC-SHA256 secret that signs webhook bodies; the development default is refused without "
+                    "--dev: set SZ_WEBHOOK_SECRET")

@@ -82,8 +82,8 @@ def test_server_command_serves_and_stops(sqlite_url):
     assert r.exit_code == 0, r.output
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "server", "--db", sqlite_url, "--host",
-                             "127.0.0.1", "--port", str(port)], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "server", "--dev", "--db", sqlite_url,
+                             "--host", "127.0.0.1", "--port", str(port)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -243,7 +243,7 @@ def test_two_smartzone_servers_share_the_jobs(pg_url):
     env = {"SZ_JOBS_LEASE_S": "3"}
     upgrade_engine(engine := make_engine(pg_url))  # two servers migrating an empty database at once would race
     engine.dispose()
-    servers = [_spawn(["smartzone.cli.main", "server", "--db", pg_url, "--port", "0"], env) for _ in range(2)]
+    servers = [_spawn(["smartzone.cli.main", "server", "--dev", "--db", pg_url, "--port", "0"], env) for _ in range(2)]
     try:
         urls = []
         for proc in servers:

@@ -29,7 +29,7 @@ def test_two_workers_share_the_stream_and_survive_a_killed_worker(mosquitto, mig
     _engine, factory = migrated
     log = tmp_path / "hub.log"
     env = dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"))
-    hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--broker", mosquitto.url,
+    hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--dev", "--broker", mosquitto.url,
                             "--db", db_url, "--client-id", "sz-hub-pair", "--workers", "2"],
                            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=REPO)
     box: dict = {}

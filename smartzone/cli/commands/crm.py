@@ -61,7 +61,7 @@ def import_command(file: Path, db_url: str, branch: str, as_json: bool) -> None:
                         cid = (row.get("customer_id") or "").strip()
                         if cid in seen:
                             raise RowError("customer_id: repeated in this file")
-                        parsed = parse_row(row, keys, cfg.settings.identity_key)
+                        parsed = parse_row(row, keys, cfg.identity_key(None))
                         with s.begin_nested():
                             _c, new = upsert_customer(s, parsed, branch_id=b, now=now)
                         seen.add(cid)

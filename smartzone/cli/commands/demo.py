@@ -53,7 +53,7 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
             + (f" (for {seconds:g} s)" if seconds else "; Ctrl-C to stop"))
         say("try, in another terminal (same folder):")
         say("  " + _command_line(credentials, ("b001", "k4"),
-                                 f"kiosk --config configs/kiosk/b001-k4.toml --broker {url.address} --windowed"))
+                                 f"kiosk --config configs/kiosk/b001-k4.toml --broker {url.address} --windowed --dev"))
         say("  " + _command_line(credentials, ("b001", "lobby1"),
                                  f"display --branch b001 --username b001.lobby1 --broker {url.address} --windowed"))
         started = time.monotonic()
@@ -102,10 +102,13 @@ def _start_console(db_url, engine, branches, port, say):
     from server.runner import ServerThread
     from server.staff.service import create_demo_users
     from smartzone.config import ServerSettings
+    from smartzone.config.secrets import check_server_secrets
 
     with _session(engine) as s, s.begin():
         users = create_demo_users(s, sorted(branches))
-    app = create_app(ServerSettings(db=db_url, port=port, jobs=False), engine=engine)  # the demo runs them
+    settings = ServerSettings(db=db_url, port=port, jobs=False)  # the demo runs the jobs itself
+    check_server_secrets(settings, dev=True, what="the demo")  # the demo is development: the repository's keys
+    app = create_app(settings, engine=engine)
     try:
         web = ServerThread(app, "127.0.0.1", port).start()
     except RuntimeError as err:

@@ -20,9 +20,11 @@ import click
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes sharing the subscription (default 1; env SZ_WORKERS). "
                    "One process uses about one core.")
+@click.option("--dev", is_flag=True, help="Development only: accept the repository's development face "
+                                          "template key (SZ_TEMPLATE_KEYS unset).")
 def hub_command(config_file: Path | None, broker: str | None, db_url: str | None,
                 client_id: str | None, shared_group: str | None, workers: int | None, username: str | None,
-                password_file: Path | None) -> None:
+                password_file: Path | None, dev: bool) -> None:
     """Store every device message exactly once; runs until SIGTERM or Ctrl-C.
 
     Messages are validated and written in batches, and acknowledged only after the
@@ -49,6 +51,7 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
         password = mqtt_password(settings.mqtt_password_file)
     except (ConfigError, SecretSourceError) as err:
         fail(str(err))
+    _check_crm_secrets(dev)
     branches = load_branch_configs(_resolve(settings.branches_dir))
     engine, factory = open_database(settings.db, branches)
     stop = stop_on_signals()
@@ -82,6 +85,19 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
         code = run_workers(settings.workers, worker, stop)
     if code:
         raise SystemExit(code)
+
+
+def _check_crm_secrets(dev: bool) -> None:
+    """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS: refuse the dev key."""
+    from server.customers.config import configure
+    from smartzone.cli.compose import fail
+    from smartzone.config import ConfigError
+    from smartzone.config.secrets import DevSecretError, check_server_secrets
+
+    try:
+        check_server_secrets(configure().settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
+    except (ConfigError, DevSecretError) as err:
+        fail(str(err))
 
 
 def _resolve(path: Path) -> Path:

@@ -15,12 +15,14 @@ import click
               help="mqtt://host:port, overriding the config's broker (env SZ_BROKER), e.g. the demo's.")
 @click.option("--screenshot", "screenshot_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Render every screen (zh/en, normal/elder) to DIR/<screen>-<lang>[-elder].png and exit.")
-def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir: Path | None) -> None:
+@click.option("--dev", is_flag=True, help="Development only: use the config's dev_branch_key when the branch "
+                                          "key variable (SZ_BRANCH_KEY) is unset.")
+def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir: Path | None, dev: bool) -> None:
     """Run the self-service kiosk: tickets, identification, appointments, recognition, surveys.
 
     Ports set to `sim` start hardware simulators on pseudo-terminals, so the kiosk runs on a
-    laptop. The branch key for card hashes comes from SZ_BRANCH_KEY (or the config's
-    dev_branch_key). Without a display, set QT_QPA_PLATFORM=offscreen.
+    laptop. The branch key for card hashes comes from SZ_BRANCH_KEY; the config's
+    dev_branch_key is used only with --dev. Without a display, set QT_QPA_PLATFORM=offscreen.
 
     The broker account is the config's mqtt_username (`<branch>.<device>`); its secret comes from
     SZ_MQTT_PASSWORD or the config's mqtt_password_file (see `smartzone devices provision`).
@@ -46,6 +48,14 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir:
         paths = render_screenshots(config, screenshot_dir)
         click.echo(f"{len(paths)} screenshots written to {screenshot_dir}")
         return
+    import os
+
+    from smartzone.config.secrets import DevSecretError, check_kiosk_secrets
+
+    try:
+        check_kiosk_secrets(config, os.environ, dev=dev)
+    except DevSecretError as err:
+        fail(str(err))
     from kiosk_client.ui.kiosk import run_kiosk
 
     try:

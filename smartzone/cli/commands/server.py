@@ -12,23 +12,30 @@ import click
                                      "postgresql://user@host/db (env SZ_DB).")
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for the branch LAN).")
 @click.option("--port", type=click.IntRange(0, 65535), help="TCP port (default 8000; 0 picks a free one).")
-def server_command(config_file: Path | None, db_url: str | None, host: str | None, port: int | None) -> None:
+@click.option("--dev", is_flag=True, help="Development only: accept the repository's development keys "
+                                          "(SZ_IDENTITY_KEY, SZ_TEMPLATE_KEYS, SZ_WEBHOOK_SECRET unset).")
+def server_command(config_file: Path | None, db_url: str | None, host: str | None, port: int | None,
+                   dev: bool) -> None:
     """Serve the HTTP API (/docs), the staff console (/) and /healthz, /readyz, /metrics.
 
-    Migrates the database to the latest schema and mirrors the branch configs first.
-    Create a first account with `smartzone admin create-user`. Runs until SIGTERM or Ctrl-C.
+    Migrates the database to the latest schema and mirrors the branch configs first, and runs
+    the scheduled jobs (one server at a time per database). Refuses to start with the
+    repository's development keys unless --dev is given. Create a first account with
+    `smartzone admin create-user`. Runs until SIGTERM or Ctrl-C.
     """
     from server.app import create_app
     from server.runner import ServerThread
     from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
     from smartzone.config import ConfigError, default_config_dir, load_server_settings
+    from smartzone.config.secrets import DevSecretError, check_server_secrets
 
     if config_file is None:
         candidate = default_config_dir() / "server.toml"
         config_file = candidate if candidate.exists() else None
     try:
         settings = load_server_settings(config_file, db=db_url, host=host, port=port)
-    except ConfigError as err:
+        check_server_secrets(settings, dev=dev)
+    except (ConfigError, DevSecretError) as err:
         fail(str(err))
     branches = load_branch_configs(_resolve(settings.branches_dir))
     engine, _factory = open_database(settings.db, branches)
