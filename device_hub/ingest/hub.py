@@ -5,25 +5,30 @@ message is classified (pure validation), and a batch is handed to the database t
 full, old enough, or as soon as no more messages are waiting (natural batching). The database
 thread stores the batch in one transaction and runs the domains' deferred work on its own clock.
 PUBACKs are sent by the MQTT thread only after the batch's transaction commits, so a crash at any
-point means redelivery, and the event id makes redelivery harmless. While one batch commits the
+point means redelivery, and the event id makes redelivery harmless. Then each device of the batch is
+told which of its events are committed (`confirm.py`): only then does it delete them, so a broker that
+loses what it held (kill -9, power cut) loses nothing a device still has. While one batch commits the
 next is read: the database drivers release the GIL, so socket and database work overlap (the
 broker must allow more messages in flight than one batch: see docs/brokers.md).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Container
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from device_hub.ingest.classify import classify, dead
+from device_hub.ingest.classify import Limits, classify, dead
+from device_hub.ingest.confirm import confirmations
 from device_hub.ingest.relay import OutboxRelay
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from device_hub.protocol.topics import hub_subscriptions
@@ -42,6 +47,7 @@ class HubCounters:
     heartbeats: int = 0
     batches: int = 0
     acked: int = 0
+    confirmations: int = 0  # end-to-end acknowledgement messages sent to devices
     reconnects: int = 0
     db_retries: int = 0
 
@@ -53,6 +59,13 @@ class IngestOptions:
     max_payload_bytes: int = 64 * 1024
     shared_group: str | None = None
     deferred_every_ms: int = 250  # how often the domains' deferred work (queue boards) runs
+    confirm: bool = True  # tell devices which events are committed (end-to-end acknowledgement)
+    max_clock_ahead_s: float = 600  # an event dated further ahead of our clock is dead-lettered (clock_skew)
+    max_event_age_s: float = 30 * 86400  # … and one older than this
+
+    def limits(self) -> Limits:
+        return Limits(max_bytes=self.max_payload_bytes, max_ahead=timedelta(seconds=self.max_clock_ahead_s),
+                      max_age=timedelta(seconds=self.max_event_age_s))
 
 
 class _Pending:
@@ -105,6 +118,8 @@ class Hub:
         self._relay: OutboxRelay | None = None
         self._db_thread: threading.Thread | None = None
         self._next_deferred = 0.0
+        self._limits = options.limits()
+        self._confirm_seq = itertools.count(1)
 
     # --- MQTT callbacks (run inside client.loop(), on our own thread) ---------------------
 
@@ -143,7 +158,8 @@ class Hub:
             log.warning("disconnected from broker: %s", reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
-        record = classify(msg.topic, msg.payload, branches=self.branches, max_bytes=self.options.max_payload_bytes)
+        record = classify(msg.topic, msg.payload, branches=self.branches, now=datetime.now(UTC),
+                          limits=self._limits)
         self._batch.append(_Pending(msg, record))
         self.counters.received += 1
 
@@ -223,6 +239,8 @@ class Hub:
                 if p.qos:
                     self._client.ack(p.mid, p.qos)
             self.counters.acked += len(done.messages)
+        if self.options.confirm:
+            self._confirm(done.messages, result)
         c = self.counters
         c.batches += 1
         c.stored += result.stored
@@ -233,6 +251,17 @@ class Hub:
             self._relay.wake()
         if self.on_batch:
             self.on_batch(result)
+
+    def _confirm(self, messages: list[_Pending], result: BatchResult) -> None:
+        """Committed: tell each device (QoS 0; a lost one means a harmless resend). Whether or not this
+        connection is the one the messages came on: what is committed is committed."""
+        if not self.connected.is_set():
+            return
+        records = [p.record for p in messages if p.qos]
+        for topic, payload in confirmations(records, result.rejected, seq=self._confirm_seq,
+                                            now=datetime.now(UTC)):
+            self._client.publish(topic, payload, qos=0)
+            self.counters.confirmations += 1
 
     # --- the database thread ----------------------------------------------------------------
 
@@ -364,7 +393,8 @@ class Hub:
                 log.exception("event %s (%s from %s/%s) cannot be stored; dead-lettering it",
                               e.id, e.type, e.branch, e.device)
                 p = raw[e.id]
-                failed.append(dead(p.topic, p.payload, "store_failed", f"{type(err).__name__}: {err}"))
+                failed.append(dead(p.topic, p.payload, "store_failed", f"{type(err).__name__}: {err}", e.id))
+                total.rejected[(e.branch, e.device, e.id)] = "store_failed"
         with self.db() as session, session.begin():
             total.add(store_batch(session, [], failed))
         return total

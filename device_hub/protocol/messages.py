@@ -8,11 +8,13 @@ Unknown fields are rejected, so a clear card number can never ride along unnotic
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -36,7 +38,24 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 # HMAC-SHA256 of a card or ID number with the branch key, lower-case hex.
 KeyedHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 RequestId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+# Control characters (C0, C1, line/paragraph separators) and bidirectional overrides and isolates: a device
+# has no use for them, and in a log line, a console or a CSV export they hide or reorder what staff read.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _printable(value: str) -> str:
+    bad = _UNSAFE.search(value)
+    if bad:
+        raise ValueError(f"contains the control or bidirectional character U+{ord(bad.group()):04X} at {bad.start()}")
+    return value
+
+
+def Text(max_length: int) -> Any:
+    """A free-text field of at most max_length characters, without control or bidi-override characters."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_printable)]
+
+
+ShortText = Text(200)
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
 
 
@@ -136,8 +155,8 @@ class SurveyData(_Data):
 
 class ErrorData(_Data):
     component: Component
-    code: Annotated[str, StringConstraints(max_length=64)]
-    message: Annotated[str, StringConstraints(max_length=500)]
+    code: Text(64)
+    message: Text(500)
 
 
 class CommandResultData(_Data):
@@ -147,6 +166,20 @@ class CommandResultData(_Data):
 
 
 # --- hub → device ------------------------------------------------------------------------
+
+class Rejected(_Data):
+    id: uuid.UUID
+    reason: Ident = Field(description="why the hub dead-lettered it (clock_skew, id_conflict, invalid_message, …)")
+
+
+class ConfirmData(_Data):
+    """End-to-end acknowledgement: the hub has committed these events of the device (stored now, or before,
+    or dead-lettered with a reason); the device deletes them from its outbox and never sends them again."""
+
+    ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000, description="stored")
+    rejected: list[Rejected] = Field(default_factory=list, max_length=10_000,
+                                     description="kept in the hub's dead letters; sending again cannot help")
+
 
 class ReplyData(_Data):
     """Answer to a request, echoing its id (zigbee2mqtt's request/response shape)."""
@@ -312,13 +345,18 @@ class CommandMessage(_Envelope):
     data: CommandData
 
 
+class ConfirmMessage(_Envelope):
+    type: Literal["confirm"] = "confirm"
+    data: ConfirmData
+
+
 DeviceMessage = Annotated[
     StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
     | CardReadMessage | FaceProbeMessage | UsageSessionMessage | SurveyMessage | ErrorMessage
     | CommandResultMessage,
     Field(discriminator="type"),
 ]
-HubMessage = Annotated[ReplyMessage | CommandMessage, Field(discriminator="type")]
+HubMessage = Annotated[ReplyMessage | CommandMessage | ConfirmMessage, Field(discriminator="type")]
 
 # Business event types, sent on …/evt/{type}.
 EVENT_TYPES: dict[str, type[_Envelope]] = {
@@ -352,6 +390,11 @@ def encode(message: _Envelope) -> bytes:
 def decode_device_message(payload: bytes | str) -> Any:
     """Validate a device's message; raises pydantic.ValidationError or ValueError."""
     return device_message_adapter.validate_json(payload)
+
+
+def decode_hub_message(payload: bytes | str) -> Any:
+    """Validate a message from the hub (reply, command, confirmation); raises pydantic.ValidationError."""
+    return hub_message_adapter.validate_json(payload)
 
 
 def json_schema() -> dict[str, Any]:

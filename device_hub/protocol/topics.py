@@ -63,6 +63,11 @@ class Topic:
         return f"{ROOT}/{self.branch}/dev/{self.device}/{self.kind.value}"
 
 
+def is_id(value: str) -> bool:
+    """Branch, device and event-type ids: lower-case a-z, 0-9, '_' or '-', at most 32."""
+    return bool(_ID.match(value))
+
+
 def _check_id(what: str, value: str) -> str:
     if not _ID.match(value):
         raise TopicError(f"{what} {value!r} is not an id (lower-case a-z, 0-9, '_' or '-', ≤ 32)")

@@ -3,7 +3,8 @@
 The event id is the idempotency key: `INSERT … ON CONFLICT DO NOTHING RETURNING id` tells
 which events are new, and only those reach the domain: the device registry (births, wills,
 status, heartbeats) and then every handler in `server.ingest.handlers.HANDLERS`
-(looked up per batch). A batch
+(looked up per batch). A repeat whose body differs from the event stored under its id is no
+repeat: it is dead-lettered as `id_conflict`. A batch
 redelivered after a crash therefore changes nothing.
 """
 
@@ -17,9 +18,9 @@ from sqlalchemy.orm import Session
 from server.db import insert_for, utcnow
 from server.devices.service import apply_device_messages
 from server.events.models import DeadLetter
-from server.events.store import insert_new_events
+from server.events.store import insert_new_events, stored_versions
 from server.ingest import handlers
-from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
+from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord, id_conflict
 from server.outbox.service import enqueue
 
 
@@ -31,18 +32,28 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     result = BatchResult()
     heartbeats = [e for e in events if e.type == "heartbeat"]
     unique: dict[str, EventRecord] = {}
+    conflicts: list[DeadLetterRecord] = []
     for e in events:
         if e.type != "heartbeat":
-            unique.setdefault(e.id, e)
+            first = unique.setdefault(e.id, e)
+            if first is not e and not first.same_event(e):
+                conflicts.append(id_conflict(e, first))
     result.heartbeats = len(heartbeats)
 
     new: list[EventRecord] = []
     if unique:
         new_ids = insert_new_events(session, list(unique.values()), now)
         new = [e for e in unique.values() if e.id in new_ids]
+        repeats = [e for e in unique.values() if e.id not in new_ids]
+        if repeats:
+            stored = stored_versions(session, [e.id for e in repeats])
+            conflicts += [id_conflict(e, stored[e.id]) for e in repeats
+                          if e.id in stored and not e.same_event(stored[e.id])]
     result.stored = len(new)
-    result.duplicates = len(events) - len(heartbeats) - len(new)
+    result.duplicates = len(events) - len(heartbeats) - len(new) - len(conflicts)
     result.stored_ids = [e.id for e in new]
+    result.rejected = {(d.branch, d.device, d.event_id): d.reason for d in conflicts}
+    dead_letters = [*dead_letters, *conflicts]
 
     apply_device_messages(session, new, heartbeats)
     outbound: list[dict] = []

@@ -1,0 +1,44 @@
+"""End-to-end acknowledgements: after a batch commits, tell each device which of its events are safe.
+
+One message per device per batch on `sz/v1/{b}/dev/{d}/ack` (QoS 0): the ids stored (now, or before:
+a repeat is confirmed again) and the ids dead-lettered with their reason. A lost confirmation only
+means the device sends those events again, which their ids make harmless. Pure: records in, topics
+and payloads out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+
+from device_hub.protocol import TopicKind, device_topic, encode, envelope
+from device_hub.protocol.messages import ConfirmData, ConfirmMessage, Rejected
+from server.ingest.records import DeadLetterRecord, EventRecord
+
+Rejections = Mapping[tuple[str | None, str | None, str | None], str]
+
+
+def confirmations(records: Iterable[EventRecord | DeadLetterRecord], rejected: Rejections, *,
+                  seq: Iterator[int], now: datetime) -> list[tuple[str, bytes]]:
+    """(topic, payload) per device for the committed records (only QoS 1 ones: heartbeats are not kept)."""
+    stored: dict[tuple[str, str], dict[str, None]] = {}  # ordered sets: a batch may hold a message twice
+    refused: dict[tuple[str, str], dict[str, str]] = {}
+    for rec in records:
+        if isinstance(rec, EventRecord):
+            where, event_id = (rec.branch, rec.device), rec.id
+            reason = rejected.get((rec.branch, rec.device, rec.id)) if rejected else None
+        else:
+            if rec.event_id is None or rec.branch is None or rec.device is None:
+                continue  # nothing to name, or nobody to tell
+            where, event_id, reason = (rec.branch, rec.device), rec.event_id, rec.reason
+        if reason is None:
+            stored.setdefault(where, {})[event_id] = None
+        else:
+            refused.setdefault(where, {})[event_id] = reason
+    out = []
+    for branch, device in stored.keys() | refused.keys():
+        data = ConfirmData(ids=list(stored.get((branch, device), ())),
+                           rejected=[Rejected(id=i, reason=r) for i, r in refused.get((branch, device), {}).items()])
+        msg = envelope(ConfirmMessage, branch=branch, device=device, seq=next(seq), data=data, ts=now)
+        out.append((device_topic(branch, device, TopicKind.CONFIRM), encode(msg)))
+    return out
