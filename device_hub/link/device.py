@@ -1,14 +1,17 @@
 """A device's link to the hub: birth and last will, heartbeats, and a publisher that loses nothing.
 
-Every QoS 1 message goes to the outbox first; at most `max_in_flight` are handed to paho at
-a time (back-pressure: paho loses messages past 65,535 queued). After a disconnect the
-in-flight ones are sent again from the outbox; the envelope id lets the hub drop repeats.
+Every QoS 1 message goes to the outbox first and stays there until the hub confirms that its
+transaction committed (end-to-end acknowledgement on `dev/{d}/ack`), not merely until the broker's
+PUBACK: a broker that crashes before its next snapshot then loses nothing a device holds. At most
+`max_in_flight` messages are handed to paho at a time (paho loses messages past 65,535 queued) and at
+most `max_unconfirmed` wait for the hub; what is not confirmed within `confirm_timeout_s` (doubling
+while the hub stays silent) or by the next connection is sent again with the same envelope id, which
+makes the repeat harmless.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import select
@@ -22,9 +25,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
-from device_hub.link.outbox import MemoryOutbox, Outbox, OutboxItem
-from device_hub.protocol import TopicKind, device_topic, encode, envelope
-from device_hub.protocol.messages import HeartbeatData, HeartbeatMessage, StateData, StateMessage
+from device_hub.link.outbox import MemoryOutbox, Outbox, OutboxItem, envelope_id
+from device_hub.protocol import TopicKind, decode_hub_message, device_topic, encode, envelope
+from device_hub.protocol.messages import (
+    ConfirmMessage,
+    HeartbeatData,
+    HeartbeatMessage,
+    StateData,
+    StateMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +43,37 @@ class DeviceLink:
                  model: str = "smartzone-sim", sw: str = "0.1.0", components: list[str] | None = None,
                  max_in_flight: int = 20, keepalive_s: int = 30,
                  on_message: Callable[[str, bytes], None] | None = None, track_ids: bool = False,
-                 ca_file: Path | None = None):
+                 ca_file: Path | None = None, end_to_end: bool = True, max_unconfirmed: int = 1000,
+                 confirm_timeout_s: float = 30.0, max_confirm_timeout_s: float = 300.0):
+        """`end_to_end=False` deletes a message on its PUBACK instead of the hub's confirmation (for a
+        broker with no hub behind it, and to measure what confirmations cost)."""
         self.url = url
         self.branch = branch
         self.device = device
-        self.outbox = outbox or MemoryOutbox()
+        # an empty SqliteOutbox is falsy: `outbox or MemoryOutbox()` once lost a rebooted kiosk's queue
+        self.outbox = outbox if outbox is not None else MemoryOutbox()
         self.model, self.sw, self.components = model, sw, components or []
         self.max_in_flight = max_in_flight
         self.on_message = on_message
         self.session_no = 0  # set per connection in _run; grows across restarts
         self.track_ids = track_ids
-        self.confirmed_ids: list[str] = []  # envelope ids the broker acknowledged (tests, benchmarks)
+        self.confirmed_ids: list[str] = []  # envelope ids the hub confirmed stored (tests, benchmarks)
+        self.sent_ids: list[str] = []  # envelope ids of every QoS 1 message put in the outbox (with track_ids)
+        self.rejected: dict[str, str] = {}  # envelope id → reason, for events the hub dead-lettered
         self.seq = 0
         self.confirmed = 0
+        self.resends = 0  # rounds of unconfirmed messages sent again after a time-out
+        self.end_to_end = end_to_end
+        self.max_unconfirmed = max_unconfirmed
+        self.confirm_timeout_s = confirm_timeout_s
+        self.max_confirm_timeout_s = max_confirm_timeout_s
         self.connected = threading.Event()
         self._cond = threading.Condition()
         self._in_flight: dict[int, OutboxItem] = {}  # mid → what it carries
+        self._awaiting: dict[str, float] = {}  # envelope id → when its PUBACK came; until the hub confirms it
+        self._early: set[str] = set()  # confirmed before their PUBACK arrived
+        self._timeout_s = confirm_timeout_s
+        self._ack_topic = device_topic(branch, device, TopicKind.CONFIRM)
         self._cursor = 0
         self._opts = SessionOptions(client_id=f"sz-{branch}-{device}", keepalive_s=keepalive_s, ca_file=ca_file)
         self._client: mqtt.Client | None = None
@@ -174,19 +198,26 @@ class DeviceLink:
     def send_state(self, *, online: bool) -> None:
         if online:
             self.seq = 0
-        self.publish(device_topic(self.branch, self.device, TopicKind.STATE),
-                     encode(self._state(online=online)), retain=True)
+        msg = self._state(online=online)
+        self.publish(device_topic(self.branch, self.device, TopicKind.STATE), encode(msg), retain=True,
+                     msg_id=str(msg.id))
 
     def send(self, message_type: type, data: Any, *, topic_kind: TopicKind = TopicKind.EVENT) -> Any:
         """Wrap data in an envelope and queue it (durably) for the hub; returns the message."""
         msg = envelope(message_type, branch=self.branch, device=self.device, seq=self.next_seq(), data=data)
         event = msg.type if topic_kind is TopicKind.EVENT else None
-        self.publish(device_topic(self.branch, self.device, topic_kind, event), encode(msg))
+        self.publish(device_topic(self.branch, self.device, topic_kind, event), encode(msg), msg_id=str(msg.id))
         return msg
 
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        """Queue durably; the network thread is woken to send it."""
-        self.outbox.put(topic, payload, 1, retain)
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, msg_id: str = "") -> None:
+        """Queue durably; the network thread is woken to send it. Older retained messages of the topic still
+        in the outbox are sent on unretained from now on: sent again after this one, an old state would
+        otherwise replace it at the broker."""
+        key = self.outbox.put(topic, payload, 1, retain, msg_id)
+        if self.track_ids:
+            self.sent_ids.append(msg_id or envelope_id(payload))
+        if retain:
+            self.outbox.unretain_older(topic, key)
         self._wake()
 
     def heartbeat(self, uptime_s: int, counters: dict[str, int] | None = None) -> None:
@@ -203,7 +234,8 @@ class DeviceLink:
             self._client.subscribe(device_topic(self.branch, self.device, kind), qos=1)
 
     def flush(self, timeout: float) -> bool:
-        """Wait until the outbox is empty; False on timeout."""
+        """Wait until the outbox is empty (with end_to_end: until the hub confirmed everything); False on
+        timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while len(self.outbox):
@@ -228,9 +260,11 @@ class DeviceLink:
         if reason_code.is_failure:
             log.error("%s: broker refused connection: %s", self.device, reason_code)
             return
-        self._in_flight.clear()
-        self._cursor = 0
+        self._forget_unconfirmed()  # a new connection sends every unconfirmed message again
         self.connected.set()
+        if self.end_to_end:
+            # before anything is published, so the hub's first confirmation already finds us
+            client.subscribe(self._ack_topic, qos=0)
         if self.on_message:
             self.subscribe_own()
         self.send_state(online=True)
@@ -242,24 +276,67 @@ class DeviceLink:
 
     def _lost(self) -> None:
         self.connected.clear()
-        self._in_flight.clear()  # sent again from the outbox after reconnecting
-        self._cursor = 0
+        self._forget_unconfirmed()
         with self._cond:
             self._cond.notify_all()
 
+    def _forget_unconfirmed(self) -> None:
+        """Everything not yet confirmed is sent again from the outbox, from its oldest row."""
+        self._in_flight.clear()
+        self._awaiting.clear()
+        self._early.clear()
+        self._cursor = 0
+
     def _on_publish(self, _c, _u, mid, _rc, _p) -> None:
         item = self._in_flight.pop(mid, None)
-        if item is not None:
-            self.outbox.delete(item.key)
-            self.confirmed += 1
-            if self.track_ids:
-                self.confirmed_ids.append(json.loads(item.payload)["id"])
-            with self._cond:
-                self._cond.notify_all()
+        if item is None:
+            return
+        if self.end_to_end:
+            if item.msg_id in self._early:
+                self._early.discard(item.msg_id)
+            else:
+                self._awaiting[item.msg_id] = time.monotonic()
+            return
+        self.outbox.delete(item.key)
+        self._counted([item.msg_id])
+
+    def _counted(self, ids: list[str]) -> None:
+        self.confirmed += len(ids)
+        if self.track_ids:
+            self.confirmed_ids.extend(ids)
+        with self._cond:
+            self._cond.notify_all()
 
     def _on_mqtt_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
-        if self.on_message:
+        if msg.topic == self._ack_topic:
+            self._on_confirm(msg.payload)
+        elif self.on_message:
             self.on_message(msg.topic, msg.payload)
+
+    def _on_confirm(self, payload: bytes) -> None:
+        """The hub committed these events: delete them; a rejected one is logged, never sent again."""
+        try:
+            msg = decode_hub_message(payload)
+        except ValueError as err:
+            log.warning("%s: ignoring a malformed confirmation: %s", self.device, err)
+            return
+        if not isinstance(msg, ConfirmMessage) or (msg.branch, msg.device) != (self.branch, self.device):
+            log.warning("%s: ignoring a %s for %s/%s on our confirmation topic", self.device, msg.type,
+                        msg.branch, msg.device)
+            return
+        rejected = {str(r.id): r.reason for r in msg.data.rejected}
+        named = {str(i) for i in msg.data.ids} | rejected.keys()  # a batch may hold an event twice
+        gone = set(self.outbox.delete_ids(named))
+        for i in named:
+            if self._awaiting.pop(i, None) is None and i in gone:
+                self._early.add(i)
+        for i, reason in rejected.items():
+            if i in gone:
+                self.rejected[i] = reason
+                log.warning("%s: the hub dead-lettered event %s (%s); it is kept there, not sent again",
+                            self.device, i, reason)
+        self._timeout_s = self.confirm_timeout_s  # the hub is answering
+        self._counted([i for i in gone if i not in rejected])
 
     def _pump(self) -> None:
         """Hand the next outbox items to paho, keeping at most max_in_flight unacknowledged."""
@@ -268,12 +345,34 @@ class DeviceLink:
         while self._qos0:
             topic, payload = self._qos0.popleft()
             self._client.publish(topic, payload, qos=0)
-        room = self.max_in_flight - len(self._in_flight)
+        if self._awaiting:
+            self._resend_if_unconfirmed()
+        room = min(self.max_in_flight - len(self._in_flight),
+                   self.max_unconfirmed - len(self._in_flight) - len(self._awaiting))
         if room <= 0:
             return
+        flying = {item.key for item in self._in_flight.values()}
         for item in self.outbox.after(self._cursor, room):
+            if item.key in flying:
+                self._cursor = item.key
+                continue
             info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 break
             self._in_flight[info.mid] = item
             self._cursor = item.key
+
+    def _resend_if_unconfirmed(self) -> None:
+        """The oldest message the broker took has waited too long for the hub: send the unconfirmed again,
+        and wait twice as long next time while the hub stays silent (a hub that is away would otherwise
+        get every device's window again every time-out)."""
+        oldest = next(iter(self._awaiting.values()))
+        if time.monotonic() - oldest < self._timeout_s:
+            return
+        log.info("%s: %d messages not confirmed by the hub within %.0f s; sending them again", self.device,
+                 len(self._awaiting), self._timeout_s)
+        self.resends += 1
+        self._timeout_s = min(self._timeout_s * 2, self.max_confirm_timeout_s)
+        self._awaiting.clear()
+        self._early.clear()
+        self._cursor = 0

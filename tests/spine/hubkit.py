@@ -28,12 +28,14 @@ def hub_process(broker_url: str, db_url: str, log: Path) -> subprocess.Popen:
     """`smartzone hub` as a child process, as production runs it."""
     env = dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"))
     return subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--broker", broker_url,
-                             "--db", db_url, "--client-id", "sz-hub-proc"],
+                             "--db", db_url, "--client-id", "sz-hub-proc", "--dev"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=REPO)
 
 
 def simulate(broker_url: str, *, branch: str = "b001", count: int = 5, events: int = 100,
-             stop: threading.Event | None = None, seed: int = 1, prefix: str = "sim") -> SimResult:
+             stop: threading.Event | None = None, seed: int = 1, prefix: str = "sim",
+             confirm_timeout_s: float = 30.0) -> SimResult:
     plan = SimPlan(branch=branch, count=count, events=events, heartbeat_s=1.0, seed=seed,
-                   businesses=("deposit", "card", "wealth"), device_prefix=prefix, track_ids=True)
+                   businesses=("deposit", "card", "wealth"), device_prefix=prefix, track_ids=True,
+                   confirm_timeout_s=confirm_timeout_s)
     return run_devices(parse_broker_url(broker_url), plan, stop or threading.Event())
