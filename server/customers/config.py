@@ -9,6 +9,7 @@ from functools import cached_property
 from server.customers.privacy import Keyring
 from server.customers.rules import CrmRules
 from smartzone.config import ServerSettings, default_config_dir, load_server_settings
+from smartzone.config.secrets import reveal
 
 
 @dataclass
@@ -18,14 +19,14 @@ class CrmConfig:
 
     @cached_property
     def keyring(self) -> Keyring:
-        return Keyring.parse(self.settings.template_keys.get_secret_value())
+        return Keyring.parse(reveal(self.settings.template_keys))
 
     def identity_key(self, branch_id: str | None) -> str:
-        return self.settings.identity_keys.get(branch_id or "", self.settings.identity_key).get_secret_value()
+        return reveal(self.settings.identity_keys.get(branch_id or "", self.settings.identity_key))
 
     def identity_keys(self) -> set[str]:
         """Every key a kiosk may hash with, so an imported number matches in any branch."""
-        return {k.get_secret_value() for k in (self.settings.identity_key, *self.settings.identity_keys.values())}
+        return {reveal(k) for k in (self.settings.identity_key, *self.settings.identity_keys.values())}
 
 
 _current: CrmConfig | None = None

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.customers.config import crm
 from server.db import transaction
 from server.webhooks import service
+from smartzone.config.secrets import reveal
 
 
 def deliver_webhooks(factory: sessionmaker[Session], now: datetime) -> dict[str, int]:
@@ -16,5 +17,5 @@ def deliver_webhooks(factory: sessionmaker[Session], now: datetime) -> dict[str,
     if not settings.webhook_url:
         return {"delivered": 0, "retried": 0, "dead": 0}
     with transaction(factory) as s:
-        return service.deliver_due(s, url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
+        return service.deliver_due(s, url=settings.webhook_url, secret=reveal(settings.webhook_secret),
                                    now=now)

@@ -26,9 +26,13 @@ class DevSecretError(ValueError):
     """A process would run with a development secret; str() is the one-line message for the operator."""
 
 
+def reveal(value: SecretStr | str) -> str:
+    """The secret's text; also takes a plain str (a `model_copy(update=…)` does not validate)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
 def is_dev(value: SecretStr | str | None) -> bool:
-    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-    return raw is not None and raw.strip() in DEV_KEYS
+    return value is not None and reveal(value).strip() in DEV_KEYS
 
 
 def server_dev_secrets(settings) -> list[str]:
@@ -38,7 +42,7 @@ def server_dev_secrets(settings) -> list[str]:
         found.append("SZ_IDENTITY_KEY")
     found += [f"identity_keys.{branch} (server.toml)" for branch, key in sorted(settings.identity_keys.items())
               if is_dev(key)]
-    keys = settings.template_keys.get_secret_value()
+    keys = reveal(settings.template_keys)
     if any(part.partition(":")[2].strip() == DEV_TEMPLATE_KEY for part in keys.split(",")):
         found.append("SZ_TEMPLATE_KEYS")
     if is_dev(settings.webhook_secret):
