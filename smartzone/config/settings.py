@@ -46,6 +46,11 @@ class HubSettings(BaseModel):
     branches_dir: Path = Field(default=Path("configs/branches"), description="branch TOML files")
     var_dir: Path = Field(default=Path("var"), description="where the embedded broker keeps its data")
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts:// brokers")
+    mqtt_username: str | None = Field(
+        default=None, min_length=1, description="broker account (`hub`; see `smartzone devices provision-service`); "
+                                                "the password comes from SZ_MQTT_PASSWORD or mqtt_password_file")
+    mqtt_password_file: Path | None = Field(
+        default=None, description="file whose first line is the broker password; outside the repository")
 
 
 class ServerSettings(BaseModel):
@@ -54,11 +59,6 @@ class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     db: str = Field(default="sqlite:///var/smartzone.db", description="SQLAlchemy URL")
-    mqtt_username: str | None = Field(
-        default=None, min_length=1, description="broker account (`hub`; see `smartzone devices provision-service`); "
-                                                "the password comes from SZ_MQTT_PASSWORD or mqtt_password_file")
-    mqtt_password_file: Path | None = Field(
-        default=None, description="file whose first line is the broker password; outside the repository")
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000, ge=0, le=65535)
     branches_dir: Path = Field(default=Path("configs/branches"))
