@@ -123,13 +123,13 @@ class KioskConfig(BaseModel):
             raise ValueError(f"no branch key: set {self.branch_key_env} (or dev_branch_key for development)")
         return key
 
-    @property
     def mqtt_credentials(self) -> tuple[str | None, SecretStr | None]:
         """(username, password) for the broker; raises SecretSourceError for an unusable password file."""
         from smartzone.config.mqtt_auth import mqtt_password
 
         return self.mqtt_username, mqtt_password(self.mqtt_password_file)
 
+    @property
     def outbox_path(self) -> Path:
         return self.var_dir / f"kiosk-{self.branch}-{self.device}.db"
 
