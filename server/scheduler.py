@@ -157,7 +157,10 @@ class LeasedScheduler:
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.renew_s):
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # never let the renewer die: the lease would lapse while jobs look scheduled
+                log.exception("scheduler lease renewal failed")
 
     def start(self) -> LeasedScheduler:
         self.tick()
