@@ -43,6 +43,12 @@ class HubSettings(BaseModel):
     batch_max: int = Field(default=500, ge=1, le=10_000, description="messages per transaction")
     batch_wait_ms: int = Field(default=20, ge=0, le=5_000, description="longest wait to fill a batch")
     max_payload_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
+    max_clock_ahead_s: float = Field(
+        default=600, ge=0, description="an event dated further ahead of the hub's clock is dead-lettered (clock_skew)")
+    max_event_age_s: float = Field(
+        default=30 * 86400, ge=60,
+        description="an event older than this on arrival is dead-lettered (clock_skew); long enough for a device "
+                    "or a branch that was offline for days")
     branches_dir: Path = Field(default=Path("configs/branches"), description="branch TOML files")
     var_dir: Path = Field(default=Path("var"), description="where the embedded broker keeps its data")
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts:// brokers")

@@ -63,7 +63,9 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
                                              session_expiry_s=settings.session_expiry_s,
                                              keepalive_s=settings.keepalive_s, ca_file=settings.tls_ca_file),
                       options=IngestOptions(batch_max=settings.batch_max, batch_wait_ms=settings.batch_wait_ms,
-                                            max_payload_bytes=settings.max_payload_bytes, shared_group=group))
+                                            max_payload_bytes=settings.max_payload_bytes, shared_group=group,
+                                            max_clock_ahead_s=settings.max_clock_ahead_s,
+                                            max_event_age_s=settings.max_event_age_s))
             c = hub.run(stop)
             click.echo(f"hub stopped ({client_id}): received {c.received}, stored {c.stored}, duplicates "
                        f"{c.duplicates}, dead-lettered {c.dead_lettered}, heartbeats {c.heartbeats}; {c.batches} "
