@@ -31,24 +31,24 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     now = now or utcnow()
     result = BatchResult()
     heartbeats = [e for e in events if e.type == "heartbeat"]
-    unique: dict[str, EventRecord] = {}
-    conflicts: list[DeadLetterRecord] = []
+    by_id: dict[str, list[EventRecord]] = {}
     for e in events:
         if e.type != "heartbeat":
-            first = unique.setdefault(e.id, e)
-            if first is not e and not first.same_event(e):
-                conflicts.append(id_conflict(e, first))
+            by_id.setdefault(e.id, []).append(e)
     result.heartbeats = len(heartbeats)
 
     new: list[EventRecord] = []
-    if unique:
-        new_ids = insert_new_events(session, list(unique.values()), now)
-        new = [e for e in unique.values() if e.id in new_ids]
-        repeats = [e for e in unique.values() if e.id not in new_ids]
-        if repeats:
-            stored = stored_versions(session, [e.id for e in repeats])
-            conflicts += [id_conflict(e, stored[e.id]) for e in repeats
-                          if e.id in stored and not e.same_event(stored[e.id])]
+    conflicts: list[DeadLetterRecord] = []
+    if by_id:
+        new_ids = insert_new_events(session, [same[0] for same in by_id.values()], now)
+        new = [same[0] for i, same in by_id.items() if i in new_ids]
+        repeated = [i for i in by_id if i not in new_ids]
+        stored = stored_versions(session, repeated) if repeated else {}
+        for i, same in by_id.items():
+            # what the id stands for: the event stored now (the batch's first) or before
+            ref = same[0] if i in new_ids else stored.get(i)
+            if ref is not None:
+                conflicts += [id_conflict(e, ref) for e in same if e is not ref and not e.same_event(ref)]
     result.stored = len(new)
     result.duplicates = len(events) - len(heartbeats) - len(new) - len(conflicts)
     result.stored_ids = [e.id for e in new]

@@ -145,3 +145,47 @@ def test_quiet_devices_count_gaps_and_presence(migrated) -> None:
         d = s.scalar(select(Device))
         assert (d.last_seq, d.seq_gaps, d.online) == (6, 2, True)
         assert d.last_seen_at == T0 + timedelta(seconds=50)
+
+
+def test_an_id_reused_for_a_different_event_is_an_id_conflict(migrated) -> None:
+    """GIVEN a stored survey WHEN another message arrives with its id but a different score (later, and once
+    within one batch) THEN the stored event is unchanged, each imposter is dead-lettered as id_conflict with
+    its own bytes, and the batch names it as rejected so its device stops sending it."""
+    from dataclasses import replace
+
+    from server.events.models import DeadLetter, Event
+
+    _engine, factory = migrated
+    e = replace(ev("survey", {"score": 3}), topic="sz/v1/b001/dev/k1/evt/survey", payload=b'{"score":3}')
+    imposter = replace(e, data={"score": 1}, payload=b'{"score":1}')
+    twin = replace(e, id=str(uuid.uuid4()))
+    twin_imposter = replace(twin, data={"score": 2}, payload=b'{"score":2}')
+    with factory() as s, s.begin():
+        first = store_batch(s, [e, twin, twin_imposter])
+    with factory() as s, s.begin():
+        later = store_batch(s, [imposter, e])
+    assert (first.stored, first.duplicates, first.dead_lettered) == (2, 0, 1)
+    assert first.rejected == {("b001", "k1", twin.id): "id_conflict"}
+    assert (later.stored, later.duplicates, later.dead_lettered) == (0, 1, 1)  # e itself is a repeat
+    assert later.rejected == {("b001", "k1", e.id): "id_conflict"}
+    with factory() as s:
+        assert s.get(Event, e.id).data == {"score": 3} and s.get(Event, twin.id).data == {"score": 3}
+        letters = s.scalars(select(DeadLetter).order_by(DeadLetter.id)).all()
+        assert [(d.reason, d.payload) for d in letters] == [("id_conflict", b'{"score":2}'),
+                                                            ("id_conflict", b'{"score":1}')]
+        assert e.id in letters[1].detail and "survey #1 of b001/k1" in letters[1].detail
+
+
+def test_a_repeat_is_not_a_conflict(migrated) -> None:
+    """GIVEN a stored event WHEN the same event comes again (a resend after a lost confirmation) THEN it is a
+    duplicate, not a conflict: timestamps and JSON read back from the database compare equal."""
+    _engine, factory = migrated
+    e = ev("card_read", {"card_kind": "bank", "card_hash": HASH, "masked": "622848******1234",
+                         "visit_id": "visit-0002"}, at=3)
+    e = EventRecord(**{**{f: getattr(e, f) for f in ("id", "branch", "device", "seq", "type", "data")},
+                       "ts": T0 + timedelta(microseconds=123457)})
+    with factory() as s, s.begin():
+        store_batch(s, [e])
+    with factory() as s, s.begin():
+        again = store_batch(s, [e])
+    assert (again.duplicates, again.dead_lettered, again.rejected) == (1, 0, {})
