@@ -80,6 +80,7 @@ class DeviceLink:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._socket_open = False
+        self._accepted = False  # the broker accepted the current connection (CONNACK success)
         self._crashed = False
         self.poll_s = 1.0  # the wake-up pipe makes sending immediate; this only paces keep-alives
         self._wake_r, self._wake_w = os.pipe()
@@ -114,7 +115,6 @@ class DeviceLink:
                 try:
                     connect(self._client, self.url, self._opts)
                     self._socket_open = True
-                    delay = 0.2
                 except OSError as err:
                     log.info("%s: broker %s not reachable (%s); retry in %.1f s", self.device, self.url,
                              err, delay)
@@ -125,6 +125,10 @@ class DeviceLink:
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._socket_open = False
                 self._lost()
+                # a connection the broker refused (bad credentials) is not retried at once: back off
+                wait, delay = (0.2, 0.2) if self._accepted else (delay, min(delay * 2, 30))
+                self._accepted = False
+                self._stopping.wait(wait)
                 continue
         if self._socket_open and not self._crashed:
             self._client.disconnect()
@@ -260,6 +264,7 @@ class DeviceLink:
         if reason_code.is_failure:
             log.error("%s: broker refused connection: %s", self.device, reason_code)
             return
+        self._accepted = True
         self._forget_unconfirmed()  # a new connection sends every unconfirmed message again
         self.connected.set()
         if self.end_to_end:

@@ -40,7 +40,7 @@ class LinkWorker(QObject):
 
     @Slot()
     def start(self) -> None:
-        outbox = self._outbox or SqliteOutbox(self.outbox_path)
+        outbox = self._outbox if self._outbox is not None else SqliteOutbox(self.outbox_path)
         self.link = DeviceLink(self.url, branch=self.branch, device=self.device, outbox=outbox,
                                model="smartzone-kiosk", sw=self.sw, components=self.components,
                                keepalive_s=10, on_message=lambda t, p: self.received.emit(t, p))
