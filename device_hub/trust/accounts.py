@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from device_hub.protocol.topics import ROOT, Topic, TopicError, TopicKind, branch_topic, device_topic
+from device_hub.protocol.topics import ROOT, Topic, TopicKind, branch_topic, device_topic, is_id
 
 
 class AccountError(ValueError):
@@ -61,10 +61,9 @@ class Account:
             return
         if not self.branch or not self.device:
             raise AccountError(f"a {self.role} account needs a branch and a device id")
-        try:
-            device_topic(self.branch, self.device, TopicKind.STATE)  # validates both ids
-        except TopicError as err:
-            raise AccountError(str(err)) from err
+        for what, value in (("branch", self.branch), ("device", self.device)):
+            if not is_id(value):
+                raise AccountError(f"{what} {value!r} is not an id (lower-case a-z, 0-9, '_' or '-', ≤ 32)")
 
     @property
     def username(self) -> str:
