@@ -17,9 +17,7 @@ from pydantic import ValidationError
 
 from device_hub.protocol import TopicError, TopicKind, decode_device_message, parse
 from device_hub.protocol.topics import is_id
-from server.ingest.records import DeadLetterRecord, EventRecord, digest
-
-KEEP_BYTES = 4096  # how much of a dead letter's payload is kept for someone to look at
+from server.ingest.records import KEEP_BYTES, DeadLetterRecord, EventRecord, digest
 
 _TYPE_FOR_KIND = {TopicKind.STATE: "state", TopicKind.STATUS: "status",
                   TopicKind.HEARTBEAT: "heartbeat", TopicKind.COMMAND_RESULT: "command_result"}

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+KEEP_BYTES = 4096  # how much of a dead letter's payload is kept for someone to look at
+
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
@@ -67,7 +69,7 @@ def digest(topic: str, payload: bytes) -> str:
 def id_conflict(event: EventRecord, stored: EventRecord) -> DeadLetterRecord:
     """A message whose id is already taken by a different event: kept whole, with what the id stands for."""
     return DeadLetterRecord(
-        topic=event.topic, reason="id_conflict", payload=event.payload[:4096], size=len(event.payload),
+        topic=event.topic, reason="id_conflict", payload=event.payload[:KEEP_BYTES], size=len(event.payload),
         digest=digest(event.topic, event.payload), event_id=event.id, branch=event.branch, device=event.device,
         detail=f"id {event.id} is already {stored.type} #{stored.seq} of {stored.branch}/{stored.device} at "
                f"{stored.ts.isoformat()}; this {event.type} #{event.seq} of {event.branch}/{event.device} differs")
