@@ -37,7 +37,7 @@ from server.db import make_engine, session_factory  # noqa: E402
 from server.migrate import upgrade_engine  # noqa: E402
 from server.queueing import service  # noqa: E402
 from server.queueing.models import Ticket  # noqa: E402
-from smartzone.config import load_branches  # noqa: E402
+from szconfig import load_branches  # noqa: E402
 
 DAY = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # Monday 08:30 in Shanghai
 HOURS = 8.5
@@ -258,8 +258,8 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
     from device_hub.broker import MosquittoBroker
     from device_hub.link.device import DeviceLink
     from device_hub.link.mqtt import parse_broker_url
-    from device_hub.protocol.messages import TicketRequestData, TicketRequestMessage
     from server.devices.models import Device
+    from wire.messages import TicketRequestData, TicketRequestMessage
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = MosquittoBroker(Path(tmp) / "mq").start()

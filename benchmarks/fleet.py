@@ -33,8 +33,12 @@ from device_hub.broker import MosquittoBroker
 from device_hub.ingest.hub import Hub, IngestOptions
 from device_hub.ingest.runner import HubThread
 from device_hub.link.mqtt import SessionOptions, parse_broker_url
-from device_hub.protocol import TopicKind, device_topic, encode, envelope
-from device_hub.protocol.messages import (
+from server.branches.service import sync_branches
+from server.db import make_engine, session_factory
+from server.migrate import upgrade_engine
+from szconfig import load_branches
+from wire import TopicKind, device_topic, encode, envelope
+from wire.messages import (
     HeartbeatData,
     HeartbeatMessage,
     StateData,
@@ -42,10 +46,6 @@ from device_hub.protocol.messages import (
     StatusData,
     StatusMessage,
 )
-from server.branches.service import sync_branches
-from server.db import make_engine, session_factory
-from server.migrate import upgrade_engine
-from smartzone.config import load_branches
 
 REPO = Path(__file__).resolve().parents[1]
 

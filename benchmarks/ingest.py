@@ -48,13 +48,13 @@ from device_hub.broker import MosquittoBroker  # noqa: E402
 from device_hub.ingest.hub import Hub, IngestOptions  # noqa: E402
 from device_hub.ingest.runner import HubThread  # noqa: E402
 from device_hub.link.mqtt import SessionOptions, no_delay, parse_broker_url  # noqa: E402
-from device_hub.protocol import TopicKind, device_topic, encode, envelope  # noqa: E402
 from device_hub.sim.flows import kiosk_traffic  # noqa: E402
 from server.branches.service import sync_branches  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
 from server.ingest import handlers  # noqa: E402
 from server.migrate import upgrade_engine  # noqa: E402
-from smartzone.config import load_branches  # noqa: E402
+from szconfig import load_branches  # noqa: E402
+from wire import TopicKind, device_topic, encode, envelope  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 BRANCHES = 200

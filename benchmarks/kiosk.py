@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 
 def _config(var: Path, broker: str, **kw):
-    from smartzone.config.kiosk import KioskConfig
+    from szconfig.kiosk import KioskConfig
 
     data = {"device": "k1", "branch": "b001", "broker": broker, "consent_version": "bench",
             "dev_branch_key": "bench-branch-key", "local_numbers": {"prefix": "K1"}, "speech": False,
@@ -167,7 +167,7 @@ def ticket_to_print(samples: int = 20) -> float:
     from server.branches.service import sync_branches
     from server.db import make_engine, session_factory
     from server.migrate import upgrade_engine
-    from smartzone.config import load_branches
+    from szconfig import load_branches
 
     if not MosquittoBroker.available():
         return float("nan")

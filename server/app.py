@@ -27,7 +27,7 @@ from server.web import errors
 from server.web.events import Broadcaster
 from server.web.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
 from server.web.pages import STATIC
-from smartzone.config import ServerSettings
+from szconfig import ServerSettings
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from device_hub.ingest.hub import Hub, IngestOptions
 from device_hub.ingest.runner import HubThread
 from device_hub.link.mqtt import BrokerUrl, SessionOptions
-from device_hub.protocol.topics import TopicKind, device_topic
 from device_hub.sim.devices import SimPlan, SimResult, run_devices
 from server.events.models import Event
 from server.events.service import counts
+from wire.topics import TopicKind, device_topic
 
 log = logging.getLogger(__name__)
 

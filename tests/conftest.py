@@ -76,7 +76,7 @@ def migrated(db_url: str):
     from server.branches.service import sync_branches
     from server.db import make_engine, session_factory
     from server.migrate import upgrade_engine
-    from smartzone.config import load_branches
+    from szconfig import load_branches
 
     engine = make_engine(db_url)
     upgrade_engine(engine)

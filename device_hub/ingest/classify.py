@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from device_hub.protocol import TopicError, TopicKind, decode_device_message, parse
-from device_hub.protocol.topics import is_id
 from server.ingest.records import KEEP_BYTES, DeadLetterRecord, EventRecord, digest
+from wire import TopicError, TopicKind, decode_device_message, parse
+from wire.topics import is_id
 
 _TYPE_FOR_KIND = {TopicKind.STATE: "state", TopicKind.STATUS: "status",
                   TopicKind.HEARTBEAT: "heartbeat", TopicKind.COMMAND_RESULT: "command_result"}

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
 
-from device_hub.protocol import TopicKind, device_topic, encode, envelope
-from device_hub.protocol.messages import ConfirmData, ConfirmMessage, Rejected
 from server.ingest.records import DeadLetterRecord, EventRecord
+from wire import TopicKind, device_topic, encode, envelope
+from wire.messages import ConfirmData, ConfirmMessage, Rejected
 
 Rejections = Mapping[tuple[str | None, str | None, str | None], str]
 

@@ -31,9 +31,9 @@ from device_hub.ingest.classify import Limits, classify, dead
 from device_hub.ingest.confirm import confirmations
 from device_hub.ingest.relay import OutboxRelay
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
-from device_hub.protocol.topics import hub_subscriptions
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
 from server.ingest.service import run_deferred, store_batch
+from wire.topics import hub_subscriptions
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
 
-from device_hub.protocol.topics import TopicKind, branch_topic, device_topic
 from server.outbox.service import mark_sent, pending
+from wire.topics import TopicKind, branch_topic, device_topic
 
 log = logging.getLogger(__name__)
 

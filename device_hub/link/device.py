@@ -26,8 +26,8 @@ import paho.mqtt.client as mqtt
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from device_hub.link.outbox import MemoryOutbox, Outbox, OutboxItem, envelope_id
-from device_hub.protocol import TopicKind, decode_hub_message, device_topic, encode, envelope
-from device_hub.protocol.messages import (
+from wire import TopicKind, decode_hub_message, device_topic, encode, envelope
+from wire.messages import (
     ConfirmMessage,
     HeartbeatData,
     HeartbeatMessage,

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from device_hub.protocol import Component, DeviceState, Outcome, PaperState, TopicKind
-from device_hub.protocol.messages import (
+from wire import Component, DeviceState, Outcome, PaperState, TopicKind
+from wire.messages import (
     CardReadData,
     CardReadMessage,
     StatusData,

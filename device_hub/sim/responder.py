@@ -14,15 +14,15 @@ from typing import Any
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import BrokerUrl
-from device_hub.protocol import Component, DeviceState, MediaState, PaperState, TopicKind
-from device_hub.protocol.messages import (
+from device_hub.sim.flows import paper_status
+from wire import Component, DeviceState, MediaState, PaperState, TopicKind
+from wire.messages import (
     CommandResultData,
     CommandResultMessage,
     StatusData,
     StatusMessage,
     hub_message_adapter,
 )
-from device_hub.sim.flows import paper_status
 
 log = logging.getLogger(__name__)
 KNOWN = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics", "restart"}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from device_hub.protocol.topics import ROOT, Topic, TopicKind, branch_topic, device_topic, is_id
+from wire.topics import ROOT, Topic, TopicKind, branch_topic, device_topic, is_id
 
 
 class AccountError(ValueError):

@@ -1,50 +1,12 @@
-"""Status vocabularies after CEN XFS4IoT, with the same strings as device_hub.protocol.enums."""
+"""A card reader's and a printer's status as drivers report it, in the wire contract's XFS4IoT vocabularies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from wire.enums import DeviceState, MediaState, PaperState, RetainBinState
 
-class DeviceState(StrEnum):
-    """XFS4IoT Common.Status.device."""
-
-    ONLINE = "online"
-    OFFLINE = "offline"
-    POWER_OFF = "powerOff"
-    NO_DEVICE = "noDevice"
-    HARDWARE_ERROR = "hardwareError"
-    USER_ERROR = "userError"
-    DEVICE_BUSY = "deviceBusy"
-
-
-class PaperState(StrEnum):
-    """XFS4IoT Printer.Status.paper."""
-
-    FULL = "full"
-    LOW = "low"
-    OUT = "out"
-    JAMMED = "jammed"
-    UNKNOWN = "unknown"
-
-
-class MediaState(StrEnum):
-    """XFS4IoT CardReader.Status.media."""
-
-    PRESENT = "present"
-    NOT_PRESENT = "notPresent"
-    JAMMED = "jammed"
-    ENTERING = "entering"
-    UNKNOWN = "unknown"
-
-
-class RetainBinState(StrEnum):
-    """XFS4IoT CardReader retain bin (ok, high, full)."""
-
-    OK = "ok"
-    HIGH = "high"
-    FULL = "full"
-    UNKNOWN = "unknown"
+__all__ = ["CardReaderStatus", "DeviceState", "MediaState", "PaperState", "PrinterStatus", "RetainBinState"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from device_hub.protocol import Component, Outcome, TopicKind
-from device_hub.protocol.messages import (
+from kiosk_client.core.i18n import TAGS, Lang, tr
+from kiosk_client.core.masking import mask_name
+from kiosk_client.core.ticket import Ticket, read_reply
+from wire import Component, Outcome, TopicKind
+from wire.ids import ID_PATTERN
+from wire.messages import (
     CardReadData,
     CardReadMessage,
     CommandResultData,
@@ -32,9 +36,6 @@ from device_hub.protocol.messages import (
     VisitData,
     VisitMessage,
 )
-from kiosk_client.core.i18n import TAGS, Lang, tr
-from kiosk_client.core.masking import mask_name
-from kiosk_client.core.ticket import Ticket, read_reply
 
 
 class Screen(StrEnum):
@@ -116,7 +117,7 @@ Effect = Send | StartTimer | PrintTicket | Identify | CaptureFace | ScanQr | Spe
 
 FACE_FUNCTION = "face_recognition"
 WITHDRAW_FUNCTION = "face_consent_withdraw"
-APPT_QR = re.compile(r"^(?:SZAPPT:)?([0-9A-Z]{4,12})(?::([a-z0-9][a-z0-9_-]{0,31}))?$")
+APPT_QR = re.compile(rf"^(?:SZAPPT:)?([0-9A-Z]{{4,12}})(?::({ID_PATTERN[1:-1]}))?$")
 APPT_CODE = re.compile(r"^[0-9A-Z]{4,12}$")
 COMMANDS = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics"}
 # Screens that return home sooner than the general idle timeout, as a fraction of it.

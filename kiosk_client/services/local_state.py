@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from kiosk_client.core.numbering import Counter, format_number, next_number
-from smartzone.config.kiosk import LocalNumbers
+from szconfig.kiosk import LocalNumbers
 
 
 class LocalNumberStore:

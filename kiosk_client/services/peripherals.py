@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from hardware.common.status import CardReaderStatus, PrinterStatus
 from hardware.printer.receipt import TicketReceipt
-from smartzone.config.kiosk import KioskConfig, SerialPortConfig
+from szconfig.kiosk import KioskConfig, SerialPortConfig
 
 log = logging.getLogger(__name__)
 

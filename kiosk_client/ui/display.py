@@ -12,7 +12,7 @@ from device_hub.link.mqtt import BrokerUrl
 from kiosk_client.core.board import Board, announcement
 from kiosk_client.services.speech import Speaker
 from kiosk_client.ui.theme import apply_font
-from smartzone.config.branch import BranchConfig
+from szconfig.branch import BranchConfig
 
 STYLE = """
 QWidget#display { background: #0b1d33; }

@@ -19,15 +19,6 @@ from PySide6.QtWidgets import QApplication
 
 from device_hub.link.mqtt import parse_broker_url
 from device_hub.link.outbox import Outbox
-from device_hub.protocol import Component, DeviceState, PaperState, TopicKind, parse
-from device_hub.protocol.messages import (
-    CommandData,
-    ErrorData,
-    ErrorMessage,
-    ReplyData,
-    StatusData,
-    StatusMessage,
-)
 from hardware.printer.receipt import TicketReceipt
 from kiosk_client.core import flow as f
 from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen
@@ -41,9 +32,18 @@ from kiosk_client.ui.window import KioskWindow
 from kiosk_client.workers.camera import CameraWorker
 from kiosk_client.workers.link import LinkWorker
 from kiosk_client.workers.peripherals import CardWorker, PrinterWorker
-from smartzone.config.branch import BranchConfig
-from smartzone.config.kiosk import KioskConfig, load_kiosk_config
-from smartzone.config.loader import default_config_dir, load_branch
+from szconfig.branch import BranchConfig
+from szconfig.kiosk import KioskConfig, load_kiosk_config
+from szconfig.loader import default_config_dir, load_branch
+from wire import Component, DeviceState, PaperState, TopicKind, parse
+from wire.messages import (
+    CommandData,
+    ErrorData,
+    ErrorMessage,
+    ReplyData,
+    StatusData,
+    StatusMessage,
+)
 
 log = logging.getLogger(__name__)
 SW_VERSION = "0.1.0"

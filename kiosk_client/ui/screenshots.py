@@ -7,13 +7,13 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from device_hub.protocol import Component
 from kiosk_client.core.flow import KioskFlow, Timer
 from kiosk_client.core.i18n import Lang
 from kiosk_client.ui.kiosk import load_branch_for, make_flow
 from kiosk_client.ui.theme import apply_font
 from kiosk_client.ui.window import KioskWindow
-from smartzone.config.kiosk import KioskConfig
+from szconfig.kiosk import KioskConfig
+from wire import Component
 
 
 def _business(flow: KioskFlow) -> None:

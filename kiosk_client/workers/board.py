@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 from PySide6.QtCore import QObject, Signal
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
-from device_hub.protocol import TopicKind, branch_topic
+from wire import TopicKind, branch_topic
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import BrokerUrl
 from device_hub.link.outbox import Outbox, SqliteOutbox
-from device_hub.protocol import TopicKind
+from wire import TopicKind
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from device_hub.protocol import Component
 from hardware.card_reader.errors import NoCardError
 from hardware.common.errors import HardwareError
 from hardware.common.status import DeviceState, MediaState, PaperState
 from hardware.printer.receipt import TicketReceipt
 from kiosk_client.services.peripherals import CardReader, IdReader, Printer
+from wire import Component
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from functools import cached_property
 
 from server.customers.privacy import Keyring
 from server.customers.rules import CrmRules
-from smartzone.config import ServerSettings, default_config_dir, load_server_settings
-from smartzone.config.secrets import reveal
+from szconfig import ServerSettings, default_config_dir, load_server_settings
+from szconfig.secrets import reveal
 
 
 @dataclass

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smartzone.config.branch import Channel, PriorityClass
+from szconfig.branch import Channel, PriorityClass
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from smartzone.config.branch import BusinessType, Channel, PriorityClass, RoutingRule, Tier
+from szconfig.branch import BusinessType, Channel, PriorityClass, RoutingRule, Tier
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from server.web.validation import STRICT, Text200
-from smartzone.config.branch import PriorityClass, Tier
+from szconfig.branch import PriorityClass, Tier
+from wire.ids import Ident
 
-BusinessCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+BusinessCode = Ident
 
 
 class IssueIn(BaseModel):

@@ -41,7 +41,7 @@ from server.queueing.models import (
 )
 from server.queueing.numbering import format_number, service_day
 from server.queueing.routing import Decision, Load, RouteRequest, route
-from smartzone.config.branch import BranchConfig, Channel, DeviceKind, PriorityClass, Tier
+from szconfig.branch import BranchConfig, Channel, DeviceKind, PriorityClass, Tier
 
 RECENT_SERVICES = 30  # service times per business that feed the estimates…
 RECENT_DAYS = 7  # …taken from the past week

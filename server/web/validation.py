@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 
+from wire.ids import ID_PATTERN
+
 # Every request body model forbids unknown fields.
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-BRANCH_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+BRANCH_ID_PATTERN = ID_PATTERN
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$"
 MAX_INT_ID = 2**31 - 1
 

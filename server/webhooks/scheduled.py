@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.customers.config import crm
 from server.db import transaction
 from server.webhooks import service
-from smartzone.config.secrets import reveal
+from szconfig.secrets import reveal
 
 
 def deliver_webhooks(factory: sessionmaker[Session], now: datetime) -> dict[str, int]:

@@ -28,7 +28,7 @@ def stop_on_signals() -> threading.Event:
 
 
 def load_branch_configs(directory: Path) -> dict:
-    from smartzone.config import ConfigError, load_branches
+    from szconfig import ConfigError, load_branches
 
     try:
         return load_branches(directory)

@@ -9,8 +9,6 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from device_hub.protocol import encode, envelope
-from device_hub.protocol.messages import StateData, StateMessage
 from server.db import utcnow
 from server.devices import commands as cmds
 from server.devices.scheduled import check_presence, expire_commands
@@ -19,6 +17,8 @@ from server.outbox.service import enqueue
 from server.workorders.service import transition
 from tests.devices.helpers import active_alarms, alarms, command, device, kiosk, orders, timeline
 from tests.spine.hubkit import HubThread
+from wire import encode, envelope
+from wire.messages import StateData, StateMessage
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 

@@ -24,7 +24,7 @@ def db_url(tmp_path: Path) -> str:
 
 
 def kiosk_config(tmp_path: Path, broker: str, **overrides):
-    from smartzone.config.kiosk import KioskConfig
+    from szconfig.kiosk import KioskConfig
 
     data = {"device": "k1", "branch": "b001", "broker": broker, "consent_version": "face-test",
             "dev_branch_key": KEY, "local_numbers": {"prefix": "K1"}, "reply_timeout_s": 1.5,

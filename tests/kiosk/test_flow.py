@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 
-from device_hub.protocol import Component, TopicKind
 from kiosk_client.core import flow as f
 from kiosk_client.core.board import Board, announcement
 from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen, Timer
@@ -15,6 +14,7 @@ from kiosk_client.core.i18n import TEXTS, Lang, tr
 from kiosk_client.core.masking import mask_name, mask_number
 from kiosk_client.core.numbering import Counter, format_number, next_number
 from kiosk_client.core.ticket import read_reply
+from wire import Component, TopicKind
 
 HASH = "ab" * 32
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from smartzone.cli.main import cli
-from smartzone.config import check_files
+from szconfig import check_files
 
 REPO = Path(__file__).resolve().parents[2]
 

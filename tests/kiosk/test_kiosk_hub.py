@@ -176,7 +176,7 @@ def test_lobby_display_follows_retained_board_and_calls(qtbot, mosquitto, spy):
     from kiosk_client.services.speech import Speaker
     from kiosk_client.ui.display import LobbyDisplay
     from kiosk_client.workers.board import BoardListener
-    from smartzone.config.loader import default_config_dir, load_branch
+    from szconfig.loader import default_config_dir, load_branch
 
     spy.publish("sz/v1/b001/queue/board", _hub_msg("queue_board", {
         "calls": [{"ticket": "A012", "counter": 3}, {"ticket": "C004", "counter": 1}],

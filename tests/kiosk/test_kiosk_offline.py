@@ -6,8 +6,8 @@ import threading
 
 from PySide6.QtCore import Qt
 
-from device_hub.protocol import Component
 from kiosk_client.core.flow import Screen
+from wire import Component
 
 
 def click(qtbot, widget) -> None:

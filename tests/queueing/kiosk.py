@@ -8,7 +8,7 @@ import time
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import parse_broker_url
-from device_hub.protocol.messages import TicketRequestData, TicketRequestMessage
+from wire.messages import TicketRequestData, TicketRequestMessage
 
 
 class ScriptedKiosk:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from server.queueing import estimates, policy
 from server.queueing.numbering import format_number, service_day
 from server.queueing.routing import Load, RouteRequest, route
-from smartzone.config import load_branches
-from smartzone.config.branch import Channel, PriorityClass, Tier
+from szconfig import load_branches
+from szconfig.branch import Channel, PriorityClass, Tier
 
 B001 = load_branches(Path(__file__).resolve().parents[2] / "configs" / "branches")["b001"]
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from smartzone.cli.main import cli
-from smartzone.config import ServerSettings, check_files
-from smartzone.config.secrets import (
+from szconfig import ServerSettings, check_files
+from szconfig.secrets import (
     DEV_IDENTITY_KEY,
     DEV_TEMPLATE_KEYS,
     DEV_WEBHOOK_SECRET,
@@ -163,7 +163,7 @@ def test_kiosk_refuses_the_development_branch_key(clean_env, monkeypatch):
 def test_secrets_never_shown(tmp_path):
     """GIVEN settings holding secrets WHEN printed (repr, str, JSON) or a file with a bad secret is checked
     THEN no secret value appears."""
-    from smartzone.config.kiosk import KioskConfig
+    from szconfig.kiosk import KioskConfig
 
     s = ServerSettings(**{k.removeprefix("SZ_").lower(): v for k, v in REAL.items()},
                        identity_keys={"b001": "per-branch-key-b001"})

@@ -120,7 +120,7 @@ def test_app_lifespan_runs_jobs_once_across_two_apps(sqlite_url):
     /metrics shows its last run and who leads; WHEN the leader stops THEN its lease is released and the
     other app takes over."""
     from server.app import create_app
-    from smartzone.config import ServerSettings
+    from szconfig import ServerSettings
 
     engine = make_engine(sqlite_url)
     upgrade_engine(engine)

@@ -5,7 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from smartzone.cli.main import cli
-from smartzone.config import load_branches, load_hub_settings
+from szconfig import load_branches, load_hub_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,12 +12,12 @@ from device_hub.ingest.confirm import confirmations
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import parse_broker_url
 from device_hub.link.outbox import SqliteOutbox
-from device_hub.protocol import TopicKind, decode_hub_message, device_topic, encode, envelope
-from device_hub.protocol.messages import SurveyData, SurveyMessage
 from server.events.models import DeadLetter, Event
 from server.ingest.records import DeadLetterRecord, EventRecord
 from tests.spine.hubkit import HubThread
 from tests.support import wait_until
+from wire import TopicKind, decode_hub_message, device_topic, encode, envelope
+from wire.messages import SurveyData, SurveyMessage
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 

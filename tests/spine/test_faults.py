@@ -187,7 +187,7 @@ from pathlib import Path
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import parse_broker_url
 from device_hub.link.outbox import SqliteOutbox
-from device_hub.protocol.messages import SurveyData, SurveyMessage
+from wire.messages import SurveyData, SurveyMessage
 
 url, outbox, events = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 link = DeviceLink(parse_broker_url(url), branch="b001", device="kk1", outbox=SqliteOutbox(outbox),

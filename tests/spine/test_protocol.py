@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from device_hub.protocol import TopicError, TopicKind, decode_device_message, encode, envelope, parse
-from device_hub.protocol.messages import (
+from wire import TopicError, TopicKind, decode_device_message, encode, envelope, parse
+from wire.messages import (
     ALL_DEVICE_TYPES,
     CardReadData,
     CardReadMessage,
@@ -21,7 +21,7 @@ from device_hub.protocol.messages import (
     SurveyMessage,
     json_schema,
 )
-from device_hub.protocol.topics import branch_topic, device_topic
+from wire.topics import branch_topic, device_topic
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,31}", fullmatch=True)
 HASH = "ab" * 32

@@ -10,9 +10,9 @@ from device_hub.ingest.hub import Hub, IngestOptions
 from device_hub.ingest.runner import HubThread
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import SessionOptions, parse_broker_url
-from device_hub.protocol.messages import SurveyData, SurveyMessage
 from server.events.service import counts
 from tests.support import wait_until
+from wire.messages import SurveyData, SurveyMessage
 
 
 def events(factory) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from device_hub.protocol.topics import TopicKind, branch_topic, device_topic, hub_subscriptions
 from device_hub.trust import Account
 from tests.support import wait_until
 from tests.trust.conftest import Secured, connack, probe
+from wire.topics import TopicKind, branch_topic, device_topic, hub_subscriptions
 
 GRANTED_QOS1 = 1
 

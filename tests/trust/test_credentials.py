@@ -12,12 +12,12 @@ import pytest
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import parse_broker_url
-from device_hub.protocol.messages import SurveyData, SurveyMessage
 from server.events.service import counts
-from smartzone.config.kiosk import load_kiosk_config
-from smartzone.config.mqtt_auth import SecretSourceError, mqtt_password
+from szconfig.kiosk import load_kiosk_config
+from szconfig.mqtt_auth import SecretSourceError, mqtt_password
 from tests.support import wait_until
 from tests.trust.conftest import Secured
+from wire.messages import SurveyData, SurveyMessage
 
 REPO = Path(__file__).resolve().parents[2]
 

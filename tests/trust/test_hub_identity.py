@@ -9,14 +9,14 @@ import pytest
 from device_hub.broker import start_embedded
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import parse_broker_url
-from device_hub.protocol.messages import SurveyData, SurveyMessage, encode, envelope
-from device_hub.protocol.topics import TopicKind, branch_topic, device_topic
 from device_hub.trust import Account
 from device_hub.trust.store import AccountStore
 from server.events.service import counts
 from tests.spine.hubkit import HubThread
 from tests.support import wait_until
 from tests.trust.conftest import Secured, connack, probe
+from wire.messages import SurveyData, SurveyMessage, encode, envelope
+from wire.topics import TopicKind, branch_topic, device_topic
 
 
 def _counts(factory) -> dict[str, int]:

@@ -22,7 +22,7 @@ def _read_password(from_stdin: bool) -> str | None:
 
 def _open(db_url: str):
     from smartzone.cli.compose import load_branch_configs, open_database
-    from smartzone.config import default_config_dir
+    from szconfig import default_config_dir
 
     return open_database(db_url, load_branch_configs(default_config_dir() / "branches"))
 

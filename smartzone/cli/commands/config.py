@@ -14,7 +14,7 @@ def config_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
     """Validate FILES; print `ok`, or each problem as `file: key: what is allowed`."""
-    from smartzone.config import check_files
+    from szconfig import check_files
 
     problems = check_files(files)
     if problems:

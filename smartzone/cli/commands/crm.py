@@ -34,7 +34,7 @@ def import_command(file: Path, db_url: str, branch: str, as_json: bool) -> None:
     from server.customers.service import CustomerError, upsert_customer
     from server.db import utcnow
     from smartzone.cli.compose import fail, load_branch_configs, open_database
-    from smartzone.config import default_config_dir
+    from szconfig import default_config_dir
 
     branches = load_branch_configs(default_config_dir() / "branches")
     _engine, factory = open_database(db_url, branches)

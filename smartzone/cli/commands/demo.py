@@ -30,8 +30,8 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
     """
     from smartzone.cli.compose import broker as open_broker
     from smartzone.cli.compose import load_branch_configs, open_database, stop_on_signals
-    from smartzone.config import default_config_dir
     from smartzone.demo import Demo, DemoPlan, snapshot
+    from szconfig import default_config_dir
 
     def say(msg: str) -> None:
         click.echo(msg, err=as_json)
@@ -101,8 +101,8 @@ def _start_console(db_url, engine, branches, port, say):
     from server.app import create_app
     from server.runner import ServerThread
     from server.staff.service import create_demo_users
-    from smartzone.config import ServerSettings
-    from smartzone.config.secrets import check_server_secrets
+    from szconfig import ServerSettings
+    from szconfig.secrets import check_server_secrets
 
     with _session(engine) as s, s.begin():
         users = create_demo_users(s, sorted(branches))

@@ -120,9 +120,9 @@ def revoke(usernames: tuple[str, ...], store_dir: Path) -> None:
 def _from_config(path: Path):
     from device_hub.trust import Account
     from smartzone.cli.compose import fail
-    from smartzone.config import ConfigError
-    from smartzone.config.branch import DeviceKind
-    from smartzone.config.loader import load_branch
+    from szconfig import ConfigError
+    from szconfig.branch import DeviceKind
+    from szconfig.loader import load_branch
 
     try:
         cfg = load_branch(path)
@@ -142,7 +142,7 @@ def _store(store_dir: Path):
 def _provision(accounts, store_dir: Path, secret_dir: Path | None, as_json: bool) -> None:
     from device_hub.trust.store import AccountStoreError
     from smartzone.cli.compose import fail
-    from smartzone.config.mqtt_auth import inside_checkout
+    from szconfig.mqtt_auth import inside_checkout
 
     if secret_dir is not None and (checkout := inside_checkout(secret_dir / "x")):
         fail(f"--secret-dir {secret_dir} is inside the repository {checkout}: keep secrets outside it")

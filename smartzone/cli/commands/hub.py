@@ -38,8 +38,8 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
     from server.db import make_engine, session_factory
     from smartzone.cli.compose import broker as open_broker
     from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
-    from smartzone.config import ConfigError, default_config_dir, load_hub_settings
-    from smartzone.config.mqtt_auth import SecretSourceError, mqtt_password
+    from szconfig import ConfigError, default_config_dir, load_hub_settings
+    from szconfig.mqtt_auth import SecretSourceError, mqtt_password
 
     if config_file is None:
         candidate = default_config_dir() / "hub.toml"
@@ -93,8 +93,8 @@ def _check_crm_secrets(dev: bool) -> None:
     """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS: refuse the dev key."""
     from server.customers.config import configure
     from smartzone.cli.compose import fail
-    from smartzone.config import ConfigError
-    from smartzone.config.secrets import DevSecretError, check_server_secrets
+    from szconfig import ConfigError
+    from szconfig.secrets import DevSecretError, check_server_secrets
 
     try:
         check_server_secrets(configure().settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
@@ -103,7 +103,7 @@ def _check_crm_secrets(dev: bool) -> None:
 
 
 def _resolve(path: Path) -> Path:
-    from smartzone.config import default_config_dir
+    from szconfig import default_config_dir
 
     if path.exists() or path.is_absolute():
         return path

@@ -28,8 +28,8 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir:
     SZ_MQTT_PASSWORD or the config's mqtt_password_file (see `smartzone devices provision`).
     """
     from smartzone.cli.compose import fail
-    from smartzone.config import ConfigError
-    from smartzone.config.kiosk import load_kiosk_config
+    from szconfig import ConfigError
+    from szconfig.kiosk import load_kiosk_config
 
     if broker:
         import os
@@ -50,7 +50,7 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir:
         return
     import os
 
-    from smartzone.config.secrets import DevSecretError, check_kiosk_secrets
+    from szconfig.secrets import DevSecretError, check_kiosk_secrets
 
     try:
         check_kiosk_secrets(config, os.environ, dev=dev)
@@ -86,8 +86,8 @@ def display(branch: str, broker: str, username: str | None, password_file: Path 
     """
     from device_hub.link.mqtt import BrokerUrlError, parse_broker_url
     from smartzone.cli.compose import fail, load_branch_configs
-    from smartzone.config import default_config_dir
-    from smartzone.config.mqtt_auth import SecretSourceError, mqtt_password
+    from szconfig import default_config_dir
+    from szconfig.mqtt_auth import SecretSourceError, mqtt_password
 
     try:
         password = mqtt_password(password_file)

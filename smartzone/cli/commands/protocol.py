@@ -13,7 +13,7 @@ def protocol_group() -> None:
 @protocol_group.command("schema")
 def schema() -> None:
     """Print the JSON Schema of every message devices send and receive."""
-    from device_hub.protocol import json_schema
+    from wire import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 

@@ -26,8 +26,8 @@ def server_command(config_file: Path | None, db_url: str | None, host: str | Non
     from server.app import create_app
     from server.runner import ServerThread
     from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
-    from smartzone.config import ConfigError, default_config_dir, load_server_settings
-    from smartzone.config.secrets import DevSecretError, check_server_secrets
+    from szconfig import ConfigError, default_config_dir, load_server_settings
+    from szconfig.secrets import DevSecretError, check_server_secrets
 
     if config_file is None:
         candidate = default_config_dir() / "server.toml"
@@ -57,7 +57,7 @@ def server_command(config_file: Path | None, db_url: str | None, host: str | Non
 
 
 def _resolve(path: Path) -> Path:
-    from smartzone.config import default_config_dir
+    from szconfig import default_config_dir
 
     if path.exists() or path.is_absolute():
         return path

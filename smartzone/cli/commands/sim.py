@@ -49,8 +49,8 @@ def devices(broker: str, branch: str, count: int, events: int | None, rate: floa
     from device_hub.link.mqtt import BrokerUrlError, parse_broker_url
     from device_hub.sim.devices import SimPlan, run_devices
     from smartzone.cli.compose import fail, stop_on_signals
-    from smartzone.config import ConfigError, default_config_dir, load_branches
-    from smartzone.config.mqtt_auth import SecretSourceError, mqtt_password, read_secret_file
+    from szconfig import ConfigError, default_config_dir, load_branches
+    from szconfig.mqtt_auth import SecretSourceError, mqtt_password, read_secret_file
 
     try:
         password = mqtt_password(password_file)

@@ -3,7 +3,7 @@
 Pure: no broker client and no database here, so kiosks and tests import it freely.
 """
 
-from device_hub.protocol.enums import (
+from wire.enums import (
     Component,
     DeviceState,
     MediaState,
@@ -11,7 +11,7 @@ from device_hub.protocol.enums import (
     PaperState,
     RetainBinState,
 )
-from device_hub.protocol.messages import (
+from wire.messages import (
     ALL_DEVICE_TYPES,
     EVENT_TYPES,
     PROTOCOL_VERSION,
@@ -21,7 +21,7 @@ from device_hub.protocol.messages import (
     envelope,
     json_schema,
 )
-from device_hub.protocol.topics import (
+from wire.topics import (
     Topic,
     TopicError,
     TopicKind,

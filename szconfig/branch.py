@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from smartzone.config.ids import Ident
+from wire.ids import Ident
 
 
 class Strict(BaseModel):

@@ -23,7 +23,7 @@ from pydantic import (
     TypeAdapter,
 )
 
-from device_hub.protocol.enums import (
+from wire.enums import (
     Component,
     DeviceState,
     MediaState,
@@ -31,10 +31,10 @@ from device_hub.protocol.enums import (
     PaperState,
     RetainBinState,
 )
+from wire.ids import Ident
 
 PROTOCOL_VERSION = 1
 
-Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 # HMAC-SHA256 of a card or ID number with the branch key, lower-case hex.
 KeyedHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 RequestId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

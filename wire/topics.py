@@ -17,12 +17,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from wire.ids import ID_RE, is_id
+
+__all__ = ["ROOT", "Topic", "TopicError", "TopicKind", "branch_topic", "device_topic", "hub_subscriptions", "is_id",
+           "parse"]
+
 ROOT = "sz/v1"
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 class TopicKind(StrEnum):
@@ -63,13 +66,8 @@ class Topic:
         return f"{ROOT}/{self.branch}/dev/{self.device}/{self.kind.value}"
 
 
-def is_id(value: str) -> bool:
-    """Branch, device and event-type ids: lower-case a-z, 0-9, '_' or '-', at most 32."""
-    return bool(_ID.match(value))
-
-
 def _check_id(what: str, value: str) -> str:
-    if not _ID.match(value):
+    if not ID_RE.match(value):
         raise TopicError(f"{what} {value!r} is not an id (lower-case a-z, 0-9, '_' or '-', ≤ 32)")
     return value
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from smartzone.config.secrets import DEV_IDENTITY_KEY, DEV_TEMPLATE_KEYS, DEV_WEBHOOK_SECRET
+from szconfig.secrets import DEV_IDENTITY_KEY, DEV_TEMPLATE_KEYS, DEV_WEBHOOK_SECRET
 
 
 class MqttVersion(StrEnum):

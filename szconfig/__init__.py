@@ -1,7 +1,7 @@
 """Typed configuration shared by every smartzone process: TOML files, environment overrides."""
 
-from smartzone.config.branch import BranchConfig, BusinessType, Channel, Counter, Zone
-from smartzone.config.loader import (
+from szconfig.branch import BranchConfig, BusinessType, Channel, Counter, Zone
+from szconfig.loader import (
     ConfigError,
     ConfigProblem,
     check_files,
@@ -10,7 +10,7 @@ from smartzone.config.loader import (
     load_hub_settings,
     load_server_settings,
 )
-from smartzone.config.settings import HubSettings, ServerSettings
+from szconfig.processes import HubSettings, ServerSettings
 
 __all__ = [
     "BranchConfig",
@@ -29,4 +29,4 @@ __all__ = [
     "load_server_settings",
 ]
 
-from smartzone.config import kiosk as _kiosk  # noqa: F401  (registers configs/kiosk/*.toml)
+from szconfig import kiosk as _kiosk  # noqa: F401  (registers configs/kiosk/*.toml)

@@ -9,8 +9,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 
-from smartzone.config.branch import Text
-from smartzone.config.ids import Ident
+from szconfig.branch import Text
+from wire.ids import Ident
 
 SIM = "sim"
 
@@ -125,7 +125,7 @@ class KioskConfig(BaseModel):
 
     def mqtt_credentials(self) -> tuple[str | None, SecretStr | None]:
         """(username, password) for the broker; raises SecretSourceError for an unusable password file."""
-        from smartzone.config.mqtt_auth import mqtt_password
+        from szconfig.mqtt_auth import mqtt_password
 
         return self.mqtt_username, mqtt_password(self.mqtt_password_file)
 
@@ -137,7 +137,7 @@ class KioskConfig(BaseModel):
 def load_kiosk_config(path: Path) -> KioskConfig:
     """Read and validate a kiosk TOML file; ConfigError names the file and the key. SZ_BROKER wins over
     the file's `broker` (e.g. to point a kiosk at the demo's embedded broker)."""
-    from smartzone.config.loader import _read_toml, validate
+    from szconfig.loader import _read_toml, validate
 
     data = _read_toml(Path(path))
     if os.environ.get("SZ_BROKER"):
@@ -146,7 +146,7 @@ def load_kiosk_config(path: Path) -> KioskConfig:
 
 
 def _register() -> None:
-    from smartzone.config.loader import register_kind
+    from szconfig.loader import register_kind
 
     register_kind(directory="kiosk", model=KioskConfig)
 

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from smartzone.config.branch import BranchConfig
-from smartzone.config.settings import HubSettings, ServerSettings
+from szconfig.branch import BranchConfig
+from szconfig.processes import HubSettings, ServerSettings
 
 M = TypeVar("M", bound=BaseModel)
 
