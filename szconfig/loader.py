@@ -44,7 +44,7 @@ def default_config_dir() -> Path:
     here = Path("configs")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[2] / "configs"
+    return Path(__file__).resolve().parents[1] / "configs"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
