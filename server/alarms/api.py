@@ -13,8 +13,8 @@ from server.db import utcnow
 from server.devices import queries
 from server.devices.schemas import AckIn, AlarmOut, CommentIn
 from server.devices.timeline import Timeline
-from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.staff.models import Role
+from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.web.validation import BranchId, IntId
 
 router = APIRouter(tags=["alarms"])

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from server.audit import service
 from server.audit.models import AuditEntry
 from server.audit.schemas import AuditEntryOut, AuditPage
-from server.staff.deps import Audit, DbSession, Principal, require_roles
 from server.staff.models import Role
+from server.web.deps import Audit, DbSession, Principal, require_roles
 from server.web.errors import ApiError
 from server.web.validation import MAX_INT_ID
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.branches.models import Branch
 from server.branches.schemas import BranchDetail, BranchOut
-from server.staff.deps import Audit, CurrentStaff, DbSession, not_found
+from server.web.deps import Audit, CurrentStaff, DbSession, not_found
 from server.web.validation import BranchId
 
 router = APIRouter(tags=["branches"])

@@ -18,9 +18,9 @@ from server.customers.kpis import branch_kpis
 from server.customers.models import ConsentKind, Customer
 from server.db import utcnow
 from server.referrals.models import OPEN, Referral
-from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.staff.models import Role
 from server.touchpoints.service import record_staff_touchpoint
+from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.web.errors import ApiError
 from server.web.validation import STRICT, BranchId, IntId, Text200, text
 

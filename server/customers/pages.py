@@ -18,9 +18,9 @@ from server.customers.i18n import MESSAGES
 from server.customers.models import Customer
 from server.referrals.api import list_leads
 from server.referrals.models import LeadStatus
-from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles
 from server.staff.models import Role
 from server.web import i18n
+from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render
 from server.web.validation import BranchId, IntId
 

@@ -27,8 +27,8 @@ from server.devices.schemas import (
 )
 from server.devices.timeline import Timeline
 from server.outbox.service import enqueue
-from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.staff.models import Role
+from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.web.errors import ApiError
 from server.web.validation import BranchId, IntId
 

@@ -14,9 +14,9 @@ from server.branches.models import Branch
 from server.devices import live
 from server.devices.commands import CommandName
 from server.devices.models import Device
-from server.staff.deps import DbSession, Principal, branch_scope, not_found, require_page_roles
 from server.staff.models import Role
 from server.web import i18n
+from server.web.deps import DbSession, Principal, branch_scope, not_found, require_page_roles
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render
 from server.web.validation import BranchId, IntId
 

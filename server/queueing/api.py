@@ -29,8 +29,8 @@ from server.queueing import service
 from server.queueing.models import QueueState, Ticket
 from server.queueing.schemas import IssueIn, IssuingIn, ReprioritiseIn, TransferIn
 from server.queueing.service import QueueError
-from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
 from server.staff.models import Role
+from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
 from server.web.errors import ApiError
 from server.web.i18n import register_messages
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale

@@ -17,9 +17,9 @@ from server.db import utcnow
 from server.outbox.service import enqueue
 from server.referrals import service
 from server.referrals.models import LeadStatus, Referral
-from server.staff.deps import Audit, DbSession, Principal, not_found, require_roles
 from server.staff.models import Role
 from server.touchpoints.service import record_staff_touchpoint
+from server.web.deps import Audit, DbSession, Principal, not_found, require_roles
 from server.web.errors import ApiError
 from server.web.validation import STRICT, IntId, Text200, text
 from server.webhooks.service import enqueue as webhook

@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, and_, exists, not_
 
 from server.staff import service
 from server.staff.auth import LoginRefused, login
-from server.staff.deps import Audit, CurrentStaff, DbSession, Principal, not_found, require_roles
 from server.staff.models import Role, SessionKind, Staff, StaffBranch
 from server.staff.schemas import (
     MeOut,
@@ -22,6 +21,7 @@ from server.staff.schemas import (
     TokenOut,
 )
 from server.staff.security import verify_password
+from server.web.deps import Audit, CurrentStaff, DbSession, Principal, not_found, require_roles
 from server.web.errors import ApiError
 from server.web.validation import USERNAME_PATTERN, IntId
 

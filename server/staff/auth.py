@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from server.audit.service import Outcome
 from server.audit.service import record as audit
 from server.staff import service
-from server.staff.deps import client_ip, user_agent
 from server.staff.models import SessionKind, Staff
+from server.web.deps import client_ip, user_agent
 
 
 class LoginRefused(Exception):

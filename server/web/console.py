@@ -18,7 +18,10 @@ from server.branches.models import Branch
 from server.staff import service
 from server.staff.api import load_visible_staff, staff_scope
 from server.staff.auth import LoginRefused, login
-from server.staff.deps import (
+from server.staff.models import Role, SessionKind, Staff
+from server.staff.security import verify_password
+from server.web import i18n
+from server.web.deps import (
     SESSION_COOKIE,
     Audit,
     CurrentStaff,
@@ -29,9 +32,6 @@ from server.staff.deps import (
     not_found,
     require_page_roles,
 )
-from server.staff.models import Role, SessionKind, Staff
-from server.staff.security import verify_password
-from server.web import i18n
 from server.web.pages import render
 from server.web.validation import BranchId, IntId
 

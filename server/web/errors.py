@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.staff.deps import LoginRequired, PasswordChangeRequired
+from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from server.web.deps import LoginRequired, PasswordChangeRequired
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,14 @@ class ApiError(HTTPException):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(status, message, headers)
         self.code = code
+
+
+# The one place a domain's refusal becomes an HTTP status (server/errors.py).
+DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403}
+
+
+def domain_status(err: DomainError) -> int:
+    return next((status for kind, status in DOMAIN_STATUS.items() if isinstance(err, kind)), 400)
 
 
 def error_response(status: int, message: str, code: str | None = None, detail: Any = None,
@@ -58,6 +67,15 @@ def install(app: FastAPI) -> None:
             return error_page(request, exc.status_code, str(exc.detail))
         return error_response(exc.status_code, str(exc.detail), getattr(exc, "code", None),
                               headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DomainError)
+    async def refused(request: Request, exc: DomainError):
+        status = domain_status(exc)
+        if _is_page(request) and status in (403, 404):
+            from server.web.pages import error_page
+
+            return error_page(request, status, exc.message)
+        return error_response(status, exc.message, exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

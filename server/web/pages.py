@@ -15,9 +15,9 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from server.staff.deps import Principal
 from server.staff.models import Role
 from server.web import i18n
+from server.web.deps import Principal
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

@@ -11,8 +11,8 @@ from server.db import utcnow
 from server.devices import queries
 from server.devices.schemas import WorkOrderActionIn, WorkOrderOut
 from server.devices.timeline import Timeline
-from server.staff.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.staff.models import Role
+from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
 from server.web.errors import ApiError
 from server.web.validation import BRANCH_ID_PATTERN, IntId
 from server.workorders.models import OPEN_STATES, WorkOrder, WorkOrderStatus

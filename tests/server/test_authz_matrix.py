@@ -18,8 +18,8 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
-from server.staff.deps import current_staff, page_staff
 from server.staff.models import Role, SessionKind
+from server.web.deps import current_staff, page_staff
 from tests.server.helpers import PASSWORD
 
 OWN, OTHER = "b001", "b002"

@@ -1,4 +1,5 @@
-"""FastAPI dependencies every domain reuses: DB session, the signed-in staff member, role and branch checks.
+"""FastAPI request dependencies every domain reuses: DB session, the signed-in staff member, role and branch
+checks, the audit writer.
 
     @router.get("/api/queue/{branch_id}")
     def board(branch_id: BranchId, staff: Staff_ = Depends(require_roles(Role.TELLER)), db: DbSession):
