@@ -4,9 +4,17 @@ from server.alarms.models import Alarm  # noqa: F401 (fleet)
 from server.audit.models import AuditEntry
 from server.branches.models import Branch
 from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration  # noqa: F401 (crm)
-from server.devices.models import Device, DeviceCommand, TimelineEntry, UsageHour, UsageSession  # noqa: F401 (fleet)
+from server.devices.models import (  # noqa: F401 (fleet)
+    Device,
+    DeviceCommand,
+    PaperRoll,
+    TimelineEntry,
+    UsageHour,
+    UsageSession,
+)
 from server.events.models import DeadLetter, Event
 from server.jobs.models import JobLease, JobRun  # noqa: F401 (scheduler lease and run log)
+from server.notifications.models import Delivery, Notification, OnCallShift  # noqa: F401 (notifications)
 from server.outbox.models import OutboxMessage
 from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)
 from server.referrals.models import Referral  # noqa: F401 (crm)

@@ -2,10 +2,15 @@
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-from szconfig.secrets import DEV_IDENTITY_KEY, DEV_TEMPLATE_KEYS, DEV_WEBHOOK_SECRET
+from szconfig.secrets import DEV_IDENTITY_KEY, DEV_NOTIFY_SECRET, DEV_TEMPLATE_KEYS, DEV_WEBHOOK_SECRET
+
+# a bot webhook's place in the rota: `<branch>/<team>`, `*` for any branch or team
+BotKey = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_-]{1,32}|\*)/(branch|field|managers|\*)$")]
+HttpUrlText = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500)]
 
 
 class MqttVersion(StrEnum):
@@ -97,3 +102,30 @@ class ServerSettings(BaseModel):
         default=SecretStr(DEV_WEBHOOK_SECRET), min_length=8,
         description="HMAC-SHA256 secret that signs webhook bodies; the development default is refused without "
                     "--dev: set SZ_WEBHOOK_SECRET")
+    # --- notifications (docs/devices.md#notifications) ---
+    console_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s]+$",
+        description="the console's address as staff reach it (e.g. https://sz.branch.example), for links in "
+                    "e-mails and bot messages; without it they carry the console path only")
+    smtp_url: str | None = Field(
+        default=None, pattern=r"^(smtp|smtps|smtp\+starttls)://[^/\s:@]+(:[0-9]{1,5})?$",
+        description="SMTP server for e-mail notifications: smtp://host:25, smtp+starttls://host:587 or "
+                    "smtps://host:465; none: no e-mail")
+    smtp_username: str | None = Field(default=None, min_length=1, max_length=200, description="SMTP account")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password: set SZ_SMTP_PASSWORD (or smtp_password_file), never in a file "
+                                  "of the repository")
+    smtp_password_file: Path | None = Field(
+        default=None, description="file whose first line is the SMTP password; outside the repository")
+    mail_from: str = Field(default="smartzone@localhost", pattern=r"^[^@\s]+@[^@\s]+$",
+                           description="sender address of e-mail notifications")
+    notify_webhooks: dict[BotKey, HttpUrlText] = Field(
+        default_factory=dict,
+        description="bot webhooks (TOML only) by `<branch>/<team>` with `*` for any, e.g. "
+                    "{\"b001/branch\" = \"https://…\", \"*/field\" = \"https://…\"}; teams: branch, field, managers")
+    notify_webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_NOTIFY_SECRET), min_length=16,
+        description="HMAC-SHA256 key that signs bot webhooks; the development default is refused without --dev "
+                    "once a webhook is configured: set SZ_NOTIFY_WEBHOOK_SECRET or notify_webhook_secret_file")
+    notify_webhook_secret_file: Path | None = Field(
+        default=None, description="file whose first line is the bot webhook signing key; outside the repository")

@@ -16,8 +16,9 @@ DEV_IDENTITY_KEY = "smartzone-simulator-branch-key"  # also the simulated kiosks
 DEV_TEMPLATE_KEY = "c21hcnR6b25lLWRldi10ZW1wbGF0ZS1rZXktMzJieXQ="  # base64 of the development AES key
 DEV_TEMPLATE_KEYS = f"dev1:{DEV_TEMPLATE_KEY}"
 DEV_WEBHOOK_SECRET = "smartzone-dev-webhook-secret"
+DEV_NOTIFY_SECRET = "smartzone-dev-notify-secret"  # signs bot webhooks (notifications)
 DEV_HARDWARE_KEY = "smartzone-development-key"  # `smartzone hw` tools without SZ_BRANCH_KEY
-DEV_KEYS = frozenset({DEV_IDENTITY_KEY, DEV_WEBHOOK_SECRET, DEV_HARDWARE_KEY, DEV_TEMPLATE_KEY})
+DEV_KEYS = frozenset({DEV_IDENTITY_KEY, DEV_WEBHOOK_SECRET, DEV_HARDWARE_KEY, DEV_TEMPLATE_KEY, DEV_NOTIFY_SECRET})
 
 log = logging.getLogger("smartzone.secrets")
 
@@ -47,6 +48,9 @@ def server_dev_secrets(settings) -> list[str]:
         found.append("SZ_TEMPLATE_KEYS")
     if is_dev(settings.webhook_secret):
         found.append("SZ_WEBHOOK_SECRET")
+    if settings.notify_webhooks and settings.notify_webhook_secret_file is None \
+            and is_dev(settings.notify_webhook_secret):
+        found.append("SZ_NOTIFY_WEBHOOK_SECRET")  # only once a bot is configured: nothing else is signed with it
     return found
 
 

@@ -44,6 +44,23 @@ class RetainBinState(StrEnum):
     UNKNOWN = "unknown"
 
 
+class ErrorAction(StrEnum):
+    """XFS4IoT Common.ErrorEvent.action: what it takes to clear a fault, hence who is sent."""
+
+    RESET = "reset"                    # a reset (remote restart) may clear it
+    SOFTWARE_ERROR = "softwareError"   # software must be fixed
+    CONFIGURATION = "configuration"    # configuration must be fixed
+    CLEAR = "clear"                    # staff on site clear it (paper, a jam, the retain bin)
+    MAINTENANCE = "maintenance"        # an engineer must repair the device
+
+
+class OfflineReason(StrEnum):
+    """Why a device went offline, as its state message says."""
+
+    SHUTDOWN = "shutdown"  # a clean goodbye: the device stopped on purpose
+    LOST = "lost"          # the last will: the broker lost the connection (crash, power, network)
+
+
 class Component(StrEnum):
     """The peripherals a kiosk reports on."""
 

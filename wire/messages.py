@@ -26,7 +26,9 @@ from pydantic import (
 from wire.enums import (
     Component,
     DeviceState,
+    ErrorAction,
     MediaState,
+    OfflineReason,
     Outcome,
     PaperState,
     RetainBinState,
@@ -66,10 +68,13 @@ class _Data(BaseModel):
 # --- device presence and status ----------------------------------------------------------
 
 class StateData(_Data):
-    """Birth (`online: true`, with what the device is) or last will (`online: false`)."""
+    """Birth (`online: true`, with what the device is), clean goodbye or last will (`online: false`)."""
 
     online: bool
     session: int = Field(ge=0, description="birth/death session counter (Sparkplug bdSeq)")
+    reason: OfflineReason | None = Field(
+        default=None, description="offline only: `shutdown` (a clean goodbye) or `lost` (the last will, set at "
+                                  "connect time, published by the broker); none is read as `lost`")
     model: ShortText | None = None
     serial: ShortText | None = None
     sw: ShortText | None = Field(default=None, description="software version")
@@ -86,6 +91,9 @@ class StatusData(_Data):
     retain_bin: RetainBinState | None = None
     retain_count: int | None = Field(default=None, ge=0)
     cover_open: bool | None = None
+    action: ErrorAction | None = Field(
+        default=None, description="XFS4IoT error action when faulty: `clear` (branch staff) or `maintenance` "
+                                  "(an engineer), `reset`, `softwareError`, `configuration`")
     detail: ShortText | None = None
 
 

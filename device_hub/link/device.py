@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from device_hub.link.outbox import MemoryOutbox, Outbox, OutboxItem, envelope_id
-from wire import TopicKind, decode_hub_message, device_topic, encode, envelope
+from wire import OfflineReason, TopicKind, decode_hub_message, device_topic, encode, envelope
 from wire.messages import (
     ConfirmMessage,
     HeartbeatData,
@@ -111,7 +111,8 @@ class DeviceLink:
                 # hub can ignore a will that arrives after the next birth
                 self.session_no = max(self.session_no + 1, time.time_ns() // 1_000_000)
                 self._client.will_set(device_topic(self.branch, self.device, TopicKind.STATE),
-                                      encode(self._state(online=False)), qos=1, retain=True)
+                                      encode(self._state(online=False, reason=OfflineReason.LOST)), qos=1,
+                                      retain=True)
                 try:
                     connect(self._client, self.url, self._opts)
                     self._socket_open = True
@@ -194,12 +195,14 @@ class DeviceLink:
         self.seq += 1
         return self.seq
 
-    def _state(self, *, online: bool) -> Any:
+    def _state(self, *, online: bool, reason: OfflineReason | None = None) -> Any:
         data = StateData(online=online, session=self.session_no, model=self.model if online else None,
-                         sw=self.sw if online else None, components=self.components if online else [])
+                         sw=self.sw if online else None, components=self.components if online else [],
+                         reason=None if online else (reason or OfflineReason.SHUTDOWN))
         return envelope(StateMessage, branch=self.branch, device=self.device, seq=self.seq, data=data)
 
     def send_state(self, *, online: bool) -> None:
+        """A birth, or (online=False) a clean goodbye: `shutdown`, which the hub records as informational."""
         if online:
             self.seq = 0
         msg = self._state(online=online)

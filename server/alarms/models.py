@@ -68,5 +68,6 @@ class Alarm(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     work_order_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str | None] = mapped_column(String(16))  # XFS4IoT error action reported with it (migration 0009)
     comments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

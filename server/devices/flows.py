@@ -22,10 +22,12 @@ from server.alarms.rules import (
     status_conditions,
 )
 from server.alarms.service import active_by_device, clear_alarm, raise_alarm
-from server.devices.models import Device
+from server.devices.models import Device, OfflineCause
 from server.devices.timeline import Timeline
 from server.workorders.rules import NEEDS_ESCALATION
 from server.workorders.service import after_alarm_cleared, order_for_alarm
+
+_OFFLINE_DETAIL = {OfflineCause.LOST: "connection lost (last will)", OfflineCause.TIMEOUT: "no message (timeout)"}
 
 
 @dataclass
@@ -61,9 +63,10 @@ def evaluate(session: Session, changes: Iterable[Change], timeline: Timeline, no
                     alarm = mine.pop(t.value)
                     clear_alarm(alarm, timeline, by="device", now=now)
                     cleared.append(alarm)
-        if not dev.online:
-            want[AlarmType.DEVICE_OFFLINE] = (Severity.CRITICAL, "no connection")
-        elif AlarmType.DEVICE_OFFLINE.value in mine:
+        if not dev.online and dev.offline_reason != OfflineCause.SHUTDOWN:
+            want[AlarmType.DEVICE_OFFLINE] = (Severity.CRITICAL, _OFFLINE_DETAIL.get(dev.offline_reason or "",
+                                                                                     "no connection"))
+        elif AlarmType.DEVICE_OFFLINE.value in mine:  # back, or said a clean goodbye after all
             alarm = mine.pop(AlarmType.DEVICE_OFFLINE.value)
             clear_alarm(alarm, timeline, by="device", now=now)
             cleared.append(alarm)

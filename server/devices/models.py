@@ -43,6 +43,37 @@ class Device(Base):
     receipts_since_refill: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     paper_refilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # for the console's live poller
+    # presence and paper forecast (migration 0009)
+    offline_reason: Mapped[str | None] = mapped_column(String(16))  # OfflineCause while offline
+    paper_low_receipts: Mapped[int | None] = mapped_column(Integer)  # this roll: printed when low was reported
+    paper_out_receipts: Mapped[int | None] = mapped_column(Integer)  # this roll: printed when it ran out
+    paper_model: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # learned: server.devices.paper
+    paper_low_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # forecast
+    paper_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # forecast
+
+
+class OfflineCause(StrEnum):
+    """Why a device is offline: said goodbye, lost (its will), or silent past the timeout."""
+
+    SHUTDOWN = "shutdown"
+    LOST = "lost"
+    TIMEOUT = "timeout"
+
+
+class PaperRoll(Base):
+    """One finished paper roll of a printer: what it printed until low, until out, until refilled."""
+
+    __tablename__ = "paper_rolls"
+    __table_args__ = (Index("ix_paper_rolls_device", "branch_id", "device_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    branch_id: Mapped[str] = mapped_column(String(32))
+    device_id: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the refill that began it (None: unknown)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)           # the refill that ended it
+    printed: Mapped[int] = mapped_column(Integer)                     # receipts on this roll in all
+    printed_at_low: Mapped[int | None] = mapped_column(Integer)       # when the near-end sensor tripped
+    printed_at_out: Mapped[int | None] = mapped_column(Integer)       # when it ran out (None: refilled before)
 
 
 class TimelineKind(StrEnum):

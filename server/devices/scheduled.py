@@ -16,7 +16,7 @@ from server.db import insert_for
 from server.devices import commands
 from server.devices import utilisation as u
 from server.devices.flows import Change, evaluate
-from server.devices.models import Device, TimelineEntry, UsageHour, UsageSession
+from server.devices.models import Device, OfflineCause, TimelineEntry, UsageHour, UsageSession
 from server.devices.settings import SETTINGS, FleetSettings
 from server.devices.timeline import Timeline
 from server.events.models import Event
@@ -33,10 +33,11 @@ def check_presence(factory: sessionmaker[Session], now: datetime, settings: Flee
         timeline = Timeline()
         changes = []
         for dev in silent:
-            dev.online = False
+            dev.online, dev.offline_reason = False, OfflineCause.TIMEOUT.value
             dev.presence_changed_at = now
             timeline.add(dev.branch_id, dev.device_id, now, "presence", "offline",
-                         {"via": "timeout", "last_seen_at": dev.last_seen_at.isoformat()})
+                         {"via": "timeout", "cause": OfflineCause.TIMEOUT.value,
+                          "last_seen_at": dev.last_seen_at.isoformat()})
             changes.append(Change(dev, presence_changed=True, onset_at=dev.last_seen_at))
         evaluate(session, changes, timeline, now)
         timeline.write(session)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,21 +19,24 @@ from server.branches.models import Branch
 from server.bulk import Bulk
 from server.db import insert_for, utcnow
 from server.devices.flows import Change, evaluate, planned
-from server.devices.models import Device
+from server.devices.models import Device, OfflineCause
 from server.devices.timeline import Timeline
 from server.ingest.records import EventRecord
+from wire.enums import OfflineReason
 
 
 def apply_device_messages(session: Session, events: Sequence[EventRecord],
-                          heartbeats: Sequence[EventRecord]) -> None:
-    """Register devices, apply births, wills, status changes and heartbeats, count seq gaps.
+                          heartbeats: Sequence[EventRecord], *, now: datetime | None = None) -> None:
+    """Register devices, apply births, goodbyes, wills, status changes and heartbeats, count seq gaps.
 
     Rows are locked in id order (FOR UPDATE on PostgreSQL), so parallel hub workers serialise per
     device instead of losing updates. Most devices in a batch only sent business events or a
     heartbeat while online: their last-seen time and sequence move with one Core statement for all of
     them (the quiet path). The ORM path, with the timeline and alarm evaluation, is for devices that
-    are new, sent a birth, will or status, or come back from offline.
+    are new, sent a birth, will or status, or were offline: any message from them brings them back.
+    `now` is the hub's clock when the batch arrived: a last will is dated by it (see `_ordered`).
     """
+    now = now or utcnow()
     per_device: dict[tuple[str, str], list[EventRecord]] = defaultdict(list)
     for e in events:
         per_device[(e.branch, e.device)].append(e)
@@ -60,14 +64,14 @@ def apply_device_messages(session: Session, events: Sequence[EventRecord],
     for r in light:
         key = (r.branch_id, r.device_id)
         mine = per_device.get(key, ())
-        if key in new_keys or (key in beats and not r.online) or any(e.type in _EVENTFUL for e in mine):
+        if key in new_keys or not r.online or any(e.type in _EVENTFUL for e in mine):
             eventful.append(r.id)
         else:
             quiet.append(_quiet_update(db, r.id, mine, beats.get(key)))
     if quiet:
         db.run(_QUIET_COLUMNS, _QUIET_UPDATE, quiet)
     if eventful:
-        _apply_eventful(session, keys, eventful, per_device, beats)
+        _apply_eventful(session, keys, eventful, per_device, beats, now)
 
 
 _EVENTFUL = {"state", "status"}
@@ -107,9 +111,8 @@ _QUIET_COLUMNS = (("pk", "integer"), ("seen", "timestamp"), ("n", "integer"), ("
 
 def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int],
                     per_device: dict[tuple[str, str], list[EventRecord]],
-                    beats: dict[tuple[str, str], EventRecord]) -> None:
+                    beats: dict[tuple[str, str], EventRecord], now: datetime) -> None:
     rows = session.scalars(select(Device).where(Device.id.in_(ids)).order_by(Device.id))
-    now = utcnow()
     timeline = Timeline()
     changes: list[Change] = []
     configs: dict[str, dict] | None = None
@@ -124,20 +127,12 @@ def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int
             plan = planned(configs.get(dev.branch_id), dev.device_id)
             if plan:
                 dev.zone, dev.kind = plan.get("zone"), plan.get("kind")
-        mine = per_device.get(key)
-        if mine:
-            _apply_events(dev, sorted(mine, key=lambda e: (e.ts, e.seq)), change, timeline)
-        hb = beats.get(key)
-        if hb is not None:
-            if dev.last_seen_at is None or hb.ts > dev.last_seen_at:
-                dev.last_seen_at = hb.ts
-            if not dev.online:
-                dev.online = True  # it is talking to us, whatever we missed
-                timeline.add(dev.branch_id, dev.device_id, hb.ts, "presence", "online", {"via": "heartbeat"})
+        mine = [*per_device.get(key, ()), *([beats[key]] if key in beats else [])]
+        _apply_events(dev, _ordered(mine, now), change, timeline)
         if dev.online != was_online:
             change.presence_changed = True
             dev.presence_changed_at = now
-            change.onset_at = last_seen or now
+            change.onset_at = (last_seen if dev.online else dev.last_seen_at) or now  # offline: its last message
         if change.presence_changed or change.status_changed or change.retained:
             changes.append(change)
     session.flush()
@@ -145,47 +140,86 @@ def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int
     timeline.write(session)
 
 
-def _apply_events(dev: Device, events: list[EventRecord], change: Change, timeline: Timeline) -> None:
-    last_seq, gaps = dev.last_seq, 0
+def _is_will(e: EventRecord) -> bool:
+    """A last will (or an older device's offline state, which cannot say it was a goodbye)."""
+    return e.type == "state" and not e.data.get("online") and e.data.get("reason") != OfflineReason.SHUTDOWN
+
+
+def _ordered(events: list[EventRecord], now: datetime) -> list[tuple[datetime, EventRecord]]:
+    """(when it happened, event) in the order they happened.
+
+    A will is written at connect time, so its own `ts` is the session's start: it happened when the broker
+    published it, which is when the hub received it (`now`), after everything else its session sent, and
+    before the birth of a newer session that came in the same batch.
+    """
+    births = [e for e in events if e.type == "state" and e.data.get("online")]
+    out = []
     for e in events:
+        at = e.ts
+        if _is_will(e):
+            session_no = int(e.data.get("session", 0))
+            later = min((b.ts for b in births if int(b.data.get("session", 0)) > session_no), default=None)
+            cap = None if later is None else later - timedelta(microseconds=1)
+            at = now if cap is None else min(now, cap)
+            # after everything else it sent (a device clock ahead of the hub's may date that after `now`)
+            sent = [x.ts for x in events if x is not e and not _is_will(x) and (cap is None or x.ts <= cap)]
+            at = max([at, *sent])
+        out.append((at, e))
+    return sorted(out, key=lambda p: (p[0], p[1].seq))
+
+
+def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], change: Change,
+                  timeline: Timeline) -> None:
+    last_seq, gaps = dev.last_seq, 0
+    for at, e in events:
         if e.type == "state":
             was = dev.online
             what = _apply_state(dev, e)
             if what == "stale" or dev.online != was:
-                timeline.add(dev.branch_id, dev.device_id, e.ts, "presence",
-                             _presence_label(what, e.data, dev.online),
-                             {"session": e.data.get("session"), "via": what})
+                detail = {"session": e.data.get("session"), "via": what}
+                if not dev.online and what != "stale":
+                    detail["cause"] = dev.offline_reason
+                    if what == "will":
+                        detail["last_seen_at"] = dev.last_seen_at.isoformat() if dev.last_seen_at else None
+                timeline.add(dev.branch_id, dev.device_id, at, "presence",
+                             _presence_label(what, e.data, dev.online), detail)
             if dev.online and was and what == "birth":
                 change.presence_changed = True  # a rebirth: re-read its status
-            if e.data.get("online"):
+            if what == "birth":
                 last_seq = e.seq  # a birth starts a new sequence
-                continue
-        elif e.type == "status":
+            continue  # a goodbye or will is no sign of life; a stale state belongs to an older sequence
+        if not dev.online and (dev.last_seen_at is None or e.ts > dev.last_seen_at):
+            dev.online, dev.offline_reason = True, None  # any message newer than what we saw: it is talking to us
+            timeline.add(dev.branch_id, dev.device_id, at, "presence", "online", {"via": e.type})
+        if e.type == "status":
             _apply_status(dev, e, change)
             timeline.add(dev.branch_id, dev.device_id, e.ts, "status", e.data["component"],
                          {k: v for k, v in e.data.items() if k != "component"})
+        if e.type == "heartbeat":
+            if dev.last_seen_at is None or e.ts > dev.last_seen_at:
+                dev.last_seen_at = e.ts
+            continue  # QoS 0 and not in the event log: no sequence of its own
         if last_seq is not None and e.seq > last_seq + 1:
             gaps += e.seq - last_seq - 1
         if last_seq is None or e.seq > last_seq:
             last_seq = e.seq
+        if dev.last_seen_at is None or e.ts > dev.last_seen_at:
+            dev.last_seen_at = e.ts
     if last_seq != dev.last_seq:
         dev.last_seq = last_seq
     if gaps:
         dev.seq_gaps += gaps
-    newest = events[-1].ts
-    if dev.last_seen_at is None or newest > dev.last_seen_at:
-        dev.last_seen_at = newest
 
 
 def _apply_state(dev: Device, e: EventRecord) -> str:
-    """"birth", "will" or "stale" (a will or birth of an older session, ignored as Sparkplug's bdSeq)."""
+    """"birth", "goodbye", "will" or "stale" (a will or birth of an older session, ignored as Sparkplug's bdSeq)."""
     data = e.data
     session_no = int(data.get("session", 0))
     if data.get("online"):
         if session_no < dev.session:
             return "stale"  # an old birth, redelivered late
         dev.session = session_no
-        dev.online = True
+        dev.online, dev.offline_reason = True, None
         if dev.registered_at is None:
             dev.registered_at = e.ts
         for field in ("model", "serial", "sw"):
@@ -193,11 +227,20 @@ def _apply_state(dev: Device, e: EventRecord) -> str:
                 setattr(dev, field, data[field])
         if data.get("components"):
             dev.components = list(data["components"])
+        if dev.last_seen_at is None or e.ts > dev.last_seen_at:
+            dev.last_seen_at = e.ts
         return "birth"
-    if session_no == dev.session:
-        dev.online = False  # a will or a clean goodbye for the current session; older ones are stale
-        return "will"
-    return "stale"
+    if session_no != dev.session:
+        return "stale"
+    # the current session's goodbye or will; older sessions' are stale
+    dev.online = False
+    if data.get("reason") == OfflineReason.SHUTDOWN:
+        dev.offline_reason = OfflineCause.SHUTDOWN.value
+        if dev.last_seen_at is None or e.ts > dev.last_seen_at:
+            dev.last_seen_at = e.ts  # its last word
+        return "goodbye"
+    dev.offline_reason = OfflineCause.LOST.value
+    return "will"
 
 
 def _apply_status(dev: Device, e: EventRecord, change: Change) -> None:

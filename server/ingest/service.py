@@ -55,7 +55,7 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     result.rejected = {(d.branch, d.device, d.event_id): d.reason for d in conflicts}
     dead_letters = [*dead_letters, *conflicts]
 
-    apply_device_messages(session, new, heartbeats)
+    apply_device_messages(session, new, heartbeats, now=now)
     outbound: list[dict] = []
     if new:
         for handle in handlers.HANDLERS:

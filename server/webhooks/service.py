@@ -52,7 +52,8 @@ def enqueue(session: Session, items: Sequence[tuple[str, str, str | None, dict[s
     return len(rows)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST and return the HTTP status (an error status too); OSError when the endpoint is unreachable."""
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:
@@ -75,7 +76,7 @@ def deliver_due(session: Session, *, url: str, secret: str, now: datetime, limit
                    "Idempotency-Key": d.idempotency_key, "X-SZ-Event": d.event_type}
         d.attempts += 1
         try:
-            status = _post(url, body, headers)
+            status = post(url, body, headers)
             d.last_status, d.last_error = status, None if 200 <= status < 300 else f"HTTP {status}"
         except (OSError, ValueError) as err:
             status, d.last_status, d.last_error = 0, None, str(err)[:300]

@@ -28,7 +28,8 @@ OPEN_STATES = (WorkOrderStatus.OPEN.value, WorkOrderStatus.ASSIGNED.value, WorkO
 class WorkOrder(Base):
     __tablename__ = "work_orders"
     __table_args__ = (Index("ix_work_orders_branch_status", "branch_id", "status"),
-                      Index("ix_work_orders_device", "branch_id", "device_id", "task"))
+                      Index("ix_work_orders_device", "branch_id", "device_id", "task"),
+                      Index("ix_work_orders_due", "status", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     branch_id: Mapped[str] = mapped_column(String(32))
@@ -47,3 +48,7 @@ class WorkOrder(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # migration 0009: the service level
+    severity: Mapped[str | None] = mapped_column(String(16))      # the worst alarm (or forecast) behind it
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # fixed by then (rules.due_in)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when its lateness was notified
