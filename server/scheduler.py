@@ -26,9 +26,11 @@ from server.db import transaction, utcnow
 from server.devices import scheduled as fleet_jobs
 from server.jobs import lease
 from server.jobs import scheduled as lease_jobs
+from server.notifications import scheduled as notify_jobs
 from server.queueing import scheduled as queue_jobs
 from server.referrals import scheduled as referral_jobs
 from server.webhooks import scheduled as webhook_jobs
+from server.workorders import scheduled as order_jobs
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ JOBS += [  # fleet: presence time-outs, alarm escalation, maintenance windows, c
     Job("fleet.maintenance", fleet_jobs.end_maintenance, every_s=30),
     Job("fleet.commands", fleet_jobs.expire_commands, every_s=10),
     Job("fleet.rollup", fleet_jobs.rollup_recent, every_s=60),
+    Job("fleet.paper_learn", fleet_jobs.learn_paper, every_s=3600),
+    Job("workorders.due", order_jobs.notify_overdue, every_s=60),
+]
+JOBS += [  # notifications: e-mail and bot webhook deliveries, with retries (central: they leave the branch)
+    Job("notify.deliver", notify_jobs.deliver_notifications, every_s=10),
 ]
 JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and template purge, webhooks
     Job("crm.lead_escalation", referral_jobs.escalate_leads, every_s=60),

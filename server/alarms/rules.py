@@ -52,19 +52,21 @@ class Condition:
     type: AlarmType
     severity: Severity
     detail: str
+    action: str | None = None  # the XFS4IoT error action the component reported (decides the team)
 
 
 def status_conditions(status: dict[str, dict[str, Any]]) -> dict[AlarmType, Condition]:
     """The alarm conditions a device's current component status raises (one per type, worst wins)."""
     found: dict[AlarmType, Condition] = {}
 
-    def add(t: AlarmType, component: str, what: str, severity: Severity | None = None) -> None:
-        sev = severity or DEFAULT_SEVERITY[t]
-        old = found.get(t)
-        if old is None or SEVERITY_ORDER.index(sev) < SEVERITY_ORDER.index(old.severity):
-            found[t] = Condition(t, sev, f"{component}: {what}")
-
     for component, s in sorted(status.items()):
+        def add(t: AlarmType, component: str, what: str, severity: Severity | None = None,
+                action: str | None = s.get("action")) -> None:
+            sev = severity or DEFAULT_SEVERITY[t]
+            old = found.get(t)
+            if old is None or SEVERITY_ORDER.index(sev) < SEVERITY_ORDER.index(old.severity):
+                found[t] = Condition(t, sev, f"{component}: {what}", action)
+
         device_state = s.get("device")
         if component == "camera":
             if device_state and device_state not in _CAMERA_OK:

@@ -31,12 +31,13 @@ def active_by_device(session: Session, keys: Iterable[Key]) -> dict[Key, dict[st
 
 def raise_alarm(session: Session, timeline: Timeline, *, branch_id: str, device_id: str, type: AlarmType,
                 severity: Severity, detail: str, onset_at: datetime, now: datetime,
-                existing: Alarm | None) -> tuple[Alarm, bool]:
+                existing: Alarm | None, action: str | None = None) -> tuple[Alarm, bool]:
     """Open the alarm, or (one active per device and type) update the one already open. True if new."""
     if existing is not None:
         existing.last_at = now
         existing.occurrences += 1
         existing.detail = detail[:200]
+        existing.action = action or existing.action
         if SEVERITY_ORDER.index(Severity(severity)) < SEVERITY_ORDER.index(Severity(existing.severity)):
             existing.severity = severity.value
         existing.updated_at = now
@@ -44,7 +45,7 @@ def raise_alarm(session: Session, timeline: Timeline, *, branch_id: str, device_
     alarm = Alarm(active_key=f"{branch_id}/{device_id}/{type.value}", branch_id=branch_id, device_id=device_id,
                   type=type.value, severity=severity.value, status=AlarmStatus.ACTIVE_UNACK.value,
                   detail=detail[:200], onset_at=min(onset_at, now), started_at=now, last_at=now, occurrences=1,
-                  escalation_level=0, comments=[], updated_at=now)
+                  escalation_level=0, comments=[], updated_at=now, action=action)
     session.add(alarm)
     session.flush()
     timeline.add(branch_id, device_id, now, "alarm", "opened",

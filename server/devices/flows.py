@@ -53,11 +53,11 @@ def evaluate(session: Session, changes: Iterable[Change], timeline: Timeline, no
         dev = c.device
         mine = active.get((dev.branch_id, dev.device_id), {})
         suppressed = in_maintenance(dev.maintenance_until, now)
-        want: dict[AlarmType, tuple[Severity, str]] = {}
+        want: dict[AlarmType, tuple[Severity, str, str | None]] = {}
         cleared: list[Alarm] = []
         if dev.online and (c.status_changed or c.presence_changed):
             for t, cond in status_conditions(dev.status or {}).items():
-                want[t] = (cond.severity, cond.detail)
+                want[t] = (cond.severity, cond.detail, cond.action)
             for t in STATUS_TYPES:
                 if t not in want and t.value in mine:
                     alarm = mine.pop(t.value)
@@ -65,16 +65,17 @@ def evaluate(session: Session, changes: Iterable[Change], timeline: Timeline, no
                     cleared.append(alarm)
         if not dev.online and dev.offline_reason != OfflineCause.SHUTDOWN:
             want[AlarmType.DEVICE_OFFLINE] = (Severity.CRITICAL, _OFFLINE_DETAIL.get(dev.offline_reason or "",
-                                                                                     "no connection"))
+                                                                                     "no connection"), None)
         elif AlarmType.DEVICE_OFFLINE.value in mine:  # back, or said a clean goodbye after all
             alarm = mine.pop(AlarmType.DEVICE_OFFLINE.value)
             clear_alarm(alarm, timeline, by="device", now=now)
             cleared.append(alarm)
         for component in c.retained:
-            want[AlarmType.CARD_RETAINED] = (DEFAULT_SEVERITY[AlarmType.CARD_RETAINED], f"{component}: card retained")
+            want[AlarmType.CARD_RETAINED] = (DEFAULT_SEVERITY[AlarmType.CARD_RETAINED], f"{component}: card retained",
+                                             "clear")
         for t, detail in c.extra:
-            want[t] = (DEFAULT_SEVERITY[t], detail)
-        for t, (severity, detail) in want.items():
+            want[t] = (DEFAULT_SEVERITY[t], detail, None)
+        for t, (severity, detail, action) in want.items():
             existing = mine.get(t.value)
             if existing is None and suppressed:
                 continue  # a maintenance window: the fault is expected
@@ -86,7 +87,7 @@ def evaluate(session: Session, changes: Iterable[Change], timeline: Timeline, no
             onset = c.onset_at if (t is AlarmType.DEVICE_OFFLINE and c.onset_at) else now
             alarm, new = raise_alarm(session, timeline, branch_id=dev.branch_id, device_id=dev.device_id,
                                      type=t, severity=severity, detail=detail, onset_at=onset, now=now,
-                                     existing=existing)
+                                     existing=existing, action=action)
             mine[t.value] = alarm
             if new:
                 opened.append(alarm)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from server.alarms.models import ACTIVE, Alarm
 from server.alarms.rules import in_maintenance, worst
 from server.devices import utilisation as u
-from server.devices.models import Device, DeviceCommand, TimelineEntry, UsageHour, UsageSession
-from server.devices.settings import SETTINGS
+from server.devices.models import Device, DeviceCommand, TimelineEntry, UsageHour
 from server.workorders.models import WorkOrder
 from server.workorders.rules import durations
 
@@ -34,29 +33,17 @@ def devices(session: Session, branch_id: str, now: datetime) -> list[dict[str, A
     for a in session.scalars(select(Alarm).where(Alarm.branch_id == branch_id, Alarm.status.in_(ACTIVE))
                              .order_by(Alarm.id)):
         alarms[a.device_id].append(a)
-    recent = _recent_prints(session, branch_id, now)
-    return [device_out(d, alarms.get(d.device_id, []), now, recent.get(d.device_id, 0)) for d in rows]
+    return [device_out(d, alarms.get(d.device_id, []), now) for d in rows]
 
 
-def _recent_prints(session: Session, branch_id: str, now: datetime) -> dict[str, int]:
-    from sqlalchemy import func
-
-    return {d: int(n) for d, n in session.execute(
-        select(UsageSession.device_id, func.count()).where(
-            UsageSession.branch_id == branch_id, UsageSession.ended_at >= now - timedelta(hours=1),
-            UsageSession.outcome == "ok").group_by(UsageSession.device_id))}
-
-
-def device_out(d: Device, alarms: list[Alarm], now: datetime, recent_prints: int = 0) -> dict[str, Any]:
+def device_out(d: Device, alarms: list[Alarm], now: datetime) -> dict[str, Any]:
     if in_maintenance(d.maintenance_until, now):
         presence = "maintenance"
     elif d.online:
         presence = "online"
     else:
         presence = "offline" if d.last_seen_at else "never_seen"
-    has_printer = "printer" in (d.components or []) or "printer" in (d.status or {})
-    eta = u.paper_runs_out(printed=d.receipts_since_refill, capacity=SETTINGS.paper_capacity, recent=recent_prints,
-                           window=timedelta(hours=1), now=now) if has_printer else None
+    model = d.paper_model or {}
     return {
         "id": d.id, "branch_id": d.branch_id, "device": d.device_id, "zone": d.zone, "kind": d.kind,
         "model": d.model, "serial": d.serial, "sw": d.sw, "components": list(d.components or []),
@@ -65,7 +52,10 @@ def device_out(d: Device, alarms: list[Alarm], now: datetime, recent_prints: int
         "status": dict(d.status or {}), "seq_gaps": d.seq_gaps or 0, "session": d.session or 0,
         "maintenance_until": d.maintenance_until if presence == "maintenance" else None,
         "maintenance_reason": d.maintenance_reason if presence == "maintenance" else None,
-        "receipts_since_refill": d.receipts_since_refill or 0, "paper_runs_out_at": eta,
+        "receipts_since_refill": d.receipts_since_refill or 0, "paper_runs_out_at": d.paper_out_at,
+        "paper_low_at": d.paper_low_at, "offline_reason": None if d.online else d.offline_reason,
+        "paper_roll": {"to_low": model.get("to_low"), "to_out": model.get("to_out"), "rolls": model.get("rolls", 0),
+                       "learned": bool(model.get("learned_out"))} if model else None,
         "alarms": [{"id": a.id, "type": a.type, "severity": a.severity, "status": a.status} for a in alarms],
         "worst_severity": worst([a.severity for a in alarms]),
     }

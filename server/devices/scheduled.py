@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.alarms.models import Alarm, AlarmStatus, AlarmType
+from server.alarms.models import Alarm, AlarmStatus, AlarmType, Severity
 from server.alarms.rules import ERROR_RATE_WINDOW, escalation_due
 from server.alarms.service import clear_alarm
 from server.branches.models import Branch
 from server.db import insert_for
-from server.devices import commands
+from server.devices import commands, paper
 from server.devices import utilisation as u
 from server.devices.flows import Change, evaluate
-from server.devices.models import Device, OfflineCause, TimelineEntry, UsageHour, UsageSession
+from server.devices.models import Device, OfflineCause, PaperRoll, TimelineEntry, UsageHour, UsageSession
 from server.devices.settings import SETTINGS, FleetSettings
 from server.devices.timeline import Timeline
 from server.events.models import Event
-from server.workorders.models import Team
+from server.notifications import texts
+from server.notifications.service import notify
+from server.workorders.models import Team, WorkOrder
+from server.workorders.rules import route
 from server.workorders.service import open_order, order_for_alarm
 
 
@@ -45,11 +49,14 @@ def check_presence(factory: sessionmaker[Session], now: datetime, settings: Flee
 
 
 def escalate_alarms(factory: sessionmaker[Session], now: datetime, settings: FleetSettings = SETTINGS) -> int:
-    """Unacknowledged alarms escalate; an escalated offline device gets a field work order."""
+    """Unacknowledged alarms escalate and their team's rota is told (level n: on-call levels 1..n); an escalated
+    offline device gets a field work order."""
     n = 0
     with factory() as session, session.begin():
         timeline = Timeline()
-        for alarm in session.scalars(select(Alarm).where(Alarm.status == AlarmStatus.ACTIVE_UNACK.value)):
+        zones: dict[str, str] = {}
+        for alarm in session.scalars(select(Alarm).where(Alarm.status == AlarmStatus.ACTIVE_UNACK.value)
+                                     .order_by(Alarm.id)):
             if not escalation_due(status=alarm.status, started_at=alarm.started_at, escalated_at=alarm.escalated_at,
                                   level=alarm.escalation_level, now=now, after=settings.escalate_after):
                 continue
@@ -58,8 +65,22 @@ def escalate_alarms(factory: sessionmaker[Session], now: datetime, settings: Fle
             alarm.updated_at = now
             timeline.add(alarm.branch_id, alarm.device_id, now, "alarm", "escalated",
                          {"alarm": alarm.id, "type": alarm.type, "level": alarm.escalation_level})
+            order = None
             if alarm.type == AlarmType.DEVICE_OFFLINE and alarm.work_order_id is None:
-                order_for_alarm(session, timeline, alarm, now)
+                order = order_for_alarm(session, timeline, alarm, now)
+            elif alarm.work_order_id is not None:
+                order = session.get(WorkOrder, alarm.work_order_id)
+            found = route(AlarmType(alarm.type), alarm.action)
+            team = order.team if order else (found[0].value if found else Team.FIELD.value)
+            if alarm.branch_id not in zones:
+                branch = session.get(Branch, alarm.branch_id)
+                zones[alarm.branch_id] = branch.timezone if branch else "UTC"
+            pk = session.scalar(select(Device.id).where(Device.branch_id == alarm.branch_id,
+                                                         Device.device_id == alarm.device_id))
+            notify(session, texts.alarm_escalated(
+                alarm_id=alarm.id, branch_id=alarm.branch_id, device_id=alarm.device_id, device_pk=pk,
+                type=alarm.type, severity=alarm.severity, detail=alarm.detail, level=alarm.escalation_level,
+                team=team, since=alarm.started_at, tz=zones[alarm.branch_id]), now)
             n += 1
         # HIGH_ERROR_RATE clears once the window is quiet
         for alarm in session.scalars(select(Alarm).where(Alarm.type == AlarmType.HIGH_ERROR_RATE.value,
@@ -148,22 +169,63 @@ def rollup(session: Session, start: datetime, end: datetime) -> int:
     return len(rows)
 
 
+def _printer(dev: Device) -> bool:
+    return "printer" in (dev.components or []) or "printer" in (dev.status or {})
+
+
+def learn_paper(factory: sessionmaker[Session], now: datetime, settings: FleetSettings = SETTINGS) -> int:
+    """Hourly: learn every printer's receipts per roll and usage by hour (server.devices.paper)."""
+    with factory() as session, session.begin():
+        devices = [d for d in session.scalars(select(Device).order_by(Device.id)) if _printer(d)]
+        for dev in devices:
+            dev.paper_model = _learn(session, dev, now, settings).to_json()
+        return len(devices)
+
+
+def _learn(session: Session, dev: Device, now: datetime, settings: FleetSettings) -> paper.PaperModel:
+    branch = session.get(Branch, dev.branch_id)
+    rolls = [paper.Roll(low, out) for low, out in session.execute(
+        select(PaperRoll.printed_at_low, PaperRoll.printed_at_out).where(
+            PaperRoll.branch_id == dev.branch_id, PaperRoll.device_id == dev.device_id)
+        .order_by(PaperRoll.ended_at.desc()).limit(paper.ROLLS))]
+    hours = [(h, s - f) for h, s, f in session.execute(
+        select(UsageHour.hour, UsageHour.sessions, UsageHour.failed).where(
+            UsageHour.branch_id == dev.branch_id, UsageHour.device_id == dev.device_id,
+            UsageHour.hour >= now - paper.HISTORY))]
+    first = session.scalar(select(func.min(UsageSession.started_at)).where(
+        UsageSession.branch_id == dev.branch_id, UsageSession.device_id == dev.device_id,
+        UsageSession.started_at >= now - paper.HISTORY))
+    return paper.learn(rolls, hours, tz=branch.timezone if branch else "UTC", now=now,
+                       capacity=settings.paper_capacity, since=first)
+
+
 def forecast_paper(session: Session, now: datetime, settings: FleetSettings = SETTINGS) -> int:
-    """Open a refill order before the paper runs out, from receipts printed since the last refill."""
-    window = timedelta(hours=1)
-    recent = dict(_recent_counts(session, now - window))
+    """Forecast when each printer's roll reaches low and out; open the refill order before the sensor says low."""
+    recent = dict(_recent_counts(session, now - paper.PACE_WINDOW))
+    zones = dict(session.execute(select(Branch.id, Branch.timezone)).tuples().all())
+    lead = timedelta(minutes=settings.refill_lead_min)
     timeline = Timeline()
     opened = 0
-    for dev in session.scalars(select(Device).where(Device.receipts_since_refill > 0)):
-        if "printer" not in (dev.components or []) and "printer" not in (dev.status or {}):
+    for dev in session.scalars(select(Device).order_by(Device.id)):
+        if not _printer(dev):
             continue
-        eta = u.paper_runs_out(printed=dev.receipts_since_refill, capacity=settings.paper_capacity,
-                               recent=recent.get((dev.branch_id, dev.device_id), 0), window=window, now=now)
-        if eta is None or eta - now > timedelta(minutes=settings.refill_lead_min):
-            continue
+        model = paper.PaperModel.from_json(dev.paper_model)
+        if model is None:
+            model = _learn(session, dev, now, settings)
+            dev.paper_model = model.to_json()
+        tz = zones.get(dev.branch_id) or "UTC"
+        f = paper.forecast(model, printed=dev.receipts_since_refill or 0, now=now, tz=tz,
+                           recent=recent.get((dev.branch_id, dev.device_id), 0))
+        dev.paper_low_at, dev.paper_out_at = f.low_at, f.out_at
+        state = (dev.status or {}).get("printer", {}).get("paper")
+        trigger = f.low_at if model.to_low is not None else f.out_at
+        if state in ("low", "out", "jammed") or trigger is None or trigger - now > lead:
+            continue  # the sensor has spoken (its alarm opened the order), or there is time
+        when = trigger.astimezone(ZoneInfo(tz)).strftime("%H:%M")
         _, created = open_order(session, timeline, branch_id=dev.branch_id, device_id=dev.device_id,
-                                team=Team.BRANCH.value, task="refill_paper",
-                                reason=f"forecast: paper out by {eta.isoformat(timespec='minutes')}", now=now)
+                                team=Team.BRANCH.value, task="refill_paper", severity=Severity.WARNING.value,
+                                reason=f"forecast: paper {'low' if model.to_low is not None else 'out'} by {when}",
+                                now=now, due_by=f.out_at)
         opened += created
     timeline.write(session)
     return opened

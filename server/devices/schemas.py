@@ -18,6 +18,13 @@ class AlarmBrief(BaseModel):
     status: str
 
 
+class PaperRollOut(BaseModel):
+    to_low: float | None = Field(description="receipts from a refill until `low` (median of finished rolls)")
+    to_out: float | None = Field(description="receipts until `out`: learned, else the configured capacity")
+    rolls: int = Field(description="finished rolls learned from")
+    learned: bool = Field(description="to_out was learned from this printer's rolls")
+
+
 class DeviceOut(BaseModel):
     id: int
     branch_id: str
@@ -40,7 +47,10 @@ class DeviceOut(BaseModel):
     maintenance_until: datetime | None
     maintenance_reason: str | None
     receipts_since_refill: int
-    paper_runs_out_at: datetime | None = None
+    paper_runs_out_at: datetime | None = Field(default=None, description="forecast: the roll runs out")
+    paper_low_at: datetime | None = Field(default=None, description="forecast: the near-end sensor says low")
+    paper_roll: PaperRollOut | None = Field(default=None, description="what the forecast learned of the rolls")
+    offline_reason: str | None = Field(default=None, description="while offline: shutdown | lost | timeout")
     alarms: list[AlarmBrief]
     worst_severity: str | None
 

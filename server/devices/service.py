@@ -19,7 +19,7 @@ from server.branches.models import Branch
 from server.bulk import Bulk
 from server.db import insert_for, utcnow
 from server.devices.flows import Change, evaluate, planned
-from server.devices.models import Device, OfflineCause
+from server.devices.models import Device, OfflineCause, PaperRoll
 from server.devices.timeline import Timeline
 from server.ingest.records import EventRecord
 from wire.enums import OfflineReason
@@ -115,6 +115,7 @@ def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int
     rows = session.scalars(select(Device).where(Device.id.in_(ids)).order_by(Device.id))
     timeline = Timeline()
     changes: list[Change] = []
+    rolls: list[dict[str, Any]] = []  # paper rolls finished by a refill
     configs: dict[str, dict] | None = None
     for dev in rows:
         key = (dev.branch_id, dev.device_id)
@@ -128,7 +129,7 @@ def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int
             if plan:
                 dev.zone, dev.kind = plan.get("zone"), plan.get("kind")
         mine = [*per_device.get(key, ()), *([beats[key]] if key in beats else [])]
-        _apply_events(dev, _ordered(mine, now), change, timeline)
+        _apply_events(dev, _ordered(mine, now), change, timeline, rolls)
         if dev.online != was_online:
             change.presence_changed = True
             dev.presence_changed_at = now
@@ -136,6 +137,8 @@ def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int
         if change.presence_changed or change.status_changed or change.retained:
             changes.append(change)
     session.flush()
+    if rolls:
+        session.connection().execute(PaperRoll.__table__.insert(), rolls)
     evaluate(session, changes, timeline, now)
     timeline.write(session)
 
@@ -169,7 +172,7 @@ def _ordered(events: list[EventRecord], now: datetime) -> list[tuple[datetime, E
 
 
 def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], change: Change,
-                  timeline: Timeline) -> None:
+                  timeline: Timeline, rolls: list[dict[str, Any]]) -> None:
     last_seq, gaps = dev.last_seq, 0
     for at, e in events:
         if e.type == "state":
@@ -192,7 +195,7 @@ def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], chang
             dev.online, dev.offline_reason = True, None  # any message newer than what we saw: it is talking to us
             timeline.add(dev.branch_id, dev.device_id, at, "presence", "online", {"via": e.type})
         if e.type == "status":
-            _apply_status(dev, e, change)
+            _apply_status(dev, e, change, rolls)
             timeline.add(dev.branch_id, dev.device_id, e.ts, "status", e.data["component"],
                          {k: v for k, v in e.data.items() if k != "component"})
         if e.type == "heartbeat":
@@ -243,7 +246,7 @@ def _apply_state(dev: Device, e: EventRecord) -> str:
     return "will"
 
 
-def _apply_status(dev: Device, e: EventRecord, change: Change) -> None:
+def _apply_status(dev: Device, e: EventRecord, change: Change, rolls: list[dict[str, Any]]) -> None:
     status = dict(dev.status or {})
     entry = {k: v for k, v in e.data.items() if k != "component"}
     entry["at"] = e.ts.isoformat()
@@ -251,9 +254,18 @@ def _apply_status(dev: Device, e: EventRecord, change: Change) -> None:
     before = status.get(component)
     if card_retained(before, entry):
         change.retained.append(component)
-    if entry.get("paper") == "full" and (before or {}).get("paper") in ("low", "out", "jammed"):
-        dev.receipts_since_refill = 0  # refilled
+    paper, was = entry.get("paper"), (before or {}).get("paper")
+    if paper == "full" and was in ("low", "out", "jammed"):  # refilled: the roll's history is kept
+        rolls.append({"branch_id": dev.branch_id, "device_id": dev.device_id, "started_at": dev.paper_refilled_at,
+                      "ended_at": e.ts, "printed": dev.receipts_since_refill or 0,
+                      "printed_at_low": dev.paper_low_receipts, "printed_at_out": dev.paper_out_receipts})
+        dev.receipts_since_refill = 0
         dev.paper_refilled_at = e.ts
+        dev.paper_low_receipts = dev.paper_out_receipts = None
+    elif paper == "low" and dev.paper_low_receipts is None:
+        dev.paper_low_receipts = dev.receipts_since_refill or 0
+    elif paper == "out" and dev.paper_out_receipts is None:
+        dev.paper_out_receipts = dev.receipts_since_refill or 0
     status[component] = entry
     dev.status = status
     change.status_changed = True

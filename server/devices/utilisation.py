@@ -156,13 +156,3 @@ def mttr(alarms: Iterable[tuple[datetime, datetime, datetime | None, datetime | 
         return round(sum(xs) / len(xs), 1) if xs else None
 
     return {"detect_s": mean(detect), "acknowledge_s": mean(ack), "fix_s": mean(fix)}
-
-
-def paper_runs_out(*, printed: int, capacity: int, recent: int, window: timedelta, now: datetime
-                   ) -> datetime | None:
-    """When the roll is forecast to run out: what is left over the recent print rate (None: no prints)."""
-    if recent <= 0:
-        return None
-    left = max(0, capacity - printed)
-    rate_per_s = recent / window.total_seconds()
-    return now + timedelta(seconds=left / rate_per_s)

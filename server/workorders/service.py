@@ -10,27 +10,40 @@ from sqlalchemy.orm import Session
 from server.alarms.models import ACTIVE, Alarm, AlarmType
 from server.alarms.service import clear_alarm
 from server.devices.timeline import Timeline
+from server.notifications.rota import first_on_call
 from server.workorders.models import OPEN_STATES, WorkOrder, WorkOrderStatus
-from server.workorders.rules import ROUTING, next_status
+from server.workorders.rules import due_in, next_status, route
 
 
 def open_order(session: Session, timeline: Timeline, *, branch_id: str, device_id: str, team: str, task: str,
-               reason: str, now: datetime, alarm: Alarm | None = None) -> tuple[WorkOrder, bool]:
-    """One open order per device and task: a second alarm for the same fix joins the open order."""
+               reason: str, now: datetime, alarm: Alarm | None = None, severity: str | None = None,
+               due_by: datetime | None = None) -> tuple[WorkOrder, bool]:
+    """One open order per device and task: a second alarm for the same fix joins the open order (and a worse one
+    brings its due time forward). A new order is named to the team's first on-call person, if rostered."""
+    severity = severity or (alarm.severity if alarm else None)
+    due = now + due_in(team, task, severity)
+    if due_by is not None:
+        due = min(due, due_by)
     order = session.scalars(select(WorkOrder).where(
         WorkOrder.branch_id == branch_id, WorkOrder.device_id == device_id, WorkOrder.task == task,
         WorkOrder.status.in_(OPEN_STATES)).limit(1)).first()
     created = order is None
     if order is None:
+        person = first_on_call(session, branch_id, team, now)
         order = WorkOrder(branch_id=branch_id, device_id=device_id, team=team, task=task,
                           status=WorkOrderStatus.OPEN.value, reason=reason[:200],
-                          alarm_id=alarm.id if alarm else None, opened_at=now, updated_at=now)
+                          alarm_id=alarm.id if alarm else None, opened_at=now, updated_at=now,
+                          severity=severity, due_at=due, assignee=person.username if person else None)
         session.add(order)
         session.flush()
         timeline.add(branch_id, device_id, now, "work_order", "opened",
-                     {"work_order": order.id, "team": team, "task": task, "reason": reason})
-    elif alarm is not None:
-        order.alarm_id = alarm.id
+                     {"work_order": order.id, "team": team, "task": task, "reason": reason,
+                      "due_at": due.isoformat(), "assignee": order.assignee})
+    else:
+        if alarm is not None:
+            order.alarm_id = alarm.id
+        if order.due_at is None or due < order.due_at:
+            order.due_at, order.severity = due, severity
         order.updated_at = now
     if alarm is not None:
         alarm.work_order_id = order.id
@@ -38,10 +51,10 @@ def open_order(session: Session, timeline: Timeline, *, branch_id: str, device_i
 
 
 def order_for_alarm(session: Session, timeline: Timeline, alarm: Alarm, now: datetime) -> WorkOrder | None:
-    route = ROUTING.get(AlarmType(alarm.type))
-    if route is None:
+    found = route(AlarmType(alarm.type), alarm.action)
+    if found is None:
         return None
-    team, task = route
+    team, task = found
     order, _ = open_order(session, timeline, branch_id=alarm.branch_id, device_id=alarm.device_id,
                           team=team.value, task=task, reason=alarm.type, now=now, alarm=alarm)
     return order

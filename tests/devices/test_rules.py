@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -98,11 +99,30 @@ def test_scripted_day_has_known_availability_and_utilisation():
         "detect_s": 30.0, "acknowledge_s": 270.0, "fix_s": 3300.0}
 
 
-def test_paper_forecast():
-    """GIVEN 350 of 400 receipts printed and 100 in the last hour WHEN forecast THEN paper runs out in 30 minutes."""
-    eta = u.paper_runs_out(printed=350, capacity=400, recent=100, window=timedelta(hours=1), now=at(0))
-    assert eta == at(0.5)
-    assert u.paper_runs_out(printed=350, capacity=400, recent=0, window=timedelta(hours=1), now=at(0)) is None
+def test_paper_forecast_learns_rolls_and_hours():
+    """GIVEN a printer whose rolls reached low at 120 receipts and ran out at ~130, used 10 receipts an hour 09-17
+    (Shanghai) every day for two weeks
+    WHEN 100 receipts are printed on the current roll at 10:00 on a usual day
+    THEN it forecasts low at 12:00 and out at 13:00 (skipping the closed night when needed); a busier day brings it
+    forward; with no finished roll the configured capacity stands in for `out` and low is unknown."""
+    from server.devices import paper
+
+    day = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 Shanghai
+    hours = [(day - timedelta(days=d) + timedelta(hours=h), 10) for d in range(15) for h in range(-1, 7)]
+    rolls = [paper.Roll(120, 130), paper.Roll(121, None), paper.Roll(119, 129)]
+    since = day - timedelta(days=14)
+    model = paper.learn(rolls, hours, tz="Asia/Shanghai", now=day, capacity=400, since=since)
+    assert (model.to_low, model.to_out, model.rolls, model.learned_out) == (120, 129.5, 3, True)
+    usual = paper.forecast(model, printed=100, now=day, tz="Asia/Shanghai", recent=10)  # 09:00-10:00 as usual
+    assert usual.low_at == day + timedelta(hours=2)
+    assert usual.out_at == day + timedelta(hours=2, minutes=57)
+    busy = paper.forecast(model, printed=100, now=day, tz="Asia/Shanghai", recent=20)  # twice the usual pace
+    assert busy.low_at == day + timedelta(hours=1)
+    late = paper.forecast(model, printed=125, now=day + timedelta(hours=7), tz="Asia/Shanghai", recent=0)
+    assert late.out_at.astimezone(ZoneInfo("Asia/Shanghai")).hour == 9  # closed overnight: tomorrow morning
+    fresh = paper.learn([], hours, tz="Asia/Shanghai", now=day, capacity=400, since=since)
+    assert (fresh.to_low, fresh.to_out, fresh.learned_out) == (None, 400.0, False)
+    assert paper.forecast(fresh, printed=100, now=day, tz="Asia/Shanghai", recent=30).low_at is None
 
 
 _iv = st.tuples(st.integers(0, 1000), st.integers(1, 200)).map(lambda p: (at(p[0] / 60), at((p[0] + p[1]) / 60)))
