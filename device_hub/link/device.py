@@ -269,13 +269,13 @@ class DeviceLink:
             return
         self._accepted = True
         self._forget_unconfirmed()  # a new connection sends every unconfirmed message again
-        self.connected.set()
         if self.end_to_end:
             # before anything is published, so the hub's first confirmation already finds us
             client.subscribe(self._ack_topic, qos=0)
         if self.on_message:
             self.subscribe_own()
         self.send_state(online=True)
+        self.connected.set()  # after the birth is queued: what a waiter sends next follows it
 
     def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:
         self._lost()

@@ -71,8 +71,8 @@ def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
         links.append(link.start())
     if on_links:
         on_links(links, responders)
-    threads = [threading.Thread(target=_drive, args=(link, plan, i, stop), daemon=True,
-                                name=f"sim-{link.device}") for i, link in enumerate(links)]
+    threads = [threading.Thread(target=_drive, args=(link, plan, i, stop, responders[i] if responders else None),
+                                daemon=True, name=f"sim-{link.device}") for i, link in enumerate(links)]
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
@@ -87,8 +87,10 @@ def run_devices(url: BrokerUrl, plan: SimPlan, stop: threading.Event,
                      unconfirmed=unconfirmed, ids=[i for link in links for i in link.sent_ids])
 
 
-def _drive(link: DeviceLink, plan: SimPlan, index: int, stop: threading.Event) -> None:
+def _drive(link: DeviceLink, plan: SimPlan, index: int, stop: threading.Event, responder=None) -> None:
     rng = random.Random(None if plan.seed is None else plan.seed * 10_007 + index)
+    if responder is not None and link.connected.wait(10):
+        responder.report_components()  # after its birth, like a kiosk: the console shows every component
     traffic = kiosk_traffic(rng, plan.businesses)
     started = time.monotonic()
     next_hb = started

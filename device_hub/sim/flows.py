@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wire import Component, DeviceState, Outcome, PaperState, TopicKind
+from wire import Component, DeviceState, ErrorAction, MediaState, Outcome, PaperState, RetainBinState, TopicKind
 from wire.messages import (
     CardReadData,
     CardReadMessage,
@@ -78,8 +78,21 @@ def customer_stay(rng: random.Random, businesses: Sequence[str]) -> list[Step]:
 
 def paper_status(paper: PaperState) -> Step:
     device = DeviceState.ONLINE if paper != PaperState.OUT else DeviceState.USER_ERROR
-    return (StatusMessage, StatusData(component=Component.PRINTER, device=device, paper=paper),
+    action = ErrorAction.CLEAR if paper in (PaperState.LOW, PaperState.OUT, PaperState.JAMMED) else None
+    return (StatusMessage, StatusData(component=Component.PRINTER, device=device, paper=paper, action=action),
             TopicKind.STATUS)
+
+
+def component_status(component: Component) -> Step:
+    """A healthy component's status, as a kiosk reports it after its birth."""
+    if component is Component.PRINTER:
+        return paper_status(PaperState.FULL)
+    if component is Component.CARD_READER:
+        data = StatusData(component=component, device=DeviceState.ONLINE, media=MediaState.NOT_PRESENT,
+                          retain_bin=RetainBinState.OK, retain_count=0)
+    else:
+        data = StatusData(component=component, device=DeviceState.ONLINE)
+    return StatusMessage, data, TopicKind.STATUS
 
 
 def kiosk_traffic(rng: random.Random, businesses: Sequence[str]) -> Iterator[Step]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import BrokerUrl
-from device_hub.sim.flows import paper_status
+from device_hub.sim.flows import component_status, paper_status
 from wire import Component, DeviceState, MediaState, PaperState, TopicKind
 from wire.messages import (
     CommandResultData,
@@ -60,6 +60,12 @@ class CommandResponder:
             self.answered[c.command_id] = status
         self.link.send(CommandResultMessage, CommandResultData(command_id=c.command_id, status=status, detail=detail),
                        topic_kind=TopicKind.COMMAND_RESULT)
+
+    def report_components(self) -> None:
+        """Every declared component's status, as a kiosk reports it once it is up (the console shows each)."""
+        for name in self.link.components:
+            message_type, data, kind = component_status(Component(name))
+            self.link.send(message_type, data, topic_kind=kind)
 
     def paper(self, state: PaperState | str) -> Any:
         message_type, data, kind = paper_status(PaperState(state))

@@ -3,6 +3,9 @@
 Control commands (besides the common ones)::
 
     paper full|low|out    cover open|close    jam | clear
+
+With `roll_mm` the paper is a roll that each receipt shortens by its length (`receipt_mm`): the near-end sensor
+reports `low` once `near_end_mm` are left, and the roll runs `out` at 0. `paper full` puts in a new roll.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ from hardware.printer.render import to_png, to_text
 
 log = logging.getLogger(__name__)
 
+LINE_MM = 4.0    # one text line
+QR_MM = 30.0     # a QR code
+FEED_MM = 15.0   # feed and cut margin of every receipt
+
+
+def receipt_mm(receipt: esc.Receipt) -> float:
+    """Paper one receipt takes off the roll."""
+    return FEED_MM + sum(QR_MM if isinstance(item, esc.QrCode) else LINE_MM for item in receipt.items)
+
 
 class PrinterSimulator(SerialDeviceSimulator):
     """The device model: paper roll, cover, cutter; receipts kept in `receipts` and optionally on disk."""
@@ -26,8 +38,11 @@ class PrinterSimulator(SerialDeviceSimulator):
     kind = "printer"
 
     def __init__(self, port: DevicePort, *, out_dir: str | os.PathLike[str] | None = None,
-                 png: bool = True, seed: int | None = None) -> None:
+                 png: bool = True, seed: int | None = None, roll_mm: float | None = None,
+                 near_end_mm: float = 0.0) -> None:
         super().__init__(port, seed=seed)
+        self.roll_mm, self.near_end_mm = roll_mm, near_end_mm
+        self.left_mm = roll_mm  # None: an endless roll (paper state only by control command)
         self.decoder = esc.EscPosDecoder()
         self.paper = PaperState.FULL
         self.cover_open = False
@@ -53,6 +68,15 @@ class PrinterSimulator(SerialDeviceSimulator):
                 continue
             self.receipts.append(receipt)
             self._save(receipt, len(self.receipts))
+            if self.left_mm is not None:
+                self.left_mm = max(0.0, self.left_mm - receipt_mm(receipt))
+                self._paper_from_roll()
+
+    def _paper_from_roll(self) -> None:
+        if self.left_mm is not None and self.left_mm <= 0:
+            self.paper = PaperState.OUT
+        elif self.left_mm is not None and self.left_mm <= self.near_end_mm:
+            self.paper = PaperState.LOW
 
     def _save(self, receipt: esc.Receipt, n: int) -> None:
         if self.out_dir is None:
@@ -70,6 +94,9 @@ class PrinterSimulator(SerialDeviceSimulator):
                 self.paper = PaperState(arg or "full")
             except ValueError as err:
                 raise ValueError("paper full|low|out") from err
+            if self.roll_mm is not None:  # a new roll, or what is left of this one
+                self.left_mm = {PaperState.FULL: self.roll_mm, PaperState.OUT: 0.0}.get(
+                    self.paper, min(self.left_mm or 0.0, self.near_end_mm))
         elif verb == "cover":
             self.cover_open = arg != "close"
         elif verb == "jam":
@@ -85,4 +112,4 @@ class PrinterSimulator(SerialDeviceSimulator):
 
     def snapshot(self) -> dict[str, Any]:
         return {**super().snapshot(), "paper": str(self.paper), "coverOpen": self.cover_open,
-                "jammed": self.jammed, "receipts": len(self.receipts)}
+                "jammed": self.jammed, "receipts": len(self.receipts), "left_mm": self.left_mm}

@@ -304,7 +304,7 @@ class KioskApp(QObject):
         device = DeviceState.ONLINE if usable else DeviceState.HARDWARE_ERROR
         if self.camera is None:
             return
-        fields = {"component": Component.CAMERA, "device": device}
+        fields = {"component": Component.CAMERA, "device": device, **({} if usable else {"action": "maintenance"})}
         self.status[str(Component.CAMERA)] = fields
         self.send_requested.emit(StatusMessage, StatusData(**fields), TopicKind.STATUS)
         self.apply(self.flow.set_component(Component.CAMERA, usable))

@@ -16,9 +16,25 @@ from hardware.common.errors import HardwareError
 from hardware.common.status import DeviceState, MediaState, PaperState
 from hardware.printer.receipt import TicketReceipt
 from kiosk_client.services.peripherals import CardReader, IdReader, Printer
-from wire import Component
+from wire import Component, ErrorAction
 
 log = logging.getLogger(__name__)
+
+
+def error_action(fields: dict[str, Any]) -> ErrorAction | None:
+    """XFS4IoT's error action for a component's status: staff on site `clear` paper, jams, an open cover and a full
+    retain bin; a broken device needs `maintenance` by an engineer; a healthy one needs nothing."""
+    if fields.get("device") in (DeviceState.HARDWARE_ERROR, DeviceState.NO_DEVICE, DeviceState.POWER_OFF):
+        return ErrorAction.MAINTENANCE
+    if (fields.get("paper") in (PaperState.LOW, PaperState.OUT, PaperState.JAMMED) or fields.get("cover_open")
+            or fields.get("media") == MediaState.JAMMED or fields.get("retain_bin") in ("high", "full")):
+        return ErrorAction.CLEAR
+    return None
+
+
+def _with_action(fields: dict[str, Any]) -> dict[str, Any]:
+    action = error_action(fields)
+    return {**fields, "action": action} if action else fields
 
 
 def card_status_fields(component: Component, status: Any) -> dict[str, Any]:
@@ -31,7 +47,7 @@ def card_status_fields(component: Component, status: Any) -> dict[str, Any]:
             fields["retain_count"] = status.retained_count
     if status.detail:
         fields["detail"] = status.detail[:200]
-    return fields
+    return _with_action(fields)
 
 
 def printer_status_fields(status: Any) -> dict[str, Any]:
@@ -41,7 +57,7 @@ def printer_status_fields(status: Any) -> dict[str, Any]:
         fields["cover_open"] = status.cover_open
     if status.detail:
         fields["detail"] = status.detail[:200]
-    return fields
+    return _with_action(fields)
 
 
 def printer_usable(status: Any) -> bool:
