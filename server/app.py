@@ -41,6 +41,7 @@ ROUTERS: list[str] = [
     "server.devices.api:router",  # fleet: devices, alarms, work orders, commands, utilisation, console pages
     "server.queueing.api:router",
     "server.customers.routes:router",  # crm: customers, KPIs, referral leads, console pages
+    "server.notifications.api:router",  # notifications: the bell, the delivery log, the on-call rota
 ]
 
 MAX_BODY_BYTES = 1024 * 1024

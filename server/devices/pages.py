@@ -26,7 +26,12 @@ FleetPage = Annotated[Principal, Depends(require_page_roles(*FLEET_ROLES))]
 JS_KEYS = ("fleet.ack", "fleet.comment", "fleet.no_alarms", "fleet.no_orders", "fleet.assign", "fleet.arrive",
            "fleet.resolve", "fleet.close", "fleet.presence.online", "fleet.presence.offline",
            "fleet.presence.never_seen", "fleet.presence.maintenance", "fleet.availability", "fleet.utilisation",
-           "fleet.sessions", "fleet.no_data", "fleet.unavailable", "fleet.sent", "fleet.failed")
+           "fleet.sessions", "fleet.no_data", "fleet.unavailable", "fleet.sent", "fleet.failed",
+           "fleet.presence.offline.shutdown", "fleet.presence.offline.lost", "fleet.presence.offline.timeout",
+           "fleet.no_report", "fleet.paper_eta", "fleet.paper_low_eta", "fleet.roll", "fleet.roll_default", "fleet.due",
+           "fleet.overdue", "fleet.on_call", "fleet.orders_n", "fleet.to_ack", "fleet.to_arrive", "fleet.to_fix",
+           "fleet.last_seen", "fleet.model", "wo.team.branch", "wo.team.field",
+           *(f"component.{c}" for c in ("kiosk", "printer", "cardReader", "idReader", "camera", "display")))
 
 
 def _branches(session: DbSession, principal: Principal) -> list[Branch]:
@@ -76,7 +81,7 @@ def device_page(device_pk: IntId, principal: FleetPage, session: DbSession, requ
 _ALARM_TYPES = ("DEVICE_OFFLINE", "PAPER_LOW", "PAPER_OUT", "MEDIA_JAMMED", "CARD_RETAINED", "RETAIN_BIN_HIGH",
                 "RETAIN_BIN_FULL", "HARDWARE_ERROR", "CAMERA_INOP", "HIGH_ERROR_RATE")
 _ALARM_STATUSES = ("ACTIVE_UNACK", "ACTIVE_ACK", "CLEARED_UNACK", "CLEARED_ACK")
-_TASKS = ("refill_paper", "clear_jam", "empty_retain_bin", "return_retained_card", "repair_hardware",
+_TASKS = ("refill_paper", "clear_jam", "clear_fault", "empty_retain_bin", "return_retained_card", "repair_hardware",
           "repair_camera", "restore_device")
 _WO_STATUSES = ("open", "assigned", "on_site", "resolved", "closed")
 

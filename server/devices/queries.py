@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.alarms.models import ACTIVE, Alarm
 from server.alarms.rules import in_maintenance, worst
+from server.db import utcnow
 from server.devices import utilisation as u
 from server.devices.models import Device, DeviceCommand, TimelineEntry, UsageHour
 from server.workorders.models import WorkOrder
@@ -66,7 +67,7 @@ def alarm_out(a: Alarm, pk: int | None) -> dict[str, Any]:
             "severity": a.severity, "status": a.status, "detail": a.detail, "onset_at": a.onset_at,
             "started_at": a.started_at, "last_at": a.last_at, "occurrences": a.occurrences, "acked_at": a.acked_at,
             "acked_by": a.acked_by, "cleared_at": a.cleared_at, "cleared_by": a.cleared_by,
-            "escalation_level": a.escalation_level, "work_order_id": a.work_order_id,
+            "escalation_level": a.escalation_level, "work_order_id": a.work_order_id, "action": a.action,
             "comments": list(a.comments or [])}
 
 
@@ -74,6 +75,7 @@ def work_order_out(o: WorkOrder, pk: int | None) -> dict[str, Any]:
     return {"id": o.id, "branch_id": o.branch_id, "device": o.device_id, "device_pk": pk, "team": o.team,
             "task": o.task, "status": o.status, "reason": o.reason, "alarm_id": o.alarm_id,
             "opened_at": o.opened_at, "assignee": o.assignee, "assigned_at": o.assigned_at,
+            "severity": o.severity, "due_at": o.due_at, "breached_at": o.breached_at,
             "arrived_at": o.arrived_at, "resolved_at": o.resolved_at, "resolved_by": o.resolved_by,
             "closed_at": o.closed_at, "note": o.note,
             **durations(opened_at=o.opened_at, assigned_at=o.assigned_at, arrived_at=o.arrived_at,
@@ -141,6 +143,28 @@ def device_utilisation(session: Session, dev: Device, tz: str, start: datetime, 
             "days": _by_day(hours, tz), "mttr": _mttr(session, dev.branch_id, start, end, dev.device_id)}
 
 
+def repairs(session: Session, branch_id: str, start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
+    """MTTR by team and type of work: work orders opened in [start, end), mean seconds from opening to taken,
+    on site and fixed, and how many were (or are) late against their due time."""
+    groups: dict[tuple[str, str], list[WorkOrder]] = defaultdict(list)
+    for o in session.scalars(select(WorkOrder).where(WorkOrder.branch_id == branch_id, WorkOrder.opened_at >= start,
+                                                     WorkOrder.opened_at < end)):
+        groups[(o.team, o.task)].append(o)
+    out = []
+    for (team, task), orders in sorted(groups.items()):
+        steps = [durations(opened_at=o.opened_at, assigned_at=o.assigned_at, arrived_at=o.arrived_at,
+                           resolved_at=o.resolved_at) for o in orders]
+
+        def mean(key: str, steps: list[dict[str, Any]] = steps) -> float | None:
+            xs = [d[key] for d in steps if d[key] is not None]
+            return round(sum(xs) / len(xs), 1) if xs else None
+
+        late = sum(1 for o in orders if o.due_at is not None and (o.resolved_at or now) > o.due_at)
+        out.append({"team": team, "task": task, "orders": len(orders), "to_acknowledge_s": mean("to_acknowledge_s"),
+                    "to_arrive_s": mean("to_arrive_s"), "to_fix_s": mean("to_fix_s"), "overdue": late})
+    return out
+
+
 def branch_utilisation(session: Session, branch_id: str, tz: str, start: datetime, end: datetime) -> dict[str, Any]:
     hours = _hours(session, branch_id, start, end)
     zones: dict[str, list[u.Usage]] = defaultdict(list)
@@ -152,4 +176,5 @@ def branch_utilisation(session: Session, branch_id: str, tz: str, start: datetim
             "total": _figures(u.add(_usage(h) for h in hours)),
             "zones": [{"name": z, **_figures(u.add(v))} for z, v in sorted(zones.items())],
             "devices": [{"name": d, **_figures(u.add(v))} for d, v in sorted(devs.items())],
-            "days": _by_day(hours, tz), "mttr": _mttr(session, branch_id, start, end)}
+            "days": _by_day(hours, tz), "mttr": _mttr(session, branch_id, start, end),
+            "repairs": repairs(session, branch_id, start, end, utcnow())}

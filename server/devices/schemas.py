@@ -87,6 +87,7 @@ class AlarmOut(BaseModel):
     cleared_by: str | None
     escalation_level: int
     work_order_id: int | None
+    action: str | None = Field(default=None, description="XFS4IoT error action reported: clear | maintenance | …")
     comments: list[Comment]
 
 
@@ -111,8 +112,11 @@ class WorkOrderOut(BaseModel):
     reason: str
     alarm_id: int | None
     opened_at: datetime
-    assignee: str | None
+    assignee: str | None = Field(description="who fixes it: the on-call person when it opened, or who took it")
     assigned_at: datetime | None
+    severity: str | None = None
+    due_at: datetime | None = Field(default=None, description="fixed by then (by task and severity)")
+    breached_at: datetime | None = Field(default=None, description="when its lateness was notified")
     arrived_at: datetime | None
     resolved_at: datetime | None
     resolved_by: str | None
@@ -196,6 +200,16 @@ class NamedFigures(Figures):
     name: str
 
 
+class Repairs(BaseModel):
+    team: str
+    task: str
+    orders: int
+    to_acknowledge_s: float | None
+    to_arrive_s: float | None
+    to_fix_s: float | None
+    overdue: int = Field(description="orders resolved after their due time, or open past it")
+
+
 class BranchUtilisation(BaseModel):
     branch_id: str
     start: datetime = Field(serialization_alias="from")
@@ -205,3 +219,4 @@ class BranchUtilisation(BaseModel):
     devices: list[NamedFigures]
     days: list[HourFigures]
     mttr: Mttr
+    repairs: list[Repairs] = Field(default_factory=list, description="MTTR by team and type of work")

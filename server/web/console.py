@@ -277,7 +277,8 @@ async def event_stream(request: Request, principal: CurrentStaff) -> StreamingRe
     async def stream():
         metrics.sse_clients.inc()
         try:
-            async for chunk in broadcaster.subscribe(principal.can_see_event, request.is_disconnected):
+            async for chunk in broadcaster.subscribe(principal.can_see_event, request.is_disconnected,
+                                                     staff_id=principal.id):
                 yield chunk
         finally:
             metrics.sse_clients.dec()

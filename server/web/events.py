@@ -3,7 +3,8 @@
 Any code in the server process publishes with `broadcaster.publish(type, data, branch_id=…)`
 (thread-safe; from sync endpoints too). Each browser tab subscribes through
 GET /api/events/stream and receives only events of its branches (events with branch_id=None go to
-every signed-in user). A slow subscriber's bounded queue drops its oldest events and gets a
+every signed-in user; events with staff_id only to that staff member's tabs). A slow subscriber's bounded
+queue drops its oldest events and gets a
 `resync` event telling the page to reload its data.
 """
 
@@ -40,8 +41,9 @@ class ServerEvent:
 
 
 class _Subscriber:
-    def __init__(self, loop: asyncio.AbstractEventLoop, accepts: Callable[[str | None], bool]):
-        self.loop, self.accepts = loop, accepts
+    def __init__(self, loop: asyncio.AbstractEventLoop, accepts: Callable[[str | None], bool],
+                 staff_id: int | None = None):
+        self.loop, self.accepts, self.staff_id = loop, accepts, staff_id
         self.queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue(QUEUE_SIZE)
 
     def offer(self, event: ServerEvent | None) -> None:
@@ -65,11 +67,12 @@ class Broadcaster:
         with self._lock:
             return len(self._subs)
 
-    def publish(self, type: str, data: dict[str, Any], *, branch_id: str | None = None) -> ServerEvent:
-        """Send an event to every subscriber allowed to see `branch_id`; never blocks."""
+    def publish(self, type: str, data: dict[str, Any], *, branch_id: str | None = None,
+                staff_id: int | None = None) -> ServerEvent:
+        """Send an event to every subscriber allowed to see `branch_id` (only `staff_id`'s, if given); never blocks."""
         event = ServerEvent(type, data, branch_id, next(self._ids))
         with self._lock:
-            subs = [s for s in self._subs if s.accepts(branch_id)]
+            subs = [s for s in self._subs if s.accepts(branch_id) and staff_id in (None, s.staff_id)]
         for sub in subs:
             try:
                 sub.loop.call_soon_threadsafe(sub.offer, event)
@@ -82,9 +85,10 @@ class Broadcaster:
             self._subs.discard(sub)
 
     async def subscribe(self, accepts: Callable[[str | None], bool],
-                        is_disconnected: Callable[[], Any] | None = None) -> AsyncIterator[str]:
+                        is_disconnected: Callable[[], Any] | None = None,
+                        staff_id: int | None = None) -> AsyncIterator[str]:
         """Yield SSE-encoded events (and keep-alive comments) until closed or the client leaves."""
-        sub = _Subscriber(asyncio.get_running_loop(), accepts)
+        sub = _Subscriber(asyncio.get_running_loop(), accepts, staff_id)
         with self._lock:
             self._subs.add(sub)
         try:

@@ -20,6 +20,8 @@
   const get = async (url) => { const r = await fetch(url, {credentials: "same-origin"}); if (!r.ok) throw new Error(r.status); return r.json(); };
   const time = (iso) => iso ? new Date(iso).toLocaleString(locale) : "—";
   const pct = (x) => x == null ? "—" : Math.round(x * 100) + "%";
+  const mins = (s) => s == null ? "—" : Math.round(s / 60) + " min";
+  const presence = (d) => t("fleet.presence." + d.presence + (d.presence === "offline" && d.offline_reason ? "." + d.offline_reason : ""));
 
   function tileClass(d) {
     if (d.presence === "maintenance") return "maint";
@@ -37,7 +39,7 @@
       const alarms = d.alarms.map((a) => t("alarm.type." + a.type)).join(", ");
       zone.append(el("a", {class: "fleet-tile " + tileClass(d), href: "/devices/" + d.id, "data-testid": "tile-" + d.device,
                            "data-state": tileClass(d)},
-        el("strong", {}, d.device), el("span", {}, t("fleet.presence." + d.presence)),
+        el("strong", {}, d.device), el("span", {}, presence(d)),
         el("small", {}, alarms || (d.available ? "" : t("fleet.unavailable")))));
     });
     document.querySelectorAll('.fleet-zone[data-zone="-"]').forEach((z) => { z.hidden = !z.querySelector(".fleet-tile"); });
@@ -82,8 +84,10 @@
       const li = el("li", {"data-testid": "order-" + o.id, "data-status": o.status},
         el("a", {href: o.device_pk ? "/devices/" + o.device_pk : "#"}, o.device), " · ",
         el("strong", {}, t("wo.task." + o.task)), " · ", t("wo.status." + o.status),
-        el("small", {}, " " + time(o.opened_at) + (o.assignee ? " · " + o.assignee : "") +
+        el("small", {}, " " + time(o.opened_at) + (o.assignee ? " · " + (o.assigned_at ? "" : t("fleet.on_call") + " ") + o.assignee : "") +
+          (o.due_at && !o.resolved_at ? " · " + t("fleet.due") + " " + time(o.due_at) : "") +
           (o.to_fix_s != null ? " · " + Math.round(o.to_fix_s / 60) + " min" : "")));
+      if (o.breached_at) li.append(el("span", {class: "overdue", "data-testid": `order-${o.id}-overdue`}, " ⏰ " + t("fleet.overdue")));
       const actions = el("span", {class: "fleet-actions"});
       (next[o.status] || []).forEach((action) => {
         const b = el("button", {type: "button", "data-testid": `order-${o.id}-${action}`}, t("fleet." + action));
@@ -132,6 +136,13 @@
   async function refreshChartBranch() {
     const u = await get(`/api/branches/${branch}/utilisation`);
     barChart(u.devices, (r) => r.name);
+    const table = document.getElementById("fleet-repairs");
+    if (!table) return;
+    table.replaceChildren(el("tr", {}, el("th", {}, ""), el("th", {}, ""), el("th", {}, t("fleet.orders_n")),
+      el("th", {}, t("fleet.to_ack")), el("th", {}, t("fleet.to_arrive")), el("th", {}, t("fleet.to_fix")), el("th", {}, t("fleet.overdue"))),
+      ...u.repairs.map((r) => el("tr", {}, el("td", {}, t("wo.team." + r.team)), el("td", {}, t("wo.task." + r.task)), el("td", {}, r.orders),
+        el("td", {}, mins(r.to_acknowledge_s)), el("td", {}, mins(r.to_arrive_s)), el("td", {}, mins(r.to_fix_s)), el("td", {}, r.overdue))));
+    if (!u.repairs.length) table.append(el("tr", {}, el("td", {class: "muted"}, t("fleet.no_orders"))));
   }
 
   async function refreshDevice() {
@@ -139,12 +150,21 @@
       get(`/api/devices/${devicePk}/commands`)]);
     const facts = document.getElementById("device-facts");
     facts.replaceChildren(
-      el("dt", {}, t("fleet.presence." + d.presence)), el("dd", {"data-testid": "device-presence"}, time(d.last_seen_at)),
-      el("dt", {}, "model"), el("dd", {}, [d.model, d.sw].filter(Boolean).join(" / ") || "—"),
+      el("dt", {}, t("fleet.last_seen")), el("dd", {"data-testid": "device-presence", "data-presence": d.presence},
+        presence(d) + " · " + time(d.last_seen_at)),
+      el("dt", {}, t("fleet.model")), el("dd", {}, [d.model, d.sw].filter(Boolean).join(" / ") || "—"),
       el("dt", {}, t("fleet.availability")), el("dd", {}, d.available ? "✔" : t("fleet.unavailable")));
-    if (d.paper_runs_out_at) facts.append(el("dt", {}, "🧻"), el("dd", {}, time(d.paper_runs_out_at)));
-    document.getElementById("device-status").replaceChildren(...Object.entries(d.status).map(([c, s]) =>
-      el("tr", {}, el("th", {}, c), el("td", {}, Object.entries(s).filter(([k]) => k !== "at").map(([k, v]) => `${k}: ${v}`).join(" · ")))));
+    if (d.paper_low_at) facts.append(el("dt", {}, t("fleet.paper_low_eta")), el("dd", {"data-testid": "paper-low-at"}, time(d.paper_low_at)));
+    if (d.paper_runs_out_at) facts.append(el("dt", {}, t("fleet.paper_eta")), el("dd", {}, time(d.paper_runs_out_at)));
+    if (d.paper_roll) facts.append(el("dt", {}, t("fleet.roll")), el("dd", {}, `${d.paper_roll.to_low == null ? "—" : Math.round(d.paper_roll.to_low)} / ${Math.round(d.paper_roll.to_out)} ` +
+      (d.paper_roll.learned ? `(${d.paper_roll.rolls})` : t("fleet.roll_default")) + ` · ${d.receipts_since_refill}`));
+    const names = [...new Set([...d.components.filter((c) => c !== "kiosk" && c !== "display"), ...Object.keys(d.status)])];
+    document.getElementById("device-status").replaceChildren(...names.map((c) => {
+      const s = d.status[c];
+      return el("tr", {"data-testid": "component-" + c}, el("th", {}, t("component." + c)), el("td", {}, s
+        ? Object.entries(s).filter(([k]) => k !== "at").map(([k, v]) => `${k}: ${v}`).join(" · ") + " · " + time(s.at)
+        : t("fleet.no_report")));
+    }));
     const active = await get(`/api/branches/${d.branch_id}/alarms?status=active`);
     renderAlarms(active.filter((a) => a.device === d.device));
     document.getElementById("device-timeline").replaceChildren(...timeline.map((e) =>
