@@ -20,6 +20,7 @@ from server.customers.models import Customer, Identity
 from server.customers.scheduled import reevaluate_customers
 from server.customers.service import upsert_customer
 from server.db import utcnow
+from server.notifications.service import log as notification_log
 from server.outbox.models import OutboxMessage
 from server.referrals.models import Referral
 from server.referrals.scheduled import escalate_leads, expire_leads
@@ -38,8 +39,8 @@ def _customer(s, n: int, now) -> Customer:
 def test_sla_escalation_and_expiry_with_a_controlled_clock(migrated):
     """GIVEN two leads, one customer still in the branch and one who left, and a branch manager
     WHEN the escalation job runs before and after the 15-minute SLA, and expiry after 30 days
-    THEN only the lead of the customer still present is escalated (once, to the manager, on staff/lead);
-    open leads expire after the conversion window."""
+    THEN only the lead of the customer still present is escalated (once, to the manager, on staff/lead, and on the
+    manager's bell: nobody is on the managers' rota); open leads expire after the conversion window."""
     from server.staff.service import create_staff
 
     _engine, factory = migrated
@@ -66,6 +67,9 @@ def test_sla_escalation_and_expiry_with_a_controlled_clock(migrated):
         msgs = [m.data for m in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_lead"))]
         assert any(m["escalated"] and m["escalated_to"] == bm_id for m in msgs)
         assert all("王小明" not in json.dumps(m, ensure_ascii=False) for m in msgs)
+        [(note, deliveries)] = notification_log(s, "b001")
+        assert note.key == f"lead:{leads['v-in'].id}:sla" and note.team == "managers"
+        assert [(d.channel, d.staff_id) for d in deliveries] == [("bell", bm_id)]
     assert expire_leads(factory, t0 + timedelta(days=29)) == 0
     assert expire_leads(factory, t0 + timedelta(days=31)) == 2
 
