@@ -123,3 +123,27 @@ def test_escalation_maintenance_and_metrics(client, factory, make_user):
     metrics = client.get("/metrics").text
     assert 'sz_devices_online{branch="b001"} 1.0' in metrics
     assert 'sz_alarms_active{branch="b001",severity="MINOR"} 1.0' in metrics
+
+
+def test_any_message_keeps_a_device_online(factory):
+    """GIVEN a kiosk that sends no heartbeats, only face probes, and was timed out as offline
+    WHEN its next probe arrives (and an old one, sent before it went quiet, arrives late)
+    THEN the new probe brings it back online and clears DEVICE_OFFLINE; the late one changes nothing."""
+    from server.devices.scheduled import check_presence
+    from tests.devices.helpers import device
+
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+    probe = {"request_id": "probe-0001", "embeddings": [[0.0] * 128], "consent_version": "v1"}
+    with factory() as s, s.begin():
+        store_batch(s, [ev("state", 0, t0, {"online": True, "session": 1}),
+                        ev("face_probe", 1, t0 + timedelta(seconds=5), probe)], now=t0 + timedelta(seconds=5))
+    assert check_presence(factory, t0 + timedelta(seconds=100)) == 1
+    assert device(factory).offline_reason == "timeout" and "DEVICE_OFFLINE" in active_alarms(factory)
+    with factory() as s, s.begin():
+        store_batch(s, [ev("face_probe", 2, t0 + timedelta(seconds=2), {**probe, "request_id": "probe-0002"})],
+                    now=t0 + timedelta(seconds=110))
+    assert not device(factory).online
+    with factory() as s, s.begin():
+        store_batch(s, [ev("face_probe", 3, t0 + timedelta(seconds=120), {**probe, "request_id": "probe-0003"})],
+                    now=t0 + timedelta(seconds=120))
+    assert device(factory).online and "DEVICE_OFFLINE" not in active_alarms(factory)

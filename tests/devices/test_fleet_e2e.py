@@ -200,3 +200,36 @@ def test_relay_never_sends_an_expired_command(migrated, mosquitto, wait_until):
     c.loop_stop()
     c.disconnect()
     assert seen == ["c-fresh-1"]
+
+
+def test_goodbye_is_not_a_crash_and_the_timeline_keeps_true_order(migrated, mosquitto, wait_until):
+    """GIVEN two kiosks online through the real broker and hub
+    WHEN k1 stops cleanly (goodbye) and k2 crashes (the broker publishes its will), and k2 comes back
+    THEN k1 is `offline (shut down)` with no alarm; k2 is `offline (lost)` with a CRITICAL DEVICE_OFFLINE dated by
+    the will's arrival, not by its connect-time timestamp, so its timeline reads online → offline → online."""
+    _engine, factory = migrated
+    with HubThread(mosquitto.url, factory):
+        k1, _ = kiosk(mosquitto.url, "k1")
+        k2, _ = kiosk(mosquitto.url, "k2")
+        wait_until(lambda: all((d := device(factory, k)) is not None and d.online for k in ("k1", "k2")),
+                   message="both online")
+        k1.stop(goodbye=True)
+        k2.kill()
+        wait_until(lambda: not device(factory, "k1").online and not device(factory, "k2").online,
+                   message="both offline")
+        wait_until(lambda: "DEVICE_OFFLINE" in active_alarms(factory, "k2"), message="k2's offline alarm")
+        assert device(factory, "k1").offline_reason == "shutdown" and not active_alarms(factory, "k1")
+        assert device(factory, "k2").offline_reason == "lost"
+        assert active_alarms(factory, "k2")["DEVICE_OFFLINE"].severity == "CRITICAL"
+        [bye] = [e for e in timeline(factory, "k1", "presence") if e.what == "offline"]
+        assert bye.detail["cause"] == "shutdown" and bye.detail["via"] == "goodbye"
+
+        again, _ = kiosk(mosquitto.url, "k2")
+        wait_until(lambda: device(factory, "k2").online, message="k2 back")
+        again.stop()
+    presence = sorted(timeline(factory, "k2", "presence"), key=lambda e: (e.at, e.id))
+    assert [(e.what, e.detail.get("cause")) for e in presence] == [
+        ("online", None), ("offline", "lost"), ("online", None), ("offline", "shutdown")]
+    lost = presence[1]
+    assert lost.detail["via"] == "will" and lost.at > presence[0].at
+    assert "DEVICE_OFFLINE" not in active_alarms(factory, "k2")  # cleared on return; the goodbye raises none
