@@ -11,6 +11,14 @@ One run, against a private Mosquitto and a SQLite file on this machine:
 
     python benchmarks/fleet.py --json                         # 10,000 devices, 30 s heartbeats, 90 s timeout
     python benchmarks/fleet.py --devices 1000 --heartbeat 3 --timeout 9 --json   # CI-sized
+    python benchmarks/fleet.py --forecast-only --json         # phase 3 alone (pure, seconds)
+
+3. paper forecast: a printer simulated for three weeks (opening hours, a busier Monday and Friday, Poisson
+   customers, receipts of varying length on rolls with a near-end sensor, staff refilling at `low` or `out`).
+   Weeks 1-2 are its history; on week 3, every 15 minutes while open, the forecast (server.devices.paper, learned
+   from the history so far) is compared with when the roll actually reached low and out: mean and p90 absolute
+   error, and whether the refill order (30 min lead) came before the sensor said low. The baseline is the former
+   forecast: 400 receipts per roll at the last hour's rate.
 """
 
 from __future__ import annotations
@@ -193,6 +201,105 @@ def alarm_cost(url: str, factory, hub: Hub, *, messages: int, devices: int, eval
         svc.evaluate = original
 
 
+def forecast_error(seed: int = 7, weeks: int = 3, roll_mm: float = 12_000, near_end_mm: float = 1_500) -> dict:
+    """Phase 3: the learned paper forecast against a simulated printer's truth, and the former forecast."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.devices import paper
+
+    rng = random.Random(seed)
+    zone = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 11, 2, 0, 0, tzinfo=zone).astimezone(UTC)  # a Monday
+    end = start + timedelta(weeks=weeks)
+    busy = {0: 1.4, 4: 1.3, 5: 0.6, 6: 0.5}  # Monday, Friday busier; weekends quieter
+    shape = {9: 0.8, 10: 1.3, 11: 1.2, 12: 0.6, 13: 0.8, 14: 1.1, 15: 1.2, 16: 0.9}  # per local hour, 9-17
+
+    prints: list[datetime] = []  # receipt times; rolls: (refill, low time, out time, receipts at low, at out)
+    rolls: list[dict] = []
+    roll = {"start": start, "low": None, "out": None, "n_low": None, "n_out": None, "n": 0}
+    left = roll_mm
+    t = start
+    while t < end:
+        local = t.astimezone(zone)
+        rate = 12 * shape.get(local.hour, 0) * busy.get(local.weekday(), 1.0)  # customers per hour
+        if rate == 0:
+            t = (t + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+            continue
+        t += timedelta(hours=rng.expovariate(rate))
+        if t.astimezone(zone).hour != local.hour:
+            t = t.replace(minute=0, second=0, microsecond=0)
+            continue
+        if roll["out"] is not None:
+            continue  # out of paper: the customer gets the ticket on screen
+        left -= 15 + 4 * rng.randint(14, 22)  # a ticket of 14-22 lines
+        roll["n"] += 1
+        prints.append(t)
+        if left <= near_end_mm and roll["low"] is None:
+            roll["low"], roll["n_low"] = t, roll["n"]
+            refill_at_low = rng.random() < 0.3  # staff sometimes refill as soon as it says low
+            if refill_at_low:
+                roll["refill"] = t + timedelta(minutes=rng.randint(10, 40))
+        if left <= 0:
+            roll["out"], roll["n_out"] = t, roll["n"]
+            roll["refill"] = min(roll.get("refill") or t, t) + timedelta(minutes=rng.randint(5, 30))
+        if roll.get("refill") and (roll["out"] is not None or t >= roll["refill"]):
+            rolls.append(roll)
+            roll = {"start": roll["refill"], "low": None, "out": None, "n_low": None, "n_out": None, "n": 0}
+            left = roll_mm
+    history = start + timedelta(weeks=weeks - 1)
+    errors = {"low": [], "out": []}
+    baseline = {"low": [], "out": []}
+    told_before_low, rolls_evaluated = 0, 0
+    for r in rolls:
+        if r["start"] < history:
+            continue
+        finished = [paper.Roll(x["n_low"], x["n_out"]) for x in reversed(rolls) if x.get("refill")
+                    and x["refill"] <= r["start"]]
+        rolls_evaluated += 1
+        told = False
+        t = r["start"]
+        stop = r["out"] or r["low"] or r["refill"]
+        while t < stop:
+            if 9 <= t.astimezone(zone).hour < 17:
+                by_hour: dict[datetime, int] = {}
+                for p in prints:
+                    if start <= p < t:
+                        h = p.replace(minute=0, second=0, microsecond=0)
+                        by_hour[h] = by_hour.get(h, 0) + 1
+                model = paper.learn(finished, by_hour.items(), tz="Asia/Shanghai", now=t, capacity=400, since=start)
+                printed = sum(1 for p in prints if r["start"] <= p < t)
+                recent = sum(1 for p in prints if t - paper.PACE_WINDOW <= p < t)
+                f = paper.forecast(model, printed=printed, now=t, tz="Asia/Shanghai", recent=recent)
+                last_hour = sum(1 for p in prints if t - timedelta(hours=1) <= p < t)
+                old_out = t + timedelta(hours=(400 - printed) / last_hour) if last_hour and printed < 400 else None
+                cases = (("low", r["low"], f.low_at, None), ("out", r["out"], f.out_at, old_out))
+                for what, actual, guess, old in cases:
+                    if actual is None or actual <= t:
+                        continue
+                    if guess is not None:
+                        errors[what].append(abs((guess - actual).total_seconds()) / 60)
+                    if what == "out":
+                        baseline[what].append(abs((old - actual).total_seconds()) / 60 if old else 14 * 24 * 60)
+                trigger = f.low_at if model.to_low is not None else f.out_at
+                if not told and r["low"] and trigger and trigger - t <= timedelta(minutes=30) and t < r["low"]:
+                    told = True
+            t += timedelta(minutes=15)
+        told_before_low += told
+
+    def summary(xs: list[float]) -> dict:
+        xs = sorted(xs)
+        return {"n": len(xs), "mae_min": round(statistics.mean(xs), 1) if xs else None,
+                "p90_min": round(xs[int(0.9 * (len(xs) - 1))], 1) if xs else None}
+
+    return {"rolls": len(rolls), "receipts": len(prints), "rolls_evaluated": rolls_evaluated,
+            "receipts_per_roll": round(statistics.mean(x["n_out"] for x in rolls if x["n_out"]), 1),
+            "learned": {"low": summary(errors["low"]), "out": summary(errors["out"])},
+            "former_400_last_hour": {"out": summary(baseline["out"])},
+            "order_before_low": f"{told_before_low}/{rolls_evaluated}"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--devices", type=int, default=10_000)
@@ -201,7 +308,11 @@ def main() -> None:
     ap.add_argument("--silent", type=int, default=200, help="devices that fall silent")
     ap.add_argument("--messages", type=int, default=10_000, help="status messages for the alarm-cost phase")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--forecast-only", action="store_true", help="only phase 3, the paper forecast's error")
     args = ap.parse_args()
+    if args.forecast_only:
+        print(json.dumps({"paper_forecast": forecast_error()}, indent=None if args.json else 2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         broker = MosquittoBroker(Path(tmp) / "mosquitto").start()
         engine = make_engine(f"sqlite:///{tmp}/fleet.db")
@@ -219,6 +330,7 @@ def main() -> None:
             on = alarm_cost(broker.url, factory, hub, messages=args.messages, devices=200, evaluate=True)
             result["alarm_cost"] = {"without_evaluation": off, "with_evaluation": on,
                                     "rate_ratio": round(on["per_s"] / off["per_s"], 2)}
+            result["paper_forecast"] = forecast_error()
         finally:
             hub_thread.stop()
             broker.stop()

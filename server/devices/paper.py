@@ -24,6 +24,7 @@ HISTORY = timedelta(days=28)
 ROLLS = 10                      # finished rolls learned from
 PACE_WINDOW = timedelta(hours=3)
 PACE_LIMITS = (0.5, 2.0)
+PACE_MIN = 10.0                 # receipts the last three hours must have been expected to bring to tell a pace
 HORIZON = timedelta(days=14)    # no forecast beyond this
 
 
@@ -102,7 +103,7 @@ def expected(model: PaperModel, start: datetime, end: datetime, zone: ZoneInfo) 
 def pace(model: PaperModel, recent: int, now: datetime, zone: ZoneInfo) -> float:
     """Today's usage against the usual: receipts of the last three hours over what they were expected to bring."""
     usual = expected(model, now - PACE_WINDOW, now, zone)
-    if usual < 3:  # too few to tell (night, a quiet branch): the usual
+    if usual < PACE_MIN:  # too few to tell (just opened, night, a quiet branch): the usual
         return 1.0
     return min(max(recent / usual, PACE_LIMITS[0]), PACE_LIMITS[1])
 
