@@ -10,6 +10,7 @@ import pytest
 from server.db import utcnow
 from server.ingest.records import EventRecord
 from server.ingest.service import store_batch
+from server.notifications.service import Message, notify
 from tests.devices.helpers import active_alarms
 from tests.server.helpers import PASSWORD
 from tests.server.test_browser import ARTIFACTS, chromium  # noqa: F401 (fixture)
@@ -32,10 +33,12 @@ def test_alarm_appears_live_and_is_acknowledged(chromium, migrated, make_user, v
     from server.runner import ServerThread
 
     engine, factory = migrated
-    make_user("maint1", "maintenance")
+    maint_id = make_user("maint1", "maintenance")
     with factory() as s, s.begin():
         store_batch(s, [_event("state", 0, {"online": True, "session": 1, "model": "SZ-K1", "sw": "1.0",
-                                            "components": ["cardReader", "printer", "camera"]})])
+                                            "components": ["cardReader", "printer", "camera"]}),
+                        _event("status", 1, {"component": "cardReader", "device": "online", "media": "notPresent",
+                                             "retain_bin": "ok", "retain_count": 0})])
     srv = ServerThread(create_app(engine=engine), "127.0.0.1", 0).start()
     try:
         width, height = viewport
@@ -55,7 +58,8 @@ def test_alarm_appears_live_and_is_acknowledged(chromium, migrated, make_user, v
         page.locator("#live-status.ok").wait_for(state="attached", timeout=10_000)  # no eval: the CSP forbids it
 
         with factory() as s, s.begin():
-            store_batch(s, [_event("status", 1, {"component": "printer", "device": "userError", "paper": "out"})])
+            store_batch(s, [_event("status", 2, {"component": "printer", "device": "userError", "paper": "out",
+                                                 "action": "clear"})])
         [alarm] = active_alarms(factory).values()
         item = page.get_by_test_id(f"alarm-{alarm.id}")
         item.wait_for(timeout=10_000)
@@ -72,9 +76,22 @@ def test_alarm_appears_live_and_is_acknowledged(chromium, migrated, make_user, v
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"fleet-{width}x{height}.png"), full_page=True)
 
+        # the bell: a notification for maint1 (written by a job, maybe in another process) counts live
+        with factory() as s, s.begin():
+            notify(s, Message(key="test:bell", branch_id="b001", team="field", kind="alarm_escalated",
+                              severity="MAJOR", title=("Unacknowledged alarm, level 1: b001/k1 Paper out",
+                                                       "告警未确认（第 1 级）：b001/k1 缺纸"),
+                              body=("Nobody has acknowledged it.", "无人确认。"), also=(maint_id,)), utcnow())
+        page.locator("[data-testid=bell-count][data-count='1']").wait_for(timeout=10_000)
+        page.goto(f"{srv.url}/branches/b001/notifications")
+        page.get_by_test_id("notify-log").get_by_text("告警未确认").wait_for(timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / f"fleet-notifications-{width}x{height}.png"), full_page=True)
+
         # the device page: timeline, status and a command
         page.goto(f"{srv.url}/devices/{_device_pk(factory)}")
         page.get_by_test_id("device-timeline").get_by_text("alarm · opened").first.wait_for(timeout=10_000)
+        assert "notPresent" in page.get_by_test_id("component-cardReader").inner_text()
+        assert "尚未上报" in page.get_by_test_id("component-camera").inner_text()  # declared, not reported yet
         page.get_by_test_id("command-name").select_option("diagnostics")
         page.get_by_test_id("command-send").click()
         page.get_by_test_id("device-commands").get_by_text("diagnostics").wait_for(timeout=10_000)
