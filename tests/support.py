@@ -1,7 +1,9 @@
-"""Helpers for tests: waiting on conditions instead of sleeping."""
+"""Helpers for tests: waiting on conditions instead of sleeping; a local webhook receiver."""
 
+import http.server
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
@@ -15,3 +17,20 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {message}")
         time.sleep(interval)
+
+
+class WebhookReceiver(http.server.BaseHTTPRequestHandler):
+    """A local HTTP endpoint (serve it with ThreadingHTTPServer): answers POSTs with the statuses in `plan` (then
+    200) and keeps (lower-cased headers, body) of each in `got`. Reset both lists in each test."""
+
+    plan: ClassVar[list[int]] = []
+    got: ClassVar[list[tuple[dict, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(type(self).plan.pop(0) if type(self).plan else 200)
+        self.end_headers()
+
+    def log_message(self, *_a) -> None:
+        pass

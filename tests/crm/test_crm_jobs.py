@@ -7,7 +7,6 @@ import http.server
 import json
 import threading
 from datetime import timedelta
-from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +28,7 @@ from server.touchpoints.models import Visit
 from server.webhooks.models import WebhookDelivery
 from server.webhooks.scheduled import deliver_webhooks
 from server.webhooks.service import MAX_ATTEMPTS, enqueue, verify
+from tests.support import WebhookReceiver
 
 
 def _customer(s, n: int, now) -> Customer:
@@ -92,18 +92,7 @@ def test_nightly_reevaluation_moves_windows(migrated):
         assert s.get(Customer, cid).elderly is True and "elderly" in s.get(Customer, cid).tags
 
 
-class _Receiver(http.server.BaseHTTPRequestHandler):
-    plan: ClassVar[list[int]] = []
-    got: ClassVar[list[tuple[dict, bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(type(self).plan.pop(0) if type(self).plan else 200)
-        self.end_headers()
-
-    def log_message(self, *_a) -> None:
-        pass
+_Receiver = WebhookReceiver
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -12,7 +12,6 @@ import threading
 import uuid
 from datetime import timedelta
 from email import policy
-from typing import ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -30,6 +29,7 @@ from server.webhooks.service import verify
 from server.workorders.scheduled import notify_overdue
 from tests.devices.helpers import orders
 from tests.server.helpers import bearer
+from tests.support import WebhookReceiver
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SECRET = "bot-signing-key-for-tests"
@@ -46,18 +46,7 @@ class Mailbox:
         return "250 OK"
 
 
-class Bot(http.server.BaseHTTPRequestHandler):
-    plan: ClassVar[list[int]] = []
-    got: ClassVar[list[tuple[dict, bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(type(self).plan.pop(0) if type(self).plan else 200)
-        self.end_headers()
-
-    def log_message(self, *_a) -> None:
-        pass
+Bot = WebhookReceiver
 
 
 @pytest.fixture
