@@ -100,6 +100,7 @@ def test_webhooks_signed_retried_and_dead_lettered(migrated):
     """GIVEN a local receiver that fails twice, and one that always fails
     WHEN the delivery job runs as the back-off allows THEN the first arrives signed with its idempotency key
     after two retries; the other is dead after MAX_ATTEMPTS; the log keeps every attempt's outcome."""
+    _Receiver.plan[:], _Receiver.got[:] = [], []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     saved = crm()
