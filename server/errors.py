@@ -11,9 +11,9 @@ from __future__ import annotations
 class DomainError(Exception):
     """A request the domain refuses. Subclass by kind; never raise this class itself."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, retry_after_s: int | None = None):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.retry_after_s = code, message, retry_after_s
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.message!r})"
@@ -33,3 +33,11 @@ class Invalid(DomainError):
 
 class Forbidden(DomainError):
     """The caller may not do this (a rule of the domain, not a missing login)."""
+
+
+class Unauthenticated(DomainError):
+    """The caller is not who they claim to be (a wrong username or password)."""
+
+
+class TryLater(DomainError):
+    """Refused for a while (an account locked after failed sign-ins); `retry_after_s` says how long."""

@@ -137,6 +137,7 @@ class Demo:
 
     def _tell(self) -> None:
         from server.db import utcnow
+        from server.errors import DomainError
         from server.outbox.service import enqueue
         from server.queueing import service as queue
 
@@ -150,7 +151,7 @@ class Demo:
                             res = queue.call_next(s, branch_id=branch, counter=n, now=utcnow(), actor="demo-teller",
                                                   staff_name=f"Demo teller {n}")
                             enqueue(s, res.outbox)
-                    except queue.QueueError as err:
+                    except DomainError as err:
                         log.info("demo teller at %s/%s: %s", branch, n, err)
 
     def _start_greeter(self) -> None:

@@ -99,10 +99,6 @@ def card_retained(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
     return new is not None and old is not None and new > old
 
 
-class AlarmTransitionError(ValueError):
-    """The alarm cannot make that step from its current state."""
-
-
 def acknowledge(status: AlarmStatus) -> AlarmStatus:
     """ACTIVE_UNACK → ACTIVE_ACK, CLEARED_UNACK → CLEARED_ACK; acknowledging again changes nothing."""
     return {AlarmStatus.ACTIVE_UNACK: AlarmStatus.ACTIVE_ACK,

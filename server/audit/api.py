@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from server.audit import service
 from server.audit.models import AuditEntry
 from server.audit.schemas import AuditEntryOut, AuditPage
+from server.errors import Invalid
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, require_roles
-from server.web.errors import ApiError
 from server.web.validation import MAX_INT_ID
 
 router = APIRouter(tags=["audit"])
@@ -27,7 +27,7 @@ def as_utc(value: datetime | None, name: str) -> datetime | None:
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except (OverflowError, ValueError) as err:
-        raise ApiError(422, "invalid_request", f"{name}: time out of range") from err
+        raise Invalid("invalid_request", f"{name}: time out of range") from err
 
 
 @router.get("/api/audit", response_model=AuditPage)

@@ -17,11 +17,11 @@ from server.customers import service
 from server.customers.kpis import branch_kpis
 from server.customers.models import ConsentKind, Customer
 from server.db import utcnow
+from server.errors import Invalid
 from server.referrals.models import OPEN, Referral
 from server.staff.models import Role
 from server.touchpoints.service import record_staff_touchpoint
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
-from server.web.errors import ApiError
 from server.web.validation import STRICT, BranchId, IntId, Text200, text
 
 router = APIRouter(tags=["customers"])
@@ -127,11 +127,8 @@ def post_consent(customer_id: IntId, body: ConsentIn, staff: Manager, session: D
 def enrol(customer_id: IntId, body: EnrolIn, staff: Manager, session: DbSession, audit: Audit) -> dict[str, Any]:
     """Enrol face embeddings (never images), recording the face consent with text version, time and device."""
     c = load_customer(session, customer_id, staff, audit, "face.enrol")
-    try:
-        ids = service.enrol_face(session, c, body.embeddings, source=staff.actor, text_version=body.text_version,
-                                 now=utcnow(), device_id=body.device_id)
-    except ValueError as err:
-        raise ApiError(422, "invalid_embedding", str(err)) from err
+    ids = service.enrol_face(session, c, body.embeddings, source=staff.actor, text_version=body.text_version,
+                             now=utcnow(), device_id=body.device_id)
     return {"templates": len(ids), "consent": {"face": True, "text_version": body.text_version}}
 
 
@@ -157,6 +154,6 @@ def kpis(branch_id: BranchId, staff: KpiReader, session: DbSession,
     until = to or utcnow()
     since = from_ or until - timedelta(days=1)
     if since >= until or until - since > timedelta(days=400):
-        raise ApiError(422, "bad_period", "`from` must be before `to`, at most 400 days apart")
+        raise Invalid("bad_period", "`from` must be before `to`, at most 400 days apart")
     return branch_kpis(session, branch_id, since, until)
 

@@ -8,6 +8,7 @@ from datetime import date
 
 from server.customers.privacy import keyed_hash, mask_card, mask_id, mask_name, mask_phone, normalise_number
 from server.customers.rules import AUM_BANDS, Tier
+from server.errors import Invalid
 
 COLUMNS = ("customer_id", "name", "phone", "id_number", "card_number", "tier", "aum_band", "language",
            "birth_date")
@@ -52,8 +53,11 @@ class CustomerRow:
     identities: tuple[Hashed, ...]
 
 
-class RowError(ValueError):
+class RowError(Invalid):
     """Why a row was rejected (said without repeating the clear number)."""
+
+    def __init__(self, message: str):
+        super().__init__("invalid_row", message)
 
 
 def parse_row(row: dict[str, str], keys: list[str], ref_key: str, *, check_luhn: bool = False) -> CustomerRow:

@@ -32,15 +32,10 @@ from server.customers.models import (
 from server.customers.recognition import INDEXES, Decision, decide
 from server.customers.rules import Activity, CrmRules, Profile, evaluate
 from server.db import insert_for
+from server.errors import Conflict, Invalid
 from server.touchpoints.models import Touchpoint, Visit
 
 log = logging.getLogger(__name__)
-
-
-class CustomerError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -63,7 +58,7 @@ def upsert_customer(session: Session, row: CustomerRow, *, branch_id: str, now: 
             if owner is None:
                 session.add(Identity(customer_id=c.id, kind=ident.kind, hash=h, masked=ident.masked))
             elif owner.customer_id != c.id:
-                raise CustomerError("identity_taken", f"{ident.kind} already belongs to another customer")
+                raise Conflict("identity_taken", f"{ident.kind} already belongs to another customer")
     session.flush()
     evaluate_customers(session, [c.id], now)
     return c, created
@@ -122,14 +117,19 @@ def _bump(session: Session, branch_id: str) -> None:
 def enrol_face(session: Session, customer: Customer, embeddings: Sequence[Sequence[float]], *, source: str,
                text_version: str, now: datetime, device_id: str | None = None, branch_id: str | None = None,
                cfg: CrmConfig | None = None) -> list[int]:
-    """Record the face consent (text version, time, device) and store the encrypted templates."""
+    """Record the face consent (text version, time, device) and store the encrypted templates; Invalid when an
+    embedding is not 128 finite numbers."""
     cfg = cfg or crm()
     branch = branch_id or customer.branch_id
     consent = record_consent(session, customer, kind=ConsentKind.FACE, granted=True, source=source,
                              text_version=text_version, now=now, device_id=device_id)
     ids = []
     for e in embeddings:
-        key_id, nonce, ct = cfg.keyring.encrypt(np.asarray(e, dtype=np.float32), template_aad(customer.id, branch))
+        try:
+            key_id, nonce, ct = cfg.keyring.encrypt(np.asarray(e, dtype=np.float32),
+                                                    template_aad(customer.id, branch))
+        except ValueError as err:
+            raise Invalid("invalid_embedding", str(err)) from err
         t = FaceTemplate(customer_id=customer.id, branch_id=branch, key_id=key_id, nonce=nonce, ciphertext=ct,
                          consent_id=consent.id, created_at=now, last_used_at=now)
         session.add(t)

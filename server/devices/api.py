@@ -26,10 +26,10 @@ from server.devices.schemas import (
     TimelineOut,
 )
 from server.devices.timeline import Timeline
+from server.errors import Invalid
 from server.outbox.service import enqueue
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
-from server.web.errors import ApiError
 from server.web.validation import BranchId, IntId
 
 router = APIRouter(tags=["devices"])
@@ -64,9 +64,9 @@ def period(start: datetime | None, end: datetime | None, now: datetime) -> tuple
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
     end = end if end.tzinfo else end.replace(tzinfo=UTC)
     if end <= start:
-        raise ApiError(422, "bad_period", "`to` must be after `from`")
+        raise Invalid("bad_period", "`to` must be after `from`")
     if end - start > MAX_RANGE:
-        raise ApiError(422, "bad_period", "ask for at most 93 days at once")
+        raise Invalid("bad_period", "ask for at most 93 days at once")
     return start, end
 
 

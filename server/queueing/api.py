@@ -24,14 +24,13 @@ from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
 from server.db import utcnow
+from server.errors import Invalid
 from server.outbox.service import enqueue
 from server.queueing import service
 from server.queueing.models import QueueState, Ticket
 from server.queueing.schemas import IssueIn, IssuingIn, ReprioritiseIn, TransferIn
-from server.queueing.service import QueueError
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
-from server.web.errors import ApiError
 from server.web.i18n import register_messages
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale
 from server.web.validation import BranchId, IntId
@@ -48,10 +47,6 @@ KpiPage = Annotated[Principal, Depends(require_page_roles(*KPI_ROLES))]
 KPI_MAX_DAYS = 366
 CounterNo = Annotated[int, IntId]
 POLL_S = 0.3
-
-
-def _fail(err: QueueError) -> ApiError:
-    return ApiError(err.status, err.code, err.message)
 
 
 def _branch(session: Session, staff: Principal, branch_id: str) -> None:
@@ -106,7 +101,7 @@ def get_kpis(branch_id: BranchId, staff: KpiStaff, session: DbSession,
     end = _aware(end) or utcnow()
     start = _aware(start) or end - timedelta(days=1)
     if start >= end:
-        raise ApiError(422, "bad_range", "`from` must be before `to`")
+        raise Invalid("bad_range", "`from` must be before `to`")
     return service.kpis(session, branch_id, start, end)
 
 
@@ -121,12 +116,9 @@ def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session:
                  audit: Audit) -> dict[str, Any]:
     """Issue a ticket at the lobby desk."""
     _branch(session, staff, branch_id)
-    try:
-        issued = service.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
-                               tier=body.tier.value, elderly=body.elderly, appointment_at=body.appointment_at,
-                               actor=staff.actor)
-    except QueueError as err:
-        raise _fail(err) from err
+    issued = service.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
+                           tier=body.tier.value, elderly=body.elderly, appointment_at=body.appointment_at,
+                           actor=staff.actor)
     enqueue(session, issued.outbox)
     audit.record("queue.issue", "ticket", issued.ticket.id, branch_id=branch_id,
                  detail={"business": body.business, "rule": issued.ticket.reasons[0]["rule"]})
@@ -139,16 +131,13 @@ def _counter_action(action: str, branch_id: str, counter: int, staff: Principal,
                     audit: Audit) -> dict[str, Any]:
     _branch(session, staff, branch_id)
     now = utcnow()
-    try:
-        if action == "call-next":
-            res = service.call_next(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor,
-                                    staff_name=staff.display_name)
-        elif action == "recall":
-            res = service.recall(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
-        else:
-            res = service.finish(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
-    except QueueError as err:
-        raise _fail(err) from err
+    if action == "call-next":
+        res = service.call_next(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor,
+                                staff_name=staff.display_name)
+    elif action == "recall":
+        res = service.recall(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
+    else:
+        res = service.finish(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
     enqueue(session, res.outbox)
     t = res.ticket
     audit.record(f"queue.{action}", "counter", counter, branch_id=branch_id,
@@ -183,11 +172,8 @@ def _set_counter(branch_id: str, counter: int, is_open: bool, staff: Principal, 
                  audit: Audit) -> dict[str, Any]:
     _branch(session, staff, branch_id)
     now = utcnow()
-    try:
-        service.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
-                            staff_id=staff.id, staff_name=staff.display_name, actor=staff.actor)
-    except QueueError as err:
-        raise _fail(err) from err
+    service.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
+                        staff_id=staff.id, staff_name=staff.display_name, actor=staff.actor)
     _board(session, branch_id, now)
     audit.record("queue.counter_open" if is_open else "queue.counter_close", "counter", counter, branch_id=branch_id)
     return {"counter": counter, "open": is_open}
@@ -239,10 +225,7 @@ def _ticket_action(action: str, ticket_id: int, staff: Principal, session: Sessi
     fn = {"transfer": service.transfer, "park": service.park, "resume": service.resume,
           "no-show": service.no_show, "finish": service.finish_ticket,
           "reprioritise": service.reprioritise}[action]
-    try:
-        t = fn(session, ticket_id=ticket_id, now=now, actor=staff.actor, **kw)
-    except QueueError as err:
-        raise _fail(err) from err
+    t = fn(session, ticket_id=ticket_id, now=now, actor=staff.actor, **kw)
     _board(session, t.branch_id, now)
     audit.record(f"queue.{action}", "ticket", t.id, branch_id=t.branch_id,
                  detail={k: v for k, v in kw.items() if k != "reason"})

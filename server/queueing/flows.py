@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.audit.service import device_actor
+from server.errors import DomainError
 from server.ingest.records import EventRecord
 from server.outbox.service import outbox_row
 from server.queueing import service
-from server.queueing.service import Issued, QueueError, TicketRequest
+from server.queueing.service import Issued, TicketRequest
 
 
 def reply_data(issued: Issued) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: 
     out: list[dict[str, Any]] = []
     for e, res in zip(requests, results, strict=True):
         request_id = e.data["request_id"]
-        if isinstance(res, QueueError):
+        if isinstance(res, DomainError):
             out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now, data={
                 "request_id": request_id, "status": "error", "error": res.message,
                 "data": {"accepted": False, "reason": res.code}}))

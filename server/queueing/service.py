@@ -27,6 +27,7 @@ from server.branches.models import Branch
 from server.bulk import Bulk
 from server.db import insert_for
 from server.devices.models import Device
+from server.errors import Conflict, DomainError, Invalid, NotFound
 from server.outbox.service import outbox_row
 from server.queueing import estimates, policy
 from server.queueing.models import (
@@ -48,14 +49,6 @@ RECENT_DAYS = 7  # …taken from the past week
 SYSTEM = "system"
 
 
-class QueueError(Exception):
-    """A request the queue refuses: `code` for machines, `message` for people, `status` for HTTP."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
 # --- configuration and locking -----------------------------------------------------------------
 
 _CONFIGS: dict[str, tuple[Any, BranchConfig]] = {}
@@ -64,7 +57,7 @@ _CONFIGS: dict[str, tuple[Any, BranchConfig]] = {}
 def branch_config(session: Session, branch_id: str) -> BranchConfig:
     cfg = branch_configs(session, [branch_id]).get(branch_id)
     if cfg is None:
-        raise QueueError(404, "not_found", "branch not found")
+        raise NotFound("not_found", "branch not found")
     return cfg
 
 
@@ -410,10 +403,10 @@ class IssueContext:
 def issue(session: Session, *, branch_id: str, business: str, now: datetime, board: bool = True,
           **fields: Any) -> Issued:
     """Issue one ticket (or return the one its request_id already got); `fields` are `TicketRequest`'s.
-    Raises QueueError."""
+    Raises DomainError."""
     results, contexts = issue_many(session, [TicketRequest(branch_id, business, **fields)], now)
     res = results[0]
-    if isinstance(res, QueueError):
+    if isinstance(res, DomainError):
         raise res
     res.ticket = session.get(Ticket, res.ticket.id) or res.ticket  # the session's own: later changes show
     if board and (res.created or res.reconciled):
@@ -492,7 +485,7 @@ def _forget_rolled_back(session: Session) -> None:
 
 
 def issue_many(session: Session, requests: Sequence[TicketRequest],
-               now: datetime) -> tuple[list[Issued | QueueError], dict[str, IssueContext]]:
+               now: datetime) -> tuple[list[Issued | DomainError], dict[str, IssueContext]]:
     """Issue tickets for a batch of requests, in request order, set-based (the hub's path).
 
     Under the locks of the batch's branches: one read of their queues, one number-range update per
@@ -501,7 +494,7 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
     ticket, never a second. Returns each request's outcome and the contexts (for the boards)."""
     contexts = issue_contexts(session, sorted({r.branch_id for r in requests}), now)
     known = _tickets_by_request(session, [(r.branch_id, r.request_id) for r in requests if r.request_id])
-    results: list[Issued | QueueError | None] = [None] * len(requests)
+    results: list[Issued | DomainError | None] = [None] * len(requests)
     rows: list[tuple[int, dict[str, Any], Decision]] = []
     first: dict[tuple[str, str], int] = {}
     repeats: list[int] = []
@@ -512,11 +505,11 @@ def issue_many(session: Session, requests: Sequence[TicketRequest],
         elif r.request_id and key in first:
             repeats.append(i)
         elif r.branch_id not in contexts:
-            results[i] = QueueError(404, "not_found", "branch not found")
+            results[i] = NotFound("not_found", "branch not found")
         else:
             try:
                 row, decision, results[i] = _plan(contexts[r.branch_id], r, now)
-            except QueueError as err:
+            except DomainError as err:
                 results[i] = err
                 continue
             rows.append((i, row, decision))
@@ -567,10 +560,10 @@ def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str,
     cfg = ctx.cfg
     btype = cfg.business(r.business)
     if btype is None:
-        raise QueueError(422, "unknown_business", f"business {r.business!r} is not offered in {cfg.id}; "
+        raise Invalid("unknown_business", f"business {r.business!r} is not offered in {cfg.id}; "
                          f"one of {[b.code for b in cfg.business_types]}")
     if not ctx.issuing and r.provisional_number is None:
-        raise QueueError(409, "issuing_stopped", "ticket issuing is stopped for today")
+        raise Conflict("issuing_stopped", "ticket issuing is stopped for today")
     appointment = r.appointment_code is not None or r.appointment_at is not None
     decision = route(RouteRequest(r.business, Tier(r.tier), r.elderly, appointment), btype, cfg.queue.rules,
                      Load(waiting=ctx.waiting, devices_free=ctx.devices_free, served=ctx.served))
@@ -654,7 +647,7 @@ def _counter(session: Session, cfg: BranchConfig, number: int) -> tuple[CounterS
     conf = next((c for c in cfg.counters if c.number == number), None)
     row = session.get(CounterState, (cfg.id, number))
     if conf is None or row is None:
-        raise QueueError(404, "not_found", "counter not found")
+        raise NotFound("not_found", "counter not found")
     return row, conf
 
 
@@ -677,7 +670,7 @@ def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, 
     lock_branch(session, branch_id, now)
     row, conf = _counter(session, cfg, counter)
     if not row.open:
-        raise QueueError(409, "counter_closed", f"counter {counter} is closed; open it first")
+        raise Conflict("counter_closed", f"counter {counter} is closed; open it first")
     finished = _finish_current(session, row, now, actor)
     if staff_name:
         row.staff_name = staff_name
@@ -734,7 +727,7 @@ def recall(session: Session, *, branch_id: str, counter: int, now: datetime, act
     row, _conf = _counter(session, cfg, counter)
     t = session.get(Ticket, row.ticket_id) if row.ticket_id else None
     if t is None or t.status != TicketStatus.CALLED.value:
-        raise QueueError(409, "nothing_called", f"counter {counter} has no called ticket to recall")
+        raise Conflict("nothing_called", f"counter {counter} has no called ticket to recall")
     t.calls += 1
     _step(session, t, "recalled", now, actor)
     return CallResult(t, [call_row(cfg, t, now, recall=True), board_row(session, cfg, now)])
@@ -746,7 +739,7 @@ def finish(session: Session, *, branch_id: str, counter: int, now: datetime, act
     row, _conf = _counter(session, cfg, counter)
     t = _finish_current(session, row, now, actor)
     if t is None:
-        raise QueueError(409, "nothing_called", f"counter {counter} serves no ticket")
+        raise Conflict("nothing_called", f"counter {counter} serves no ticket")
     row.updated_at = now
     return CallResult(None, [board_row(session, cfg, now)], t)
 
@@ -754,7 +747,7 @@ def finish(session: Session, *, branch_id: str, counter: int, now: datetime, act
 def _ticket(session: Session, ticket_id: int) -> Ticket:
     t = session.get(Ticket, ticket_id)
     if t is None:
-        raise QueueError(404, "not_found", "ticket not found")
+        raise NotFound("not_found", "ticket not found")
     return t
 
 
@@ -779,19 +772,19 @@ def transfer(session: Session, *, ticket_id: int, now: datetime, business: str |
     cfg = branch_config(session, t.branch_id)
     lock_branch(session, t.branch_id, now)
     if t.status not in ACTIVE_STATES:
-        raise QueueError(409, "not_active", f"ticket is {t.status}; only active tickets can be transferred")
+        raise Conflict("not_active", f"ticket is {t.status}; only active tickets can be transferred")
     if business is None and counter is None:
-        raise QueueError(422, "nowhere", "give a business or a counter to transfer to")
+        raise Invalid("nowhere", "give a business or a counter to transfer to")
     if business is not None:
         btype = cfg.business(business)
         if btype is None:
-            raise QueueError(422, "unknown_business", f"business {business!r} is not offered here")
+            raise Invalid("unknown_business", f"business {business!r} is not offered here")
         t.business = business
         t.channel = (Channel.COUNTER if btype.channel is Channel.SELF_SERVICE else btype.channel).value
     if counter is not None:
         conf = next((c for c in cfg.counters if c.number == counter), None)
         if conf is None or t.business not in conf.skills:
-            raise QueueError(422, "counter_cannot_serve", f"counter {counter} does not serve {t.business}")
+            raise Invalid("counter_cannot_serve", f"counter {counter} does not serve {t.business}")
         t.target_counter = counter
         t.channel = _counter_channel(cfg, conf.zone)
     _release(session, t)
@@ -807,7 +800,7 @@ def park(session: Session, *, ticket_id: int, now: datetime, actor: str = SYSTEM
     t = _ticket(session, ticket_id)
     lock_branch(session, t.branch_id, now)
     if t.status not in (TicketStatus.CALLED.value, TicketStatus.SERVING.value, *WAITING_STATES):
-        raise QueueError(409, "not_parkable", f"ticket is {t.status}")
+        raise Conflict("not_parkable", f"ticket is {t.status}")
     _release(session, t)
     t.status, t.parked_at = TicketStatus.PARKED.value, now
     _step(session, t, "parked", now, actor)
@@ -819,7 +812,7 @@ def resume(session: Session, *, ticket_id: int, now: datetime, actor: str = SYST
     t = _ticket(session, ticket_id)
     lock_branch(session, t.branch_id, now)
     if t.status != TicketStatus.PARKED.value:
-        raise QueueError(409, "not_parked", f"ticket is {t.status}, not parked")
+        raise Conflict("not_parked", f"ticket is {t.status}, not parked")
     t.status, t.queued_at, t.counter = TicketStatus.WAITING.value, _front(session, t.branch_id, now), None
     _step(session, t, "resumed", now, actor)
     return t
@@ -829,7 +822,7 @@ def no_show(session: Session, *, ticket_id: int, now: datetime, actor: str = SYS
     t = _ticket(session, ticket_id)
     lock_branch(session, t.branch_id, now)
     if t.status not in (TicketStatus.CALLED.value, TicketStatus.PARKED.value, *WAITING_STATES):
-        raise QueueError(409, "not_callable", f"ticket is {t.status}")
+        raise Conflict("not_callable", f"ticket is {t.status}")
     _release(session, t)
     t.status, t.finished_at = TicketStatus.NO_SHOW.value, now
     _step(session, t, "no_show", now, actor)
@@ -841,7 +834,7 @@ def finish_ticket(session: Session, *, ticket_id: int, now: datetime, actor: str
     t = _ticket(session, ticket_id)
     lock_branch(session, t.branch_id, now)
     if t.status not in ACTIVE_STATES:
-        raise QueueError(409, "not_active", f"ticket is {t.status}")
+        raise Conflict("not_active", f"ticket is {t.status}")
     _release(session, t)
     t.status, t.finished_at = TicketStatus.DONE.value, now
     t.first_called_at = t.first_called_at or now
@@ -855,7 +848,7 @@ def reprioritise(session: Session, *, ticket_id: int, now: datetime, priority: s
     t = _ticket(session, ticket_id)
     lock_branch(session, t.branch_id, now)
     if t.status not in WAITING_STATES:
-        raise QueueError(409, "not_waiting", f"ticket is {t.status}; only waiting tickets can be reprioritised")
+        raise Conflict("not_waiting", f"ticket is {t.status}; only waiting tickets can be reprioritised")
     t.priority = PriorityClass(priority).value
     t.reasons = [*t.reasons, {"rule": "staff", "zh": f"员工调整：{reason}", "en": f"by staff: {reason}"}]
     _step(session, t, "reprioritised", now, actor, priority=priority, reason=reason)
@@ -868,7 +861,7 @@ def set_counter(session: Session, *, branch_id: str, counter: int, open: bool, n
     lock_branch(session, branch_id, now)
     row, _conf = _counter(session, cfg, counter)
     if not open and row.ticket_id is not None:
-        raise QueueError(409, "counter_busy", f"counter {counter} still serves a ticket; finish it first")
+        raise Conflict("counter_busy", f"counter {counter} still serves a ticket; finish it first")
     row.open, row.updated_at = open, now
     if open:
         row.staff_id, row.staff_name = staff_id, staff_name

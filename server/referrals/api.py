@@ -14,13 +14,13 @@ from server.customers.config import crm
 from server.customers.models import Customer
 from server.customers.rules import LeadReason
 from server.db import utcnow
+from server.errors import Conflict
 from server.outbox.service import enqueue
 from server.referrals import service
 from server.referrals.models import LeadStatus, Referral
 from server.staff.models import Role
 from server.touchpoints.service import record_staff_touchpoint
 from server.web.deps import Audit, DbSession, Principal, not_found, require_roles
-from server.web.errors import ApiError
 from server.web.validation import STRICT, IntId, Text200, text
 from server.webhooks.service import enqueue as webhook
 
@@ -85,7 +85,7 @@ def refer(body: ReferralIn, staff: Referrer, session: DbSession, audit: Audit, r
         "branch_id": c.branch_id, "customer_id": c.id, "visit_id": visit, "reason": LeadReason.STAFF_REFERRAL.value,
         "business": body.business, "note": body.note, "referrer": staff.actor, "referrer_staff_id": staff.id}], now)
     if not rows:
-        raise ApiError(409, "already_referred", "this customer's visit already has a lead; see GET /api/referrals")
+        raise Conflict("already_referred", "this customer's visit already has a lead; see GET /api/referrals")
     enqueue(session, rows)
     lead = session.get(Referral, rows[0]["data"]["lead_id"])
     assert lead is not None
@@ -101,10 +101,7 @@ def _act(action: str, lead_id: int, staff: Principal, session: Session, audit: A
         raise not_found("referral")
     audit.require_branch(staff, lead.branch_id, action=f"referral.{action}", object_type="referral",
                          object_id=lead.id, what="referral")
-    try:
-        service.transition(session, lead, action, now=utcnow(), staff_id=staff.id, **kw)
-    except service.LeadError as err:
-        raise ApiError(409, err.code, str(err)) from err
+    service.transition(session, lead, action, now=utcnow(), staff_id=staff.id, **kw)
     c = session.get(Customer, lead.customer_id) if lead.customer_id else None
     if c is not None and action in ("meet", "convert"):
         record_staff_touchpoint(session, event_id=str(uuid.uuid4()), branch_id=lead.branch_id, customer_id=c.id,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.customers.config import crm
 from server.customers.models import Customer
 from server.db import insert_for
+from server.errors import Conflict
 from server.outbox.service import outbox_row
 from server.referrals.models import OPEN, LeadStatus, Referral
 from server.staff.models import Role, Staff, StaffBranch
@@ -32,17 +33,11 @@ TRANSITIONS: dict[str, tuple[frozenset[LeadStatus], LeadStatus]] = {
 }
 
 
-class LeadError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
 def next_status(current: str, action: str) -> LeadStatus:
-    """The state after `action`, or LeadError when the lead is not in a state that allows it."""
+    """The state after `action`; Conflict when the lead is not in a state that allows it."""
     allowed, target = TRANSITIONS[action]
     if LeadStatus(current) not in allowed:
-        raise LeadError("invalid_state", f"a {current} lead cannot be {action}ed; allowed from: "
+        raise Conflict("invalid_state", f"a {current} lead cannot be {action}ed; allowed from: "
                                          f"{', '.join(sorted(allowed))}")
     return target
 
@@ -133,7 +128,7 @@ def transition(session: Session, lead: Referral, action: str, *, now: datetime, 
                product: str | None = None, value: float | None = None) -> Referral:
     target = next_status(lead.status, action)
     if action == "convert" and now - lead.created_at > timedelta(days=crm().settings.conversion_window_days):
-        raise LeadError("window_closed", "the conversion window of this lead has closed")
+        raise Conflict("window_closed", "the conversion window of this lead has closed")
     lead.status = target.value
     lead.updated_at = now
     if action == "accept":

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy import ColumnElement, and_, exists, not_
 
+from server.errors import Conflict, Forbidden
 from server.staff import service
-from server.staff.auth import LoginRefused, login
+from server.staff.auth import login
 from server.staff.models import Role, SessionKind, Staff, StaffBranch
 from server.staff.schemas import (
     MeOut,
@@ -22,7 +23,6 @@ from server.staff.schemas import (
 )
 from server.staff.security import verify_password
 from server.web.deps import Audit, CurrentStaff, DbSession, Principal, not_found, require_roles
-from server.web.errors import ApiError
 from server.web.validation import USERNAME_PATTERN, IntId
 
 router = APIRouter(tags=["auth and staff"])
@@ -41,11 +41,7 @@ def issue_token(
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
 ) -> TokenOut:
     """OAuth2 password grant: exchange a username and password for a bearer token (valid 12 h)."""
-    try:
-        _staff, new = login(request, session, username, password, SessionKind.BEARER)
-    except LoginRefused as err:
-        headers = {"Retry-After": str(err.retry_after_s)} if err.retry_after_s else None
-        raise ApiError(err.status, err.code, err.message, headers) from err
+    _staff, new = login(request, session, username, password, SessionKind.BEARER)
     return TokenOut(access_token=new.token, expires_at=new.expires_at)
 
 
@@ -84,18 +80,15 @@ def update_me(body: MeUpdate, principal: CurrentStaff, session: DbSession, audit
 
 
 @router.post("/api/me/password", status_code=204, response_class=Response,
-             responses={400: {"description": "the new password is not acceptable"},
+             responses={422: {"description": "the new password is not acceptable"},
                         403: {"description": "the current password is wrong"}})
 def change_password(body: PasswordChange, principal: CurrentStaff, session: DbSession, audit: Audit) -> Response:
     """Replace the caller's password (ends every other session of the account)."""
     staff = session.get(Staff, principal.id)
     assert staff is not None
     if not verify_password(staff.password_hash, body.current_password):
-        raise ApiError(403, "wrong_password", "the current password is wrong")
-    try:
-        service.set_password(session, staff, body.new_password)
-    except service.StaffError as err:
-        raise ApiError(400, "bad_password", str(err)) from err
+        raise Forbidden("wrong_password", "the current password is wrong")
+    service.set_password(session, staff, body.new_password)
     audit.record("staff.change_password", "staff", staff.id)
     return Response(status_code=204)
 
@@ -135,7 +128,7 @@ def _check_grant(principal: Principal, role: Role | None, all_branches: bool, br
     if principal.role is Role.ADMIN:
         return
     if role is Role.ADMIN or all_branches:
-        raise ApiError(403, "forbidden", "only an admin may create or grant the admin role")
+        raise Forbidden("forbidden", "only an admin may create or grant the admin role")
     if branch_ids is not None:
         outside = sorted(set(branch_ids) - principal.branch_ids)
         if outside:
@@ -157,13 +150,9 @@ def list_staff(principal: Manager, session: DbSession) -> list[Staff]:
 def create_staff(body: StaffCreate, principal: Manager, session: DbSession, audit: Audit) -> OneTimePassword:
     """Create an account; the answer carries its one-time password (shown once)."""
     _check_grant(principal, body.role, body.all_branches, body.branch_ids)
-    try:
-        staff, otp = service.create_staff(
-            session, username=body.username, role=body.role, branch_ids=body.branch_ids,
-            all_branches=body.all_branches, display_name=body.display_name, locale=body.locale)
-    except service.StaffError as err:
-        code = 409 if "taken" in str(err) else 422
-        raise ApiError(code, "conflict" if code == 409 else "invalid_request", str(err)) from err
+    staff, otp = service.create_staff(
+        session, username=body.username, role=body.role, branch_ids=body.branch_ids,
+        all_branches=body.all_branches, display_name=body.display_name, locale=body.locale)
     audit.record("staff.create", "staff", staff.id, branch_id=_first_branch(staff),
                  detail={"username": staff.username, "role": staff.role, "branches": staff.branch_ids})
     return OneTimePassword(username=staff.username, one_time_password=otp or "")
@@ -182,17 +171,14 @@ def update_staff(staff_id: IntId, body: StaffUpdate, principal: Manager, session
     staff = load_visible_staff(session, principal, staff_id)
     changes = body.model_dump(exclude_none=True)
     if staff.id == principal.id and ({"role", "active", "branch_ids"} & set(changes)):
-        raise ApiError(409, "conflict", "you cannot change your own role, branches or active flag")
+        raise Conflict("conflict", "you cannot change your own role, branches or active flag")
     _check_grant(principal, body.role, False, body.branch_ids)
     if body.role is not None and staff.all_branches and body.role is not Role.ADMIN:
-        raise ApiError(409, "conflict", "an all-branches account must keep the admin role")
+        raise Conflict("conflict", "an all-branches account must keep the admin role")
     if body.branch_ids is not None:
         if staff.all_branches:
-            raise ApiError(409, "conflict", "an all-branches account has no branch list")
-        try:
-            service.set_branches(session, staff, body.branch_ids)
-        except service.StaffError as err:
-            raise ApiError(422, "invalid_request", str(err)) from err
+            raise Conflict("conflict", "an all-branches account has no branch list")
+        service.set_branches(session, staff, body.branch_ids)
     if body.display_name is not None:
         staff.display_name = body.display_name
     if body.role is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
 from server.db import utcnow
+from server.errors import Conflict, Forbidden, Invalid, TryLater, Unauthenticated
 from server.staff import security
 from server.staff.models import Role, SessionKind, Staff, StaffBranch, StaffSession
 
@@ -21,17 +22,21 @@ BROWSER_SESSION_TTL = timedelta(hours=12)
 BEARER_TOKEN_TTL = timedelta(hours=12)
 
 
-class StaffError(ValueError):
+class StaffError(Invalid):
     """A request about staff that cannot be done as asked; the message says why."""
 
+    def __init__(self, message: str, code: str = "invalid_request"):
+        super().__init__(code, message)
 
-class LoginError(Exception):
-    """Sign-in refused; `reason` is one of invalid, locked, inactive."""
 
-    def __init__(self, reason: str, locked_until: datetime | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.locked_until = locked_until
+def _locked(until: datetime, now: datetime) -> TryLater:
+    wait = max(1, int((until - now).total_seconds()))
+    return TryLater("account_locked", f"too many failed sign-ins: this account is locked until {until:%H:%M} UTC "
+                    f"({(wait + 59) // 60} min); try again later or ask a branch manager to reset the password",
+                    retry_after_s=wait)
+
+
+WRONG_LOGIN = "wrong username or password"
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,12 @@ def create_staff(
     if not all_branches and not branches:
         raise StaffError("a staff account needs at least one branch (or --all-branches for admin)")
     if get_by_username(session, username) is not None:
-        raise StaffError(f"username {username!r} is taken")
+        raise Conflict("conflict", f"username {username!r} is taken")
     otp = None
     if password is None:
         otp = password = security.one_time_password()
     elif problem := security.password_problem(password):
-        raise StaffError(problem)
+        raise StaffError(problem, "bad_password")
     staff = Staff(
         username=username, display_name=display_name or username, role=role.value, all_branches=all_branches,
         password_hash=security.hash_password(password), must_change_password=otp is not None,
@@ -98,7 +103,7 @@ def set_password(session: Session, staff: Staff, password: str | None = None) ->
     if password is None:
         otp = password = security.one_time_password()
     elif problem := security.password_problem(password):
-        raise StaffError(problem)
+        raise StaffError(problem, "bad_password")
     staff.password_hash = security.hash_password(password)
     staff.must_change_password = otp is not None
     staff.failed_logins, staff.failed_since, staff.locked_until = 0, None, None
@@ -108,14 +113,16 @@ def set_password(session: Session, staff: Staff, password: str | None = None) ->
 
 
 def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> Staff:
-    """Check a password; count failures and lock the account after MAX_FAILURES in FAILURE_WINDOW."""
+    """Check a password; count failures and lock the account after MAX_FAILURES in FAILURE_WINDOW.
+
+    Raises Unauthenticated (wrong username or password), TryLater (locked) or Forbidden (disabled)."""
     now = now or utcnow()
     staff = get_by_username(session, username)
     if staff is None:
         security.burn_verify(password)
-        raise LoginError("invalid")
+        raise Unauthenticated("invalid_credentials", WRONG_LOGIN)
     if staff.locked_until is not None and staff.locked_until > now:
-        raise LoginError("locked", staff.locked_until)
+        raise _locked(staff.locked_until, now)
     if not security.verify_password(staff.password_hash, password):
         if staff.failed_since is None or now - staff.failed_since > FAILURE_WINDOW:
             staff.failed_since, staff.failed_logins = now, 0
@@ -124,11 +131,11 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
             staff.locked_until = now + LOCK_DURATION
             staff.failed_logins, staff.failed_since = 0, None
             session.flush()
-            raise LoginError("locked", staff.locked_until)
+            raise _locked(staff.locked_until, now)
         session.flush()
-        raise LoginError("invalid")
+        raise Unauthenticated("invalid_credentials", WRONG_LOGIN)
     if not staff.active:
-        raise LoginError("inactive")
+        raise Forbidden("account_disabled", "this account is disabled; ask a branch manager")
     staff.failed_logins, staff.failed_since, staff.locked_until = 0, None, None
     session.flush()
     return staff

@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -15,9 +15,10 @@ from sqlalchemy import select
 from server.audit import service as audit_service
 from server.audit.models import AuditEntry
 from server.branches.models import Branch
+from server.errors import Conflict, DomainError, Invalid
 from server.staff import service
 from server.staff.api import load_visible_staff, staff_scope
-from server.staff.auth import LoginRefused, login
+from server.staff.auth import login
 from server.staff.models import Role, SessionKind, Staff
 from server.staff.security import verify_password
 from server.web import i18n
@@ -32,6 +33,7 @@ from server.web.deps import (
     not_found,
     require_page_roles,
 )
+from server.web.errors import domain_status
 from server.web.pages import render
 from server.web.validation import BranchId, IntId
 
@@ -87,10 +89,10 @@ def login_submit(
         return _login_page(request, error=i18n.translate(locale, "login.invalid"), status=401)
     try:
         staff, new = login(request, session, username, password, SessionKind.BROWSER)
-    except LoginRefused as err:
+    except DomainError as err:
         key = {"account_locked": "login.locked", "account_disabled": "login.disabled"}.get(err.code, "login.invalid")
         message = i18n.translate(locale, key, minutes=(err.retry_after_s or 0) // 60 + 1)
-        return _login_page(request, error=message, status=err.status, next_=_safe_next(next))
+        return _login_page(request, error=message, status=domain_status(err), next_=_safe_next(next))
     target = "/account/password" if staff.must_change_password else _safe_next(next)
     resp = RedirectResponse(target, status_code=303)
     resp.set_cookie(SESSION_COOKIE, new.token, httponly=True, samesite="strict", secure=_secure(request),
@@ -168,8 +170,8 @@ def password_submit(
         return render(request, "password.html", {"error": i18n.translate(t, "password.mismatch")}, status=422)
     try:
         service.set_password(session, staff, new_password)
-    except service.StaffError as err:
-        return render(request, "password.html", {"error": str(err)}, status=422)
+    except Invalid as err:
+        return render(request, "password.html", {"error": err.message}, status=422)
     audit.record("staff.change_password", "staff", staff.id)
     new = service.open_session(session, staff, SessionKind.BROWSER, ip=request.client.host if request.client
                                else None, user_agent=request.headers.get("user-agent"))
@@ -202,12 +204,10 @@ def staff_create(
         body = StaffCreate(username=username, role=role, branch_ids=branch_ids, display_name=display_name,
                            all_branches=role is Role.ADMIN)
         out = create_staff(body, principal, session, audit)
-    except (ValidationError, HTTPException) as err:  # a mistake in the form: show it on the page
-        if isinstance(err, HTTPException) and err.status_code not in (409, 422):
-            raise
+    except (ValidationError, Conflict, Invalid) as err:  # a mistake in the form: show it on the page
         session.rollback()
         people = service.list_staff(session, staff_scope(principal))
-        message = err.detail if isinstance(err, HTTPException) else "; ".join(
+        message = err.message if isinstance(err, DomainError) else "; ".join(
             f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors())
         return render(request, "staff.html", {
             "people": people, "roles": [r for r in Role if principal.role is Role.ADMIN or r is not Role.ADMIN],

@@ -6,12 +6,12 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TryLater, Unauthenticated
 from server.web.deps import LoginRequired, PasswordChangeRequired
 
 log = logging.getLogger(__name__)
@@ -21,16 +21,9 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          429: "too_many_requests", 503: "unavailable"}
 
 
-class ApiError(HTTPException):
-    """An HTTPException with a machine-readable code next to the human message."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(status, message, headers)
-        self.code = code
-
-
 # The one place a domain's refusal becomes an HTTP status (server/errors.py).
-DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403}
+DOMAIN_STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403,
+                                               Unauthenticated: 401, TryLater: 429}
 
 
 def domain_status(err: DomainError) -> int:
@@ -75,7 +68,8 @@ def install(app: FastAPI) -> None:
             from server.web.pages import error_page
 
             return error_page(request, status, exc.message)
-        return error_response(status, exc.message, exc.code)
+        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+        return error_response(status, exc.message, exc.code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

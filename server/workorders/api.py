@@ -13,10 +13,8 @@ from server.devices.schemas import WorkOrderActionIn, WorkOrderOut
 from server.devices.timeline import Timeline
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_roles
-from server.web.errors import ApiError
 from server.web.validation import BRANCH_ID_PATTERN, IntId
 from server.workorders.models import OPEN_STATES, WorkOrder, WorkOrderStatus
-from server.workorders.rules import WorkOrderTransitionError
 from server.workorders.service import transition
 
 router = APIRouter(tags=["work orders"])
@@ -55,11 +53,8 @@ def act(order_id: IntId, action: Annotated[Literal["assign", "arrive", "resolve"
     """Move the order on: assign (to `assignee`, default the caller), arrive, resolve (clears its alarms), close."""
     order = _load(session, principal, order_id)
     timeline = Timeline()
-    try:
-        transition(session, timeline, order, action, actor=principal.username, now=utcnow(),
-                   assignee=body.assignee if body else None, note=body.note if body else None)
-    except WorkOrderTransitionError as err:
-        raise ApiError(409, "conflict", str(err)) from err
+    transition(session, timeline, order, action, actor=principal.username, now=utcnow(),
+               assignee=body.assignee if body else None, note=body.note if body else None)
     timeline.write(session)
     audit.record(f"work_order.{action}", "work_order", order.id, branch_id=order.branch_id,
                  detail={"status": order.status})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from server.alarms.models import AlarmType, Severity
+from server.errors import Conflict
 from server.workorders.models import Team, WorkOrderStatus
 
 # alarm type → (team, task); types not listed open no work order by themselves
@@ -70,15 +71,12 @@ TRANSITIONS: dict[str, tuple[frozenset[WorkOrderStatus], WorkOrderStatus]] = {
 }
 
 
-class WorkOrderTransitionError(ValueError):
-    """That step is not allowed from the order's current state."""
-
-
 def next_status(current: str, action: str) -> WorkOrderStatus:
+    """The state after `action`; Conflict when the order is not in a state that allows it."""
     allowed, target = TRANSITIONS[action]
     if WorkOrderStatus(current) not in allowed:
-        raise WorkOrderTransitionError(
-            f"cannot {action} a work order that is {current}; allowed from {sorted(s.value for s in allowed)}")
+        raise Conflict("conflict", f"cannot {action} a work order that is {current}; "
+                       f"allowed from {sorted(s.value for s in allowed)}")
     return target
 
 

@@ -86,7 +86,7 @@ def _resolve(order: WorkOrder, timeline: Timeline, *, by: str, now: datetime, no
 
 def transition(session: Session, timeline: Timeline, order: WorkOrder, action: str, *, actor: str, now: datetime,
                assignee: str | None = None, note: str | None = None) -> list[Alarm]:
-    """Move the order (raises WorkOrderTransitionError); resolving clears its alarms, which are returned."""
+    """Move the order (Conflict when the step is not allowed); resolving clears its alarms, which are returned."""
     target = next_status(order.status, action)
     cleared: list[Alarm] = []
     if action == "assign":

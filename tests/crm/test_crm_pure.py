@@ -14,7 +14,8 @@ from server.customers.importer import RowError, id_checksum_ok, parse_row
 from server.customers.privacy import Keyring, keyed_hash, mask_card, mask_id, mask_name, mask_phone, scrub
 from server.customers.recognition import FrameMatch, RecognitionIndex, decide
 from server.customers.rules import Activity, CrmRules, LeadFacts, LeadReason, Profile, Tier, evaluate, lead_reason
-from server.referrals.service import LeadError, dedup_key, next_status
+from server.errors import Conflict
+from server.referrals.service import dedup_key, next_status
 from server.webhooks.service import backoff, sign, verify
 
 NOW = datetime(2026, 11, 28, 10, tzinfo=UTC)
@@ -93,8 +94,9 @@ def test_lead_state_machine() -> None:
     assert next_status("accepted", "meet") == "met"
     assert next_status("met", "convert") == "converted"
     for bad in (("converted", "accept"), ("created", "convert"), ("declined", "meet")):
-        with pytest.raises(LeadError):
+        with pytest.raises(Conflict) as refused:
             next_status(*bad)
+        assert refused.value.code == "invalid_state"
     assert dedup_key(7, "v-1", "2026-11-28") == "7:v-1" and dedup_key(7, None, "2026-11-28") == "7:2026-11-28"
 
 

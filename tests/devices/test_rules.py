@@ -13,7 +13,8 @@ from server.alarms.models import AlarmStatus, AlarmType, Severity
 from server.alarms.rules import acknowledge, card_retained, clear, escalation_due, status_conditions
 from server.devices import utilisation as u
 from server.devices.commands import CommandName, refusal
-from server.workorders.rules import WorkOrderTransitionError, durations, next_status
+from server.errors import Conflict
+from server.workorders.rules import durations, next_status
 
 T0 = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # a Monday; 08:30 Shanghai = 00:30 UTC
 HOURS = [{"weekday": d, "open": "08:30:00", "close": "17:00:00"} for d in ("mon", "tue", "wed", "thu", "fri")]
@@ -58,7 +59,7 @@ def test_work_order_state_machine_and_durations():
     assert next_status("on_site", "resolve") == "resolved"
     assert next_status("resolved", "close") == "closed"
     for state, action in [("open", "close"), ("closed", "resolve"), ("resolved", "arrive")]:
-        with pytest.raises(WorkOrderTransitionError):
+        with pytest.raises(Conflict):
             next_status(state, action)
     assert durations(opened_at=at(0), assigned_at=at(0.1), arrived_at=at(0.5), resolved_at=at(1)) == {
         "to_acknowledge_s": 360.0, "to_arrive_s": 1800.0, "to_fix_s": 3600.0}

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db import utcnow
+from server.errors import Conflict
 from server.outbox.models import OutboxMessage
 from server.queueing import service
 from server.queueing.models import Ticket, TicketStep
@@ -88,13 +89,13 @@ def test_stop_issuing_and_counters(migrated) -> None:
     _engine, factory = migrated
     with factory() as s, s.begin():
         service.set_issuing(s, branch_id="b001", issuing=False, now=MON)
-        with pytest.raises(service.QueueError) as err:
+        with pytest.raises(Conflict) as err:
             service.issue(s, branch_id="b001", business="card", now=MON)
         assert err.value.code == "issuing_stopped"
         service.set_issuing(s, branch_id="b001", issuing=True, now=MON)
         service.issue(s, branch_id="b001", business="card", now=MON)
         service.set_counter(s, branch_id="b001", counter=2, open=False, now=MON)
-        with pytest.raises(service.QueueError) as err:
+        with pytest.raises(Conflict) as err:
             service.call_next(s, branch_id="b001", counter=2, now=MON)
         assert err.value.code == "counter_closed"
 

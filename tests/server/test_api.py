@@ -242,7 +242,7 @@ def test_me_update_and_password_change(client, make_user):
     r = client.post("/api/me/password", headers=h, json={"current_password": "nope", "new_password": "x" * 12})
     assert r.status_code == 403
     r = client.post("/api/me/password", headers=h, json={"current_password": PASSWORD, "new_password": "short"})
-    assert r.status_code == 400 and "at least 10" in r.json()["message"]
+    assert r.status_code == 422 and r.json()["error"] == "bad_password" and "at least 10" in r.json()["message"]
     r = client.post("/api/me/password", headers=h, json={"current_password": PASSWORD,
                                                          "new_password": "another long one"})
     assert r.status_code == 204

@@ -58,7 +58,8 @@ def create_user(db_url: str, username: str, role: str, branches: tuple[str, ...]
     import re
 
     from server.audit.service import SYSTEM, record
-    from server.staff.service import StaffError, create_staff
+    from server.errors import DomainError
+    from server.staff.service import create_staff
     from smartzone.cli.compose import fail
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,63}", username):
@@ -74,7 +75,7 @@ def create_user(db_url: str, username: str, role: str, branches: tuple[str, ...]
                    object_id=staff.id, branch_id=staff.branch_ids[0] if staff.branch_ids else None,
                    detail={"username": username, "role": role, "branches": staff.branch_ids, "via": "cli"})
             scope = "all branches" if staff.all_branches else ", ".join(staff.branch_ids)
-    except StaffError as err:
+    except DomainError as err:
         fail(str(err))
     click.echo(f"created {username} ({role}; {scope})")
     if otp:
@@ -89,7 +90,8 @@ def create_user(db_url: str, username: str, role: str, branches: tuple[str, ...]
 def reset_password(db_url: str, username: str, password_stdin: bool) -> None:
     """Set a new password (or print a one-time one), unlock the account and end its sessions."""
     from server.audit.service import SYSTEM, record
-    from server.staff.service import StaffError, get_by_username, set_password
+    from server.errors import DomainError
+    from server.staff.service import get_by_username, set_password
     from smartzone.cli.compose import fail
 
     password = _read_password(password_stdin)
@@ -103,7 +105,7 @@ def reset_password(db_url: str, username: str, password_stdin: bool) -> None:
             record(session, actor=SYSTEM, actor_name="cli", action="staff.reset_password", object_type="staff",
                    object_id=staff.id, branch_id=staff.branch_ids[0] if staff.branch_ids else None,
                    detail={"via": "cli"})
-    except StaffError as err:
+    except DomainError as err:
         fail(str(err))
     click.echo(f"password of {username} reset; the account is unlocked")
     if otp:

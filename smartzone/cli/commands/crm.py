@@ -31,8 +31,9 @@ def import_command(file: Path, db_url: str, branch: str, as_json: bool) -> None:
     from server.customers.config import crm
     from server.customers.importer import COLUMNS, RowError, parse_row
     from server.customers.privacy import scrub
-    from server.customers.service import CustomerError, upsert_customer
+    from server.customers.service import upsert_customer
     from server.db import utcnow
+    from server.errors import DomainError
     from smartzone.cli.compose import fail, load_branch_configs, open_database
     from szconfig import default_config_dir
 
@@ -66,7 +67,7 @@ def import_command(file: Path, db_url: str, branch: str, as_json: bool) -> None:
                             _c, new = upsert_customer(s, parsed, branch_id=b, now=now)
                         seen.add(cid)
                         created, updated = created + new, updated + (not new)
-                    except (RowError, CustomerError) as err:
+                    except DomainError as err:  # RowError, or an identity of another customer
                         rejected.append({"line": str(line), "customer_id": scrub(row.get("customer_id") or ""),
                                          "reason": str(err)})
                     progress.advance(task)
