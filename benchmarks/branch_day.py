@@ -4,7 +4,7 @@
 
 1. Discrete-event simulation of branch b001 (08:30–17:00): arrivals varying by hour, a business mix,
    lognormal service times per business, counters opening late and closing for lunch, three
-   self-service kiosks. Every ticket is issued, called and finished by `server.queueing.service` on a
+   self-service kiosks. Every ticket is issued, called and finished by `server.queueing` on a
    SQLite database, with the simulated clock as `now`. The same arrivals and service times run through
    a plain FIFO single queue (every customer queues for a counter; an open counter takes the oldest
    ticket it has the skill for).
@@ -32,10 +32,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sqlalchemy import func, select  # noqa: E402
+
 from server.branches.service import sync_branches  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
 from server.migrate import upgrade_engine  # noqa: E402
-from server.queueing import service  # noqa: E402
+from server.queueing import calling, issuing, tickets  # noqa: E402
 from server.queueing.models import Ticket  # noqa: E402
 from szconfig import load_branches  # noqa: E402
 
@@ -95,9 +97,9 @@ def is_open(counter: int, minute: float) -> bool:
 # --- the real queue ------------------------------------------------------------------------------
 
 def smart_day(customers: list[Customer], cfg, factory) -> dict:
-    """Run the day through server.queueing.service on the database."""
+    """Run the day through server.queueing on the database."""
     free_kiosks = [KIOSKS]
-    service.devices_free = lambda _session, cfgs: {c.id: free_kiosks[0] for c in cfgs}  # the simulated kiosks
+    issuing.devices_free = lambda _session, cfgs: {c.id: free_kiosks[0] for c in cfgs}  # the simulated kiosks
     clock = itertools.count()
     events: list[tuple[float, int, str, object]] = []
     for c in customers:
@@ -121,14 +123,14 @@ def smart_day(customers: list[Customer], cfg, factory) -> dict:
 
     with factory() as s, s.begin():
         for n in SHIFTS:
-            service.set_counter(s, branch_id="b001", counter=n, open=is_open(n, 0), now=DAY)
+            calling.set_counter(s, branch_id="b001", counter=n, open=is_open(n, 0), now=DAY)
 
     def try_call(m: float) -> None:
         for n in sorted(SHIFTS):
             if busy[n] or not is_open(n, m) or n in closing:
                 continue
             with factory() as s, s.begin():
-                res = service.call_next(s, branch_id="b001", counter=n, now=now_of(m), board=False)
+                res = calling.call_next(s, branch_id="b001", counter=n, now=now_of(m), board=False)
                 t = res.ticket
                 if t is None:
                     continue
@@ -143,9 +145,9 @@ def smart_day(customers: list[Customer], cfg, factory) -> dict:
         if kind == "arrive":
             c = obj
             with factory() as s, s.begin():
-                waiting = s.scalar(service.select(service.func.count()).select_from(Ticket)
+                waiting = s.scalar(select(func.count()).select_from(Ticket)
                                    .where(Ticket.status.in_(("waiting", "transferred"))))
-                issued = service.issue(s, branch_id="b001", business=c.business, now=now, elderly=c.elderly,
+                issued = issuing.issue(s, branch_id="b001", business=c.business, now=now, elderly=c.elderly,
                                        board=False)
                 t = issued.ticket
                 by_ticket[t.id] = c
@@ -160,14 +162,14 @@ def smart_day(customers: list[Customer], cfg, factory) -> dict:
             try_call(m)
         elif kind == "kiosk_done":
             with factory() as s, s.begin():
-                service.finish_ticket(s, ticket_id=obj, now=now)
+                tickets.apply(s, ticket_id=obj, action="finish", now=now)
             free_kiosks[0] += 1
         elif kind == "finish":
             n = obj
             with factory() as s, s.begin():
-                service.finish(s, branch_id="b001", counter=n, now=now)
+                calling.finish(s, branch_id="b001", counter=n, now=now)
                 if n in closing:  # its shift ended during this service: it closes now
-                    service.set_counter(s, branch_id="b001", counter=n, open=False, now=now)
+                    calling.set_counter(s, branch_id="b001", counter=n, open=False, now=now)
             closing.discard(n)
             busy[n] = False
             served_at_counter.append(m)
@@ -175,14 +177,14 @@ def smart_day(customers: list[Customer], cfg, factory) -> dict:
         elif kind == "open":
             closing.discard(obj)
             with factory() as s, s.begin():
-                service.set_counter(s, branch_id="b001", counter=obj, open=True, now=now)
+                calling.set_counter(s, branch_id="b001", counter=obj, open=True, now=now)
             try_call(m)
         elif kind == "close":
             if busy[obj]:
                 closing.add(obj)  # calls nobody more; closes when its current customer is done
             else:
                 with factory() as s, s.begin():
-                    service.set_counter(s, branch_id="b001", counter=obj, open=False, now=now)
+                    calling.set_counter(s, branch_id="b001", counter=obj, open=False, now=now)
     over = 0
     for tid, w in waits.items():
         b = cfg.business(by_ticket[tid].business)

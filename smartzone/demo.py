@@ -123,13 +123,13 @@ class Demo:
         """Virtual tellers open some counters and call the next ticket every few seconds, so the queue,
         the board and the lobby display move in the demo. Real staff do this in the console."""
         from server.db import utcnow
-        from server.queueing import service as queue
+        from server.queueing import calling
 
         with self.factory() as s, s.begin():
             for branch, counters in TELLERS.items():
                 if branch in self.plan.businesses:
                     for n in counters:
-                        queue.set_counter(s, branch_id=branch, counter=n, open=True, now=utcnow(),
+                        calling.set_counter(s, branch_id=branch, counter=n, open=True, now=utcnow(),
                                           staff_name=f"Demo teller {n}", actor="demo-teller")
         t = threading.Thread(target=self._tell, name="demo-tellers", daemon=True)
         t.start()
@@ -139,7 +139,7 @@ class Demo:
         from server.db import utcnow
         from server.errors import DomainError
         from server.outbox.service import enqueue
-        from server.queueing import service as queue
+        from server.queueing import calling
 
         while not self.stop_sims.wait(TELLER_PACE_S):
             for branch, counters in TELLERS.items():
@@ -148,7 +148,7 @@ class Demo:
                 for n in counters:
                     try:
                         with self.factory() as s, s.begin():
-                            res = queue.call_next(s, branch_id=branch, counter=n, now=utcnow(), actor="demo-teller",
+                            res = calling.call_next(s, branch_id=branch, counter=n, now=utcnow(), actor="demo-teller",
                                                   staff_name=f"Demo teller {n}")
                             enqueue(s, res.outbox)
                     except DomainError as err:

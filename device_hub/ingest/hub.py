@@ -31,6 +31,7 @@ from device_hub.ingest.classify import Limits, classify, dead
 from device_hub.ingest.confirm import confirmations
 from device_hub.ingest.relay import OutboxRelay
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
+from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
 from server.ingest.service import run_deferred, store_batch
 from wire.topics import hub_subscriptions
@@ -120,6 +121,7 @@ class Hub:
         self._next_deferred = 0.0
         self._limits = options.limits()
         self._confirm_seq = itertools.count(1)
+        self._kept = Kept()  # what this process committed (each branch's queue), used only on the database thread
 
     # --- MQTT callbacks (run inside client.loop(), on our own thread) ---------------------
 
@@ -328,7 +330,7 @@ class Hub:
         self._next_deferred = time.monotonic() + self.options.deferred_every_ms / 1000
         try:
             with self.db() as session, session.begin():
-                return run_deferred(session)
+                return run_deferred(session, kept=self._kept)
         except OperationalError as err:
             log.warning("deferred work postponed, database unavailable: %s", getattr(err, "orig", err))
         except Exception:  # a domain bug must not stop ingest
@@ -364,8 +366,8 @@ class Hub:
             try:
                 if isolate:
                     return self._store_one_by_one(events, dead_letters, raw)
-                with self.db() as session, session.begin():
-                    return store_batch(session, events, dead_letters)
+                with self._kept.if_committed(), self.db() as session, session.begin():
+                    return store_batch(session, events, dead_letters, kept=self._kept)
             except OperationalError as err:
                 # the database is unreachable or busy: keep the batch, retry; nothing is acked
                 self.counters.db_retries += 1
@@ -385,8 +387,8 @@ class Hub:
         failed = list(dead_letters)
         for e in events:
             try:
-                with self.db() as session, session.begin():
-                    total.add(store_batch(session, [e]))
+                with self._kept.if_committed(), self.db() as session, session.begin():
+                    total.add(store_batch(session, [e], kept=self._kept))
             except OperationalError:
                 raise
             except Exception as err:

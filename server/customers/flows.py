@@ -19,6 +19,7 @@ from server.customers import service
 from server.customers.config import crm
 from server.customers.models import Customer
 from server.customers.rules import LeadFacts, lead_reason
+from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 from server.outbox.service import outbox_row
 from server.referrals.service import create_leads
@@ -28,7 +29,7 @@ from server.webhooks import service as webhooks
 log = logging.getLogger(__name__)
 
 
-def handle(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
+def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[dict[str, Any]]:
     cfg = crm()
     out: list[dict[str, Any]] = []
     by_event: dict[str, int] = {}  # event id → customer id

@@ -18,10 +18,11 @@ from server.devices.flows import Change, evaluate
 from server.devices.models import Device, UsageSession
 from server.devices.timeline import Timeline
 from server.events.models import Event
+from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 
 
-def handle(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
+def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[dict[str, Any]]:
     """HANDLERS entry: runs in the batch transaction with only newly stored events."""
     usage = [e for e in events if e.type == "usage_session"]
     results = [e for e in events if e.type == "command_result"]

@@ -20,15 +20,18 @@ from server.devices.service import apply_device_messages
 from server.events.models import DeadLetter
 from server.events.store import insert_new_events, stored_versions
 from server.ingest import handlers
+from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord, id_conflict
 from server.outbox.service import enqueue
 
 
 def store_batch(session: Session, events: Sequence[EventRecord],
                 dead_letters: Sequence[DeadLetterRecord] = (),
-                *, now: datetime | None = None) -> BatchResult:
-    """Write events and dead letters; the caller commits, then acknowledges the messages."""
+                *, now: datetime | None = None, kept: Kept | None = None) -> BatchResult:
+    """Write events and dead letters; the caller commits, then acknowledges the messages. `kept`: the hub's,
+    entered with `kept.if_committed()` around the transaction (without one, nothing is kept)."""
     now = now or utcnow()
+    kept = kept or Kept()
     result = BatchResult()
     heartbeats = [e for e in events if e.type == "heartbeat"]
     by_id: dict[str, list[EventRecord]] = {}
@@ -59,7 +62,7 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     outbound: list[dict] = []
     if new:
         for handle in handlers.HANDLERS:
-            outbound.extend(handle(session, new, now))
+            outbound.extend(handle(session, new, now, kept))
     enqueue(session, outbound)
     result.outbound = len(outbound)
 
@@ -72,12 +75,13 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     return result
 
 
-def run_deferred(session: Session, *, now: datetime | None = None) -> int:
+def run_deferred(session: Session, *, now: datetime | None = None, kept: Kept | None = None) -> int:
     """Run the domains' deferred work (`handlers.DEFERRED`) and enqueue what it sends; the caller commits.
     Returns the number of outbound messages."""
     now = now or utcnow()
+    kept = kept or Kept()
     outbound: list[dict] = []
     for work in handlers.DEFERRED:
-        outbound.extend(work(session, now))
+        outbound.extend(work(session, now, kept))
     enqueue(session, outbound)
     return len(outbound)

@@ -26,7 +26,7 @@ from server.branches.models import Branch
 from server.db import utcnow
 from server.errors import Invalid
 from server.outbox.service import enqueue
-from server.queueing import service
+from server.queueing import board, calling, issuing, journey, kpis, lobby, locks, public, tickets
 from server.queueing.models import QueueState, Ticket
 from server.queueing.schemas import IssueIn, IssuingIn, ReprioritiseIn, TransferIn
 from server.staff.models import Role
@@ -64,15 +64,15 @@ def _ticket(session: Session, staff: Principal, ticket_id: int) -> Ticket:
 
 
 def _board(session: Session, branch_id: str, now: datetime) -> None:
-    enqueue(session, [service.board_row(session, service.branch_config(session, branch_id), now)])
+    enqueue(session, [board.board_row(session, locks.branch_config(session, branch_id), now)])
 
 
 def queue_payload(session: Session, branch_id: str, now: datetime) -> dict[str, Any]:
-    state = service.queue_state(session, branch_id, now)
+    state = locks.queue_state(session, branch_id, now)
     return {"branch": branch_id, "issuing": state.issuing, "version": state.version,
-            "waiting": service.waiting_list(session, branch_id, now),
-            "counters": service.counters_view(session, branch_id, now),
-            "estimate_mae_min": service.estimate_mae(session, branch_id, now - timedelta(days=1))}
+            "waiting": lobby.waiting_list(session, branch_id, now),
+            "counters": lobby.counters_view(session, branch_id, now),
+            "estimate_mae_min": kpis.estimate_mae(session, branch_id, now - timedelta(days=1))}
 
 
 # --- API ---------------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ def get_queue(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dic
 def get_board(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """The board as displays get it on `queue/board`."""
     _branch(session, staff, branch_id)
-    return service.board(session, service.branch_config(session, branch_id), utcnow())
+    return board.board(session, locks.branch_config(session, branch_id), utcnow())
 
 
 @router.get("/api/branches/{branch_id}/queue/kpis")
@@ -102,7 +102,7 @@ def get_kpis(branch_id: BranchId, staff: KpiStaff, session: DbSession,
     start = _aware(start) or end - timedelta(days=1)
     if start >= end:
         raise Invalid("bad_range", "`from` must be before `to`")
-    return service.kpis(session, branch_id, start, end)
+    return kpis.kpis(session, branch_id, start, end)
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -116,7 +116,7 @@ def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session:
                  audit: Audit) -> dict[str, Any]:
     """Issue a ticket at the lobby desk."""
     _branch(session, staff, branch_id)
-    issued = service.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
+    issued = issuing.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
                            tier=body.tier.value, elderly=body.elderly, appointment_at=body.appointment_at,
                            actor=staff.actor)
     enqueue(session, issued.outbox)
@@ -132,12 +132,12 @@ def _counter_action(action: str, branch_id: str, counter: int, staff: Principal,
     _branch(session, staff, branch_id)
     now = utcnow()
     if action == "call-next":
-        res = service.call_next(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor,
+        res = calling.call_next(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor,
                                 staff_name=staff.display_name)
     elif action == "recall":
-        res = service.recall(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
+        res = calling.recall(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
     else:
-        res = service.finish(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
+        res = calling.finish(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor)
     enqueue(session, res.outbox)
     t = res.ticket
     audit.record(f"queue.{action}", "counter", counter, branch_id=branch_id,
@@ -172,7 +172,7 @@ def _set_counter(branch_id: str, counter: int, is_open: bool, staff: Principal, 
                  audit: Audit) -> dict[str, Any]:
     _branch(session, staff, branch_id)
     now = utcnow()
-    service.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
+    calling.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
                         staff_id=staff.id, staff_name=staff.display_name, actor=staff.actor)
     _board(session, branch_id, now)
     audit.record("queue.counter_open" if is_open else "queue.counter_close", "counter", counter, branch_id=branch_id)
@@ -199,7 +199,7 @@ def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session
     """Stop issuing tickets for today (kiosks are refused), or re-open."""
     _branch(session, staff, branch_id)
     now = utcnow()
-    service.set_issuing(session, branch_id=branch_id, issuing=body.issuing, now=now)
+    locks.set_issuing(session, branch_id=branch_id, issuing=body.issuing, now=now)
     _board(session, branch_id, now)
     audit.record("queue.issuing", "branch", branch_id, branch_id=branch_id, detail={"issuing": body.issuing})
     return {"branch": branch_id, "issuing": body.issuing}
@@ -215,17 +215,18 @@ def get_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession) -> dict[
             "issued_at": t.issued_at.isoformat(), "est_p50_min": t.est_p50_min, "est_p90_min": t.est_p90_min,
             "journey": [{"at": s.at.isoformat(), "action": s.action, "channel": s.channel, "business": s.business,
                          "counter": s.counter, "actor": s.actor, "detail": s.detail}
-                        for s in service.steps(session, t.id)]}
+                        for s in journey.steps(session, t.id)]}
 
 
 def _ticket_action(action: str, ticket_id: int, staff: Principal, session: Session, audit: Audit,
                    **kw: Any) -> dict[str, Any]:
     t = _ticket(session, staff, ticket_id)
     now = utcnow()
-    fn = {"transfer": service.transfer, "park": service.park, "resume": service.resume,
-          "no-show": service.no_show, "finish": service.finish_ticket,
-          "reprioritise": service.reprioritise}[action]
-    t = fn(session, ticket_id=ticket_id, now=now, actor=staff.actor, **kw)
+    if action in ("transfer", "reprioritise"):
+        fn = tickets.transfer if action == "transfer" else tickets.reprioritise
+        t = fn(session, ticket_id=ticket_id, now=now, actor=staff.actor, **kw)
+    else:
+        t = tickets.apply(session, ticket_id=ticket_id, action=action.replace("-", "_"), now=now, actor=staff.actor)
     _board(session, t.branch_id, now)
     audit.record(f"queue.{action}", "ticket", t.id, branch_id=t.branch_id,
                  detail={k: v for k, v in kw.items() if k != "reason"})
@@ -284,7 +285,7 @@ def queue_home(staff: QueuePage, session: DbSession) -> Response:
 @router.get("/branches/{branch_id}/queue", include_in_schema=False)
 def queue_page(branch_id: BranchId, staff: QueuePage, session: DbSession, request: Request) -> Response:
     _branch(session, staff, branch_id)
-    cfg = service.branch_config(session, branch_id)
+    cfg = locks.branch_config(session, branch_id)
     return render(request, "queue_console.html", {"branch": cfg, "branch_id": branch_id})
 
 
@@ -294,7 +295,7 @@ def kpi_page(branch_id: BranchId, staff: KpiPage, session: DbSession, request: R
              last: Annotated[date | None, Query(alias="to")] = None) -> Response:
     """Queue KPIs per business for whole days in the branch's time zone (default: today), with a chart."""
     _branch(session, staff, branch_id)
-    cfg = service.branch_config(session, branch_id)
+    cfg = locks.branch_config(session, branch_id)
     tz = ZoneInfo(cfg.timezone)
     today = utcnow().astimezone(tz).date()
     first = first or last or today
@@ -302,7 +303,7 @@ def kpi_page(branch_id: BranchId, staff: KpiPage, session: DbSession, request: R
     if last < first:
         first, last = last, first
     first = max(first, last - timedelta(days=KPI_MAX_DAYS - 1))
-    k = service.kpis(session, branch_id, datetime.combine(first, time(), tz),
+    k = kpis.kpis(session, branch_id, datetime.combine(first, time(), tz),
                      datetime.combine(last + timedelta(days=1), time(), tz))
     zh = request_locale(request, staff) == "zh-CN"
     names = {b.code: (b.name.zh if zh else b.name.en) for b in cfg.business_types}
@@ -342,7 +343,7 @@ def _pct(v: float | None) -> str:
 def ticket_status_page(token: Annotated[str, FPath(max_length=64)], request: Request,
                        session: DbSession) -> Response:
     """Public: the printed ticket's QR code. Shows the number, place and estimate; nothing personal."""
-    status = service.public_status(session, token, utcnow()) if _token_ok(token) else None
+    status = public.public_status(session, token, utcnow()) if _token_ok(token) else None
     return render(request, "queue_ticket.html", {"s": status}, status=200 if status else 404,
                   headers={"Cache-Control": "no-store", "Refresh": "30"})
 

@@ -2,8 +2,8 @@
 
 `issue_ticket_requests` is the ingest handler (server.ingest.handlers.HANDLERS): it sees each new
 ticket_request event once, inside the batch transaction, and issues the whole batch's tickets at once
-(`service.issue_many`). The boards follow on the hub's own clock (`service.stale_boards`, one of
-`server.ingest.handlers.DEFERRED`): one board per burst of changes, not one per batch. Idempotent by
+(`issuing.issue_many`, with the queues the hub kept). The boards follow on the hub's own clock
+(`stale_boards`, one of `server.ingest.handlers.DEFERRED`): one board per burst of changes. Idempotent by
 request_id: a retried request (a new event with the same request_id) gets the same ticket in its reply;
 a provisional number the kiosk printed while offline is attached to that ticket, never a second one.
 """
@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from server.audit.service import device_actor
 from server.errors import DomainError
+from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 from server.outbox.service import outbox_row
-from server.queueing import service
-from server.queueing.service import Issued, TicketRequest
+from server.queueing import board, issuing
+from server.queueing.issuing import Issued, TicketRequest
 
 
 def reply_data(issued: Issued) -> dict[str, Any]:
@@ -50,12 +51,13 @@ def _request(e: EventRecord) -> TicketRequest:
         issued_at=e.ts if d.get("provisional_number") else None, actor=device_actor(e.branch, e.device))
 
 
-def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: datetime) -> list[dict[str, Any]]:
+def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: datetime,
+                          kept: Kept) -> list[dict[str, Any]]:
     """Issue (or find) the ticket for each new ticket request and reply to the device."""
     requests = [e for e in events if e.type == "ticket_request"]
     if not requests:
         return []
-    results, _contexts = service.issue_many(session, [_request(e) for e in requests], now)
+    results, _contexts = issuing.issue_many(session, [_request(e) for e in requests], now, kept.queues)
     out: list[dict[str, Any]] = []
     for e, res in zip(requests, results, strict=True):
         request_id = e.data["request_id"]
@@ -67,3 +69,8 @@ def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: 
         out.append(outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
                               data={"request_id": request_id, "status": "ok", "data": reply_data(res)}))
     return out
+
+
+def stale_boards(session: Session, now: datetime, kept: Kept) -> list[dict[str, Any]]:
+    """The DEFERRED entry: boards of the branches whose queue changed, from the queues the hub kept."""
+    return board.stale_boards(session, now, kept.queues)

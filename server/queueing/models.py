@@ -9,29 +9,12 @@ the counter row's lock).
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, JSONType, UTCDateTime
-
-
-class TicketStatus(StrEnum):
-    WAITING = "waiting"
-    CALLED = "called"
-    SERVING = "serving"
-    PARKED = "parked"
-    TRANSFERRED = "transferred"  # waiting again, for another business or counter
-    DONE = "done"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-
-
-WAITING_STATES = (TicketStatus.WAITING.value, TicketStatus.TRANSFERRED.value)
-ACTIVE_STATES = (*WAITING_STATES, TicketStatus.CALLED.value, TicketStatus.SERVING.value, TicketStatus.PARKED.value)
-FINAL_STATES = (TicketStatus.DONE.value, TicketStatus.NO_SHOW.value, TicketStatus.CANCELLED.value)
 
 
 class QueueState(Base):

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.branches.models import Branch
 from server.outbox.service import enqueue
-from server.queueing import service
+from server.queueing.board import board_row
+from server.queueing.locks import branch_config
+from server.queueing.tickets import close_stale_self_service as close_stale
 
 
 def close_stale_self_service(factory: sessionmaker[Session], now: datetime) -> int:
@@ -19,8 +21,8 @@ def close_stale_self_service(factory: sessionmaker[Session], now: datetime) -> i
         branch_ids = list(session.scalars(select(Branch.id)))
     for branch_id in branch_ids:
         with factory() as session, session.begin():
-            n = service.close_stale_self_service(session, branch_id=branch_id, now=now)
+            n = close_stale(session, branch_id=branch_id, now=now)
             if n:
-                enqueue(session, [service.board_row(session, service.branch_config(session, branch_id), now)])
+                enqueue(session, [board_row(session, branch_config(session, branch_id), now)])
             closed += n
     return closed

@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 from server.ingest.service import run_deferred, store_batch
-from server.queueing import service
+from server.queueing import board, calling, locks
+from server.queueing.models import QueueState
 
 MON = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 Monday in Shanghai
 
@@ -20,7 +24,7 @@ def request(branch: str, business: str, n: int) -> EventRecord:
 
 def boards(factory, now: datetime) -> dict[str, dict]:
     with factory() as s, s.begin():
-        return {row["branch_id"]: row["data"] for row in service.stale_boards(s, now)}
+        return {row["branch_id"]: row["data"] for row in board.stale_boards(s, now)}
 
 
 def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
@@ -38,7 +42,7 @@ def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
     assert boards(factory, MON) == {}
 
     with factory() as s, s.begin():
-        res = service.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
+        res = calling.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
         assert [row["kind"] for row in res.outbox][-1] == "queue_board"
     assert boards(factory, MON) == {}
     with factory() as s, s.begin():
@@ -57,24 +61,29 @@ def ahead_in_reply(factory, request_id: str) -> int:
 
 
 def test_kept_queue_follows_other_changes_and_forgets_rolled_back_ones(migrated) -> None:
-    """GIVEN the hub keeps a branch's queue between batches WHEN staff call a ticket in between, or a batch
-    rolls back THEN the next ticket's people-ahead counts exactly the tickets really waiting."""
+    """GIVEN the hub keeps each branch's queue between batches (its Kept) WHEN staff call a ticket in between,
+    or a batch rolls back THEN the next ticket's people-ahead counts exactly the tickets really waiting."""
     _engine, factory = migrated
-    with factory() as s, s.begin():
-        store_batch(s, [request("b001", "card", 1), request("b001", "card", 2)], now=MON)
+    kept = Kept()
+
+    def hub_batch(events: list[EventRecord], now: datetime) -> None:
+        with kept.if_committed(), factory() as s, s.begin():
+            store_batch(s, events, now=now, kept=kept)
+
+    hub_batch([request("b001", "card", 1), request("b001", "card", 2)], MON)
     assert ahead_in_reply(factory, "req-b001-0002") == 1
+    with factory() as s:  # kept as committed, for the next batch to reuse
+        version = s.get(QueueState, "b001").version
+        assert kept.queues.get("b001", locks.branch_config(s, "b001"), version, True, MON) is not None
     with factory() as s, s.begin():  # the console, another change of the queue: one ticket leaves the line
-        service.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
-    with factory() as s, s.begin():
-        store_batch(s, [request("b001", "card", 3)], now=MON + timedelta(minutes=2))
+        calling.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
+    hub_batch([request("b001", "card", 3)], MON + timedelta(minutes=2))
     assert ahead_in_reply(factory, "req-b001-0003") == 1  # ticket 2 only: ticket 1 was called
 
-    with factory() as s:  # one session: a batch rolled back (the hub lost the database), then a staff change
-        s.begin()
-        store_batch(s, [request("b001", "card", 4)], now=MON + timedelta(minutes=3))
-        s.rollback()
-        with s.begin():
-            service.call_next(s, branch_id="b001", counter=2, now=MON + timedelta(minutes=3))
-    with factory() as s, s.begin():
-        store_batch(s, [request("b001", "card", 5)], now=MON + timedelta(minutes=4))
+    with pytest.raises(ConnectionError), kept.if_committed(), factory() as s, s.begin():
+        store_batch(s, [request("b001", "card", 4)], now=MON + timedelta(minutes=3), kept=kept)
+        raise ConnectionError("the database went away before the commit")
+    with factory() as s, s.begin():  # then a staff change: the same version number the rolled-back batch had
+        calling.call_next(s, branch_id="b001", counter=2, now=MON + timedelta(minutes=3))
+    hub_batch([request("b001", "card", 5)], MON + timedelta(minutes=4))
     assert ahead_in_reply(factory, "req-b001-0005") == 1  # ticket 3: 2 was called, the rolled-back 4 never was

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from server.db import utcnow
 from server.outbox.service import enqueue
-from server.queueing import service
+from server.queueing import calling
 from server.queueing.models import Ticket
 from tests.queueing.kiosk import ScriptedKiosk
 from tests.spine.hubkit import HubThread
@@ -75,7 +75,7 @@ def test_kiosk_ticket_reply_retry_provisional_call_and_board(mosquitto, migrated
         try:
             wait_until(lambda: listener.of("queue/board"), timeout=10, message="retained board")
             with factory() as s, s.begin():
-                res = service.call_next(s, branch_id="b001", counter=3, now=utcnow())
+                res = calling.call_next(s, branch_id="b001", counter=3, now=utcnow())
                 enqueue(s, res.outbox)
             wait_until(lambda: listener.of("queue/call"), timeout=10, message="queue/call")
             call = listener.of("queue/call")[0]

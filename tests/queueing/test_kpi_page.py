@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from server.db import utcnow
-from server.queueing import service
+from server.queueing import calling, issuing, tickets
 from tests.server.helpers import browser_login
 
 
@@ -25,13 +25,13 @@ def test_kpi_page_shows_the_days_numbers_per_business(client, make_user, factory
     now = utcnow().replace(second=0, microsecond=0)
     t0 = now - timedelta(minutes=30)
     with factory() as s, s.begin():
-        service.issue(s, branch_id="b001", business="card", now=t0)
-        b = service.issue(s, branch_id="b001", business="card", now=t0).ticket.id
-        service.issue(s, branch_id="b001", business="deposit", now=t0)  # kiosks are offline: to a counter
-        service.call_next(s, branch_id="b001", counter=3, now=t0 + timedelta(minutes=4))
-        service.finish(s, branch_id="b001", counter=3, now=t0 + timedelta(minutes=10))
-        service.call_next(s, branch_id="b001", counter=3, now=t0 + timedelta(minutes=10))
-        service.no_show(s, ticket_id=b, now=t0 + timedelta(minutes=12))
+        issuing.issue(s, branch_id="b001", business="card", now=t0)
+        b = issuing.issue(s, branch_id="b001", business="card", now=t0).ticket.id
+        issuing.issue(s, branch_id="b001", business="deposit", now=t0)  # kiosks are offline: to a counter
+        calling.call_next(s, branch_id="b001", counter=3, now=t0 + timedelta(minutes=4))
+        calling.finish(s, branch_id="b001", counter=3, now=t0 + timedelta(minutes=10))
+        calling.call_next(s, branch_id="b001", counter=3, now=t0 + timedelta(minutes=10))
+        tickets.apply(s, action="no_show", ticket_id=b, now=t0 + timedelta(minutes=12))
     make_user("boss", "branch_manager")
     browser_login(client, "boss")
 

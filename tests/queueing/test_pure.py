@@ -1,4 +1,4 @@
-"""Routing rules, calling policy, wait estimates and numbering as pure functions (no I/O)."""
+"""Routing rules, calling policy, wait estimates, numbering and ticket moves as pure functions (no I/O)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from collections import deque
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server.errors import Conflict
 from server.queueing import estimates, policy
 from server.queueing.numbering import format_number, service_day
 from server.queueing.routing import Load, RouteRequest, route
+from server.queueing.transitions import FINAL_STATES, TRANSITIONS, TicketStatus, next_status
 from szconfig import load_branches
 from szconfig.branch import Channel, PriorityClass, Tier
 
@@ -316,3 +319,19 @@ def test_numbers_reset_at_opening_time_in_branch_time() -> None:
     assert service_day(monday, B001.timezone, B001.hours) == date(2026, 11, 29)
     assert service_day(monday + timedelta(minutes=1), B001.timezone, B001.hours) == date(2026, 11, 30)
     assert format_number("A", 12) == "A012" and format_number("VP", 1234) == "VP1234"
+
+
+def test_ticket_moves_follow_one_table() -> None:
+    """GIVEN every ticket state and every staff move WHEN the move is asked for THEN it leads to its target from
+    exactly the states the table lists, is refused with the move's code from any other, and a finished ticket
+    (done, no-show, cancelled) never moves again."""
+    for action, move in TRANSITIONS.items():
+        for status in TicketStatus:
+            if status in move.sources:
+                assert next_status(status.value, action) is move.target
+            else:
+                with pytest.raises(Conflict) as refused:
+                    next_status(status.value, action)
+                assert refused.value.code == move.refusal and status.value in refused.value.message
+    assert not [(a, s) for a, m in TRANSITIONS.items() for s in FINAL_STATES if s in m.sources]
+    assert next_status("parked", "resume") is TicketStatus.WAITING and TRANSITIONS["resume"].to_front

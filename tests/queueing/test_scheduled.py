@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from server.ingest.records import EventRecord
 from server.ingest.service import store_batch
-from server.queueing import scheduled, service
+from server.queueing import issuing, locks, scheduled
 from server.queueing.models import Ticket
 from tests.queueing.test_service import MON
 
@@ -19,10 +19,10 @@ def test_self_service_tickets_close_after_the_customer_left(migrated) -> None:
         store_batch(s, [EventRecord(id=str(uuid.uuid4()), branch="b001", device="k1", seq=0, type="state",
                                     ts=MON - timedelta(minutes=5), data={"online": True, "session": 1})])
     with factory() as s, s.begin():
-        kiosk = service.issue(s, branch_id="b001", business="deposit", now=MON, request_id="req-self-1",
+        kiosk = issuing.issue(s, branch_id="b001", business="deposit", now=MON, request_id="req-self-1",
                               device_id="k1", source="kiosk").ticket
-        counter = service.issue(s, branch_id="b001", business="loan", now=MON).ticket
-        limit = service.branch_config(s, "b001").queue.self_service_min
+        counter = issuing.issue(s, branch_id="b001", business="loan", now=MON).ticket
+        limit = locks.branch_config(s, "b001").queue.self_service_min
     assert kiosk.channel == "self_service" and kiosk.status == "serving"
     assert scheduled.close_stale_self_service(factory, MON + timedelta(minutes=limit - 1)) == 0
     assert scheduled.close_stale_self_service(factory, MON + timedelta(minutes=limit + 1)) == 1

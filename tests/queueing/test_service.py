@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from server.db import utcnow
 from server.errors import Conflict
 from server.outbox.models import OutboxMessage
-from server.queueing import service
+from server.queueing import calling, issuing, journey, kpis, locks, tickets
 from server.queueing.models import Ticket, TicketStep
 
 MON = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 Monday in Shanghai
@@ -21,16 +21,16 @@ def test_issue_call_transfer_journey(migrated) -> None:
     numbers run per prefix, a retry returns the same ticket, the journey keeps every step, and KPIs add up."""
     _engine, factory = migrated
     with factory() as s, s.begin():
-        a = service.issue(s, branch_id="b001", business="card", now=MON, request_id="req-aaaa1")
-        b = service.issue(s, branch_id="b001", business="card", now=MON + timedelta(minutes=1))
-        again = service.issue(s, branch_id="b001", business="card", now=MON + timedelta(minutes=2),
+        a = issuing.issue(s, branch_id="b001", business="card", now=MON, request_id="req-aaaa1")
+        b = issuing.issue(s, branch_id="b001", business="card", now=MON + timedelta(minutes=1))
+        again = issuing.issue(s, branch_id="b001", business="card", now=MON + timedelta(minutes=2),
                               request_id="req-aaaa1")
         assert (a.ticket.display, b.ticket.display) == ("C001", "C002")
         assert not again.created and again.ticket.id == a.ticket.id
         assert b.people_ahead == 1 and b.estimate is not None
         assert a.ticket.reasons[0]["rule"] == "default"
 
-        call = service.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=3))
+        call = calling.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=3))
         assert call.ticket.id == a.ticket.id and call.ticket.call_reason["rule"] == "regular_only"
         kinds = [o["kind"] for o in call.outbox]
         assert kinds == ["queue_call", "queue_board"]
@@ -38,21 +38,21 @@ def test_issue_call_transfer_journey(migrated) -> None:
         assert call.outbox[1]["retain"] is True and call.outbox[1]["data"]["current"][0]["ticket"] == "C001"
 
         # the card customer also needs a loan: same ticket, on to loans, at the front
-        service.transfer(s, ticket_id=a.ticket.id, business="loan", front=True, now=MON + timedelta(minutes=9))
+        tickets.transfer(s, ticket_id=a.ticket.id, business="loan", front=True, now=MON + timedelta(minutes=9))
         t = s.get(Ticket, a.ticket.id)
         assert (t.status, t.business, t.counter) == ("transferred", "loan", None)
-        nxt = service.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=10))
+        nxt = calling.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=10))
         assert nxt.ticket.id == a.ticket.id  # front of the line
-        service.park(s, ticket_id=a.ticket.id, now=MON + timedelta(minutes=11))
-        service.resume(s, ticket_id=a.ticket.id, now=MON + timedelta(minutes=12))
-        service.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=13))
-        done = service.finish(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=20))
+        tickets.apply(s, action="park", ticket_id=a.ticket.id, now=MON + timedelta(minutes=11))
+        tickets.apply(s, action="resume", ticket_id=a.ticket.id, now=MON + timedelta(minutes=12))
+        calling.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=13))
+        done = calling.finish(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=20))
         assert done.finished.id == a.ticket.id
-        service.no_show(s, ticket_id=b.ticket.id, now=MON + timedelta(minutes=21))
-        journey = [x.action for x in service.steps(s, a.ticket.id)]
-        assert journey == ["issued", "called", "transferred", "called", "parked", "resumed", "called", "finished"]
+        tickets.apply(s, action="no_show", ticket_id=b.ticket.id, now=MON + timedelta(minutes=21))
+        steps = [x.action for x in journey.steps(s, a.ticket.id)]
+        assert steps == ["issued", "called", "transferred", "called", "parked", "resumed", "called", "finished"]
 
-        k = service.kpis(s, "b001", MON - timedelta(hours=1), MON + timedelta(hours=1))
+        k = kpis.kpis(s, "b001", MON - timedelta(hours=1), MON + timedelta(hours=1))
         card = next(x for x in k["businesses"] if x["business"] == "card")
         loan = next(x for x in k["businesses"] if x["business"] == "loan")
         assert (card["tickets"], card["no_shows"], loan["tickets"]) == (1, 1, 1)
@@ -64,20 +64,20 @@ def test_provisional_tickets_are_reconciled_and_numbers_reset(migrated) -> None:
     (either order) THEN one ticket, called by the number the customer holds; the next service day starts at 1."""
     _engine, factory = migrated
     with factory() as s, s.begin():
-        first = service.issue(s, branch_id="b001", business="loan", now=MON, request_id="req-prov-1")
-        follow = service.issue(s, branch_id="b001", business="loan", now=MON + timedelta(seconds=5),
+        first = issuing.issue(s, branch_id="b001", business="loan", now=MON, request_id="req-prov-1")
+        follow = issuing.issue(s, branch_id="b001", business="loan", now=MON + timedelta(seconds=5),
                                request_id="req-prov-1", provisional_number="K1-007")
         assert follow.ticket.id == first.ticket.id and follow.ticket.display == "K1-007"
         assert follow.ticket.number == "D001"
-        only = service.issue(s, branch_id="b001", business="loan", now=MON + timedelta(minutes=1),
+        only = issuing.issue(s, branch_id="b001", business="loan", now=MON + timedelta(minutes=1),
                              request_id="req-prov-2", provisional_number="K1-008",
                              issued_at=MON - timedelta(minutes=5))
         assert only.ticket.display == "K1-008" and only.ticket.number is None
         assert only.ticket.issued_at == MON - timedelta(minutes=5)  # keeps the place it was promised
         assert s.scalar(select(func.count()).select_from(Ticket)) == 2
-        tomorrow = service.issue(s, branch_id="b001", business="loan", now=MON + timedelta(days=1))
+        tomorrow = issuing.issue(s, branch_id="b001", business="loan", now=MON + timedelta(days=1))
         assert tomorrow.ticket.display == "D001"
-        before_open = service.issue(s, branch_id="b001", business="loan",
+        before_open = issuing.issue(s, branch_id="b001", business="loan",
                                     now=datetime(2026, 12, 2, 0, 10, tzinfo=UTC))  # 08:10 local
         assert before_open.ticket.display == "D002"  # still yesterday's numbering
         steps = list(s.scalars(select(TicketStep.action).where(TicketStep.ticket_id == first.ticket.id)))
@@ -88,15 +88,15 @@ def test_stop_issuing_and_counters(migrated) -> None:
     """GIVEN issuing stopped THEN requests are refused (409) until re-opened; a closed counter cannot call."""
     _engine, factory = migrated
     with factory() as s, s.begin():
-        service.set_issuing(s, branch_id="b001", issuing=False, now=MON)
+        locks.set_issuing(s, branch_id="b001", issuing=False, now=MON)
         with pytest.raises(Conflict) as err:
-            service.issue(s, branch_id="b001", business="card", now=MON)
+            issuing.issue(s, branch_id="b001", business="card", now=MON)
         assert err.value.code == "issuing_stopped"
-        service.set_issuing(s, branch_id="b001", issuing=True, now=MON)
-        service.issue(s, branch_id="b001", business="card", now=MON)
-        service.set_counter(s, branch_id="b001", counter=2, open=False, now=MON)
+        locks.set_issuing(s, branch_id="b001", issuing=True, now=MON)
+        issuing.issue(s, branch_id="b001", business="card", now=MON)
+        calling.set_counter(s, branch_id="b001", counter=2, open=False, now=MON)
         with pytest.raises(Conflict) as err:
-            service.call_next(s, branch_id="b001", counter=2, now=MON)
+            calling.call_next(s, branch_id="b001", counter=2, now=MON)
         assert err.value.code == "counter_closed"
 
 
@@ -143,19 +143,19 @@ def test_counters_help_other_lines_and_take_tickets_nobody_else_can_serve(migrat
     line's deposit counters (1 and 2) are closed, a deposit ticket there is the VIP counter's own, in turn."""
     _engine, factory = migrated
     with factory() as s, s.begin():
-        dep = service.issue(s, branch_id="b001", business="deposit", now=MON).ticket
-        vip = service.issue(s, branch_id="b001", business="vip", now=MON + timedelta(minutes=1)).ticket
+        dep = issuing.issue(s, branch_id="b001", business="deposit", now=MON).ticket
+        vip = issuing.issue(s, branch_id="b001", business="vip", now=MON + timedelta(minutes=1)).ticket
         assert (dep.channel, vip.channel) == ("counter", "vip")
-        first = service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=2)).ticket
+        first = calling.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=2)).ticket
         assert (first.id, first.call_reason["rule"]) == (vip.id, "regular_only")
-        second = service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=3)).ticket
+        second = calling.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=3)).ticket
         assert (second.id, second.call_reason["rule"]) == (dep.id, "helping")
-        service.finish(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=4))
+        calling.finish(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=4))
 
         for n in (1, 2):
-            service.set_counter(s, branch_id="b001", counter=n, open=False, now=MON + timedelta(minutes=5))
-        dep2 = service.issue(s, branch_id="b001", business="deposit", now=MON + timedelta(minutes=5)).ticket
-        vip2 = service.issue(s, branch_id="b001", business="vip", now=MON + timedelta(minutes=6)).ticket
-        third = service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=7)).ticket
+            calling.set_counter(s, branch_id="b001", counter=n, open=False, now=MON + timedelta(minutes=5))
+        dep2 = issuing.issue(s, branch_id="b001", business="deposit", now=MON + timedelta(minutes=5)).ticket
+        vip2 = issuing.issue(s, branch_id="b001", business="vip", now=MON + timedelta(minutes=6)).ticket
+        third = calling.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=7)).ticket
         assert (third.id, third.call_reason["rule"]) == (dep2.id, "regular_only")
-        assert service.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=8)).ticket.id == vip2.id
+        assert calling.call_next(s, branch_id="b001", counter=9, now=MON + timedelta(minutes=8)).ticket.id == vip2.id

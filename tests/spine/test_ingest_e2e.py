@@ -88,7 +88,7 @@ def test_an_event_that_breaks_the_domain_is_isolated(mosquitto, migrated, monkey
     is dead-lettered as store_failed with its original bytes, and the hub keeps going."""
     from server.ingest import handlers
 
-    def fragile(_session, events, _now):
+    def fragile(_session, events, _now, _kept):
         if any(e.type == "survey" and e.data.get("score") == 1 for e in events):
             raise RuntimeError("cannot handle a score of 1")
         return []
