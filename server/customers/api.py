@@ -16,6 +16,16 @@ from sqlalchemy.orm import Session
 from server.customers import service
 from server.customers.kpis import branch_kpis
 from server.customers.models import ConsentKind, Customer
+from server.customers.schemas import (
+    BranchKpisOut,
+    ConsentRecordedOut,
+    ConsentsOut,
+    CustomerDetailOut,
+    CustomerListOut,
+    EnrolledOut,
+    TimelineOut,
+    TouchpointCreatedOut,
+)
 from server.db import utcnow
 from server.errors import Invalid
 from server.referrals.models import OPEN, Referral
@@ -65,7 +75,7 @@ def load_customer(session: Session, customer_id: int, principal: Principal, audi
     return c
 
 
-@router.get("/api/customers")
+@router.get("/api/customers", response_model=CustomerListOut)
 def list_customers(staff: Reader, session: DbSession, audit: Audit,
                    query: Annotated[str | None, Query(max_length=40)] = None,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
@@ -81,7 +91,7 @@ def _kind(q: str | None) -> str:
     return "none" if not q else "phone_last4" if q.isdigit() else "ref" if q.startswith("c-") else "name_or_tier"
 
 
-@router.get("/api/customers/{customer_id}")
+@router.get("/api/customers/{customer_id}", response_model=CustomerDetailOut)
 def get_customer(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit) -> dict[str, Any]:
     c = load_customer(session, customer_id, staff, audit, "customer.read")
     audit.record("customer.read", "customer", c.ref, branch_id=c.branch_id)
@@ -94,7 +104,7 @@ def get_customer(customer_id: IntId, staff: Reader, session: DbSession, audit: A
             "satisfaction": service.satisfaction(session, c.id)}
 
 
-@router.get("/api/customers/{customer_id}/timeline")
+@router.get("/api/customers/{customer_id}/timeline", response_model=TimelineOut)
 def get_timeline(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
     c = load_customer(session, customer_id, staff, audit, "customer.timeline")
@@ -102,7 +112,7 @@ def get_timeline(customer_id: IntId, staff: Reader, session: DbSession, audit: A
     return {"customer_ref": c.ref, "items": service.timeline(session, c.id, limit=limit)}
 
 
-@router.get("/api/customers/{customer_id}/consents")
+@router.get("/api/customers/{customer_id}/consents", response_model=ConsentsOut)
 def get_consents(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit) -> dict[str, Any]:
     c = load_customer(session, customer_id, staff, audit, "customer.consents")
     audit.record("customer.consents", "customer", c.ref, branch_id=c.branch_id)
@@ -112,7 +122,7 @@ def get_consents(customer_id: IntId, staff: Reader, session: DbSession, audit: A
                        for e in service.consents(session, c.id)]}
 
 
-@router.post("/api/customers/{customer_id}/consents", status_code=201)
+@router.post("/api/customers/{customer_id}/consents", status_code=201, response_model=ConsentRecordedOut)
 def post_consent(customer_id: IntId, body: ConsentIn, staff: Manager, session: DbSession,
                  audit: Audit) -> dict[str, Any]:
     """Record a grant or withdrawal; withdrawing face consent deletes the templates at once."""
@@ -123,7 +133,7 @@ def post_consent(customer_id: IntId, body: ConsentIn, staff: Manager, session: D
             "current": {"face": c.consent_face, "marketing": c.consent_marketing}}
 
 
-@router.post("/api/customers/{customer_id}/face-templates", status_code=201)
+@router.post("/api/customers/{customer_id}/face-templates", status_code=201, response_model=EnrolledOut)
 def enrol(customer_id: IntId, body: EnrolIn, staff: Manager, session: DbSession, audit: Audit) -> dict[str, Any]:
     """Enrol face embeddings (never images), recording the face consent with text version, time and device."""
     c = load_customer(session, customer_id, staff, audit, "face.enrol")
@@ -132,7 +142,8 @@ def enrol(customer_id: IntId, body: EnrolIn, staff: Manager, session: DbSession,
     return {"templates": len(ids), "consent": {"face": True, "text_version": body.text_version}}
 
 
-@router.post("/api/customers/{customer_id}/touchpoints", status_code=201)
+@router.post("/api/customers/{customer_id}/touchpoints", status_code=201,
+             response_model=TouchpointCreatedOut)
 def add_touchpoint(customer_id: IntId, body: TouchpointIn, staff: Reader, session: DbSession,
                    audit: Audit) -> dict[str, Any]:
     """A contact made by staff (a conversation at the counter, advice in the wealth zone)."""
@@ -145,7 +156,7 @@ def add_touchpoint(customer_id: IntId, body: TouchpointIn, staff: Reader, sessio
     return {"event_id": eid}
 
 
-@router.get("/api/branches/{branch_id}/kpis")
+@router.get("/api/branches/{branch_id}/kpis", response_model=BranchKpisOut)
 def kpis(branch_id: BranchId, staff: KpiReader, session: DbSession,
          from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
          to: Annotated[AwareDatetime | None, Query()] = None) -> dict[str, Any]:

@@ -28,12 +28,26 @@ from server.errors import Invalid
 from server.outbox.service import enqueue
 from server.queueing import board, calling, issuing, journey, kpis, lobby, locks, public, tickets
 from server.queueing.models import QueueState, Ticket
-from server.queueing.schemas import IssueIn, IssuingIn, ReprioritiseIn, TransferIn
+from server.queueing.schemas import (
+    CounterActionOut,
+    CounterStateOut,
+    IssuedOut,
+    IssueIn,
+    IssuingIn,
+    IssuingOut,
+    QueueKpisOut,
+    QueueOut,
+    ReprioritiseIn,
+    TicketMovedOut,
+    TicketOut,
+    TransferIn,
+)
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
 from server.web.i18n import register_messages
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale
 from server.web.validation import BranchId, IntId
+from wire.messages import QueueBoardData
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["queueing"])
@@ -77,21 +91,21 @@ def queue_payload(session: Session, branch_id: str, now: datetime) -> dict[str, 
 
 # --- API ---------------------------------------------------------------------------------------
 
-@router.get("/api/branches/{branch_id}/queue")
+@router.get("/api/branches/{branch_id}/queue", response_model=QueueOut)
 def get_queue(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """Waiting tickets with routing reasons, place and P50/P90; counters with their current ticket."""
     _branch(session, staff, branch_id)
     return queue_payload(session, branch_id, utcnow())
 
 
-@router.get("/api/branches/{branch_id}/queue/board")
+@router.get("/api/branches/{branch_id}/queue/board", response_model=QueueBoardData)
 def get_board(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """The board as displays get it on `queue/board`."""
     _branch(session, staff, branch_id)
     return board.board(session, locks.branch_config(session, branch_id), utcnow())
 
 
-@router.get("/api/branches/{branch_id}/queue/kpis")
+@router.get("/api/branches/{branch_id}/queue/kpis", response_model=QueueKpisOut)
 def get_kpis(branch_id: BranchId, staff: KpiStaff, session: DbSession,
              start: Annotated[datetime | None, Query(alias="from")] = None,
              end: Annotated[datetime | None, Query(alias="to")] = None) -> dict[str, Any]:
@@ -111,7 +125,8 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
 
 
-@router.post("/api/branches/{branch_id}/tickets", status_code=201)
+@router.post("/api/branches/{branch_id}/tickets", status_code=201, response_model=IssuedOut,
+             response_model_exclude_unset=True)
 def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session: DbSession,
                  audit: Audit) -> dict[str, Any]:
     """Issue a ticket at the lobby desk."""
@@ -147,21 +162,21 @@ def _counter_action(action: str, branch_id: str, counter: int, staff: Principal,
             "finished": res.finished.display if res.finished else None}
 
 
-@router.post("/api/branches/{branch_id}/counters/{counter}/call-next")
+@router.post("/api/branches/{branch_id}/counters/{counter}/call-next", response_model=CounterActionOut)
 def call_next(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
               audit: Audit) -> dict[str, Any]:
     """Finish the counter's ticket and call the next one; the answer says why this ticket now."""
     return _counter_action("call-next", branch_id, counter, staff, session, audit)
 
 
-@router.post("/api/branches/{branch_id}/counters/{counter}/recall")
+@router.post("/api/branches/{branch_id}/counters/{counter}/recall", response_model=CounterActionOut)
 def recall(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
            audit: Audit) -> dict[str, Any]:
     """Call the counter's current ticket again."""
     return _counter_action("recall", branch_id, counter, staff, session, audit)
 
 
-@router.post("/api/branches/{branch_id}/counters/{counter}/finish")
+@router.post("/api/branches/{branch_id}/counters/{counter}/finish", response_model=CounterActionOut)
 def finish(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
            audit: Audit) -> dict[str, Any]:
     """The counter's current ticket is served."""
@@ -179,21 +194,21 @@ def _set_counter(branch_id: str, counter: int, is_open: bool, staff: Principal, 
     return {"counter": counter, "open": is_open}
 
 
-@router.post("/api/branches/{branch_id}/counters/{counter}/open")
+@router.post("/api/branches/{branch_id}/counters/{counter}/open", response_model=CounterStateOut)
 def open_counter(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
                  audit: Audit) -> dict[str, Any]:
     """Open a counter (the caller staffs it)."""
     return _set_counter(branch_id, counter, True, staff, session, audit)
 
 
-@router.post("/api/branches/{branch_id}/counters/{counter}/close")
+@router.post("/api/branches/{branch_id}/counters/{counter}/close", response_model=CounterStateOut)
 def close_counter(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
                   audit: Audit) -> dict[str, Any]:
     """Close a counter (it must not be serving)."""
     return _set_counter(branch_id, counter, False, staff, session, audit)
 
 
-@router.post("/api/branches/{branch_id}/queue/issuing")
+@router.post("/api/branches/{branch_id}/queue/issuing", response_model=IssuingOut)
 def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session: DbSession,
                 audit: Audit) -> dict[str, Any]:
     """Stop issuing tickets for today (kiosks are refused), or re-open."""
@@ -205,7 +220,7 @@ def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session
     return {"branch": branch_id, "issuing": body.issuing}
 
 
-@router.get("/api/tickets/{ticket_id}")
+@router.get("/api/tickets/{ticket_id}", response_model=TicketOut)
 def get_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """A ticket and its journey (every step with time, channel, counter and who)."""
     t = _ticket(session, staff, ticket_id)
@@ -234,7 +249,7 @@ def _ticket_action(action: str, ticket_id: int, staff: Principal, session: Sessi
             "priority": t.priority}
 
 
-@router.post("/api/tickets/{ticket_id}/transfer")
+@router.post("/api/tickets/{ticket_id}/transfer", response_model=TicketMovedOut)
 def transfer(ticket_id: IntId, body: TransferIn, staff: QueueStaff, session: DbSession,
              audit: Audit) -> dict[str, Any]:
     """To another business or counter, at the front or the back; the customer keeps the ticket."""
@@ -242,31 +257,31 @@ def transfer(ticket_id: IntId, body: TransferIn, staff: QueueStaff, session: DbS
                           counter=body.counter, front=body.front)
 
 
-@router.post("/api/tickets/{ticket_id}/park")
+@router.post("/api/tickets/{ticket_id}/park", response_model=TicketMovedOut)
 def park(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """The customer steps aside; the counter is free."""
     return _ticket_action("park", ticket_id, staff, session, audit)
 
 
-@router.post("/api/tickets/{ticket_id}/resume")
+@router.post("/api/tickets/{ticket_id}/resume", response_model=TicketMovedOut)
 def resume(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """A parked ticket goes back to the front of its line."""
     return _ticket_action("resume", ticket_id, staff, session, audit)
 
 
-@router.post("/api/tickets/{ticket_id}/no-show")
+@router.post("/api/tickets/{ticket_id}/no-show", response_model=TicketMovedOut)
 def no_show(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """The customer did not come."""
     return _ticket_action("no-show", ticket_id, staff, session, audit)
 
 
-@router.post("/api/tickets/{ticket_id}/finish")
+@router.post("/api/tickets/{ticket_id}/finish", response_model=TicketMovedOut)
 def finish_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """Served (e.g. a self-service ticket done at the device)."""
     return _ticket_action("finish", ticket_id, staff, session, audit)
 
 
-@router.post("/api/tickets/{ticket_id}/reprioritise")
+@router.post("/api/tickets/{ticket_id}/reprioritise", response_model=TicketMovedOut)
 def reprioritise(ticket_id: IntId, body: ReprioritiseIn, staff: QueueStaff, session: DbSession,
                  audit: Audit) -> dict[str, Any]:
     """Change a waiting ticket's calling class, with a reason."""

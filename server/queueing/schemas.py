@@ -1,14 +1,15 @@
-"""Request bodies of the queue API (strict: unknown fields are 422)."""
+"""Request bodies (strict: unknown fields are 422) and responses of the queue API."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from server.queueing.transitions import TicketStatus
 from server.web.validation import STRICT, Text200
-from szconfig.branch import PriorityClass, Tier
+from szconfig.branch import Channel, PriorityClass, Tier
 from wire.ids import Ident
 
 BusinessCode = Ident
@@ -42,6 +43,176 @@ class IssuingIn(BaseModel):
     issuing: bool
 
 
-class KpiRange(BaseModel):
-    start: datetime
-    end: datetime
+# --- responses -----------------------------------------------------------------------------------
+
+class Bilingual(BaseModel):
+    zh: str
+    en: str
+
+
+class Reason(Bilingual):
+    """Why: the rule that decided, in both languages."""
+
+    rule: str
+
+
+class WaitingTicketOut(BaseModel):
+    """A waiting or parked ticket on the lobby console."""
+
+    id: int
+    ticket: str = Field(description="the number the customer holds (official or provisional)")
+    number: str | None = Field(description="the branch's own number (none for a provisional ticket not yet seen)")
+    business: str
+    business_name: Bilingual
+    channel: Channel
+    priority: PriorityClass
+    status: TicketStatus
+    reasons: list[Reason] = Field(description="why it waits in this line: routing, then any staff change")
+    issued: str | None = Field(description="issue time, HH:MM in the branch's time zone")
+    waited_min: float
+    people_ahead: int
+    wait_p50_min: float | None
+    wait_p90_min: float | None
+    target_wait_min: int
+    max_wait_min: int
+    near_target: bool = Field(description="waited, or will have waited, near or past the target")
+    over_target: bool
+    target_counter: int | None = Field(description="transferred to this counter only")
+    provisional: bool
+
+
+class CounterTicketOut(BaseModel):
+    id: int
+    ticket: str
+    business: str
+    called: str | None = Field(description="HH:MM in the branch's time zone")
+    calls: int
+    reason: Reason | None = Field(description="why this ticket was called now")
+
+
+class CounterOut(BaseModel):
+    number: int
+    zone: str
+    channel: Channel
+    skills: list[str]
+    open: bool
+    staff: str | None
+    ticket: CounterTicketOut | None
+
+
+class QueueOut(BaseModel):
+    """The lobby console's queue of one branch."""
+
+    branch: str
+    issuing: bool
+    version: int = Field(description="bumped by every change of the branch's queue")
+    waiting: list[WaitingTicketOut]
+    counters: list[CounterOut]
+    estimate_mae_min: dict[str, float] = Field(description="per business: mean error of the estimates, last 24 h")
+
+
+class BusinessKpisOut(BaseModel):
+    business: str
+    tickets: int
+    wait_avg_min: float | None
+    wait_p90_min: float | None
+    service_avg_min: float | None
+    service_p90_min: float | None
+    within_target_pct: float | None
+    no_shows: int
+    left_without_service: int
+    estimate_mae_min: float | None
+
+
+class QueueKpisOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    branch: str
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    tickets: int
+    diversion_rate: float | None = Field(description="share of tickets handled at self-service")
+    businesses: list[BusinessKpisOut]
+
+
+class IssuedOut(BaseModel):
+    """A ticket issued at the lobby desk: what a kiosk's reply carries."""
+
+    accepted: bool
+    ticket: str
+    number: str
+    ticket_id: int
+    token: str = Field(description="for the status page /t/<token>")
+    business: str
+    people_ahead: int
+    wait_p50_min: float | None
+    wait_p90_min: float | None
+    wait_min: int | None
+    status_url: str
+    routed_to: Channel
+    reason: str | None
+    reason_zh: str | None
+    priority: bool
+    status: TicketStatus
+    provisional_number: str | None = None
+
+
+class CounterActionOut(BaseModel):
+    """A counter's call, recall or finish: the ticket it now has (and why), the one it finished."""
+
+    counter: int
+    ticket: str | None
+    ticket_id: int | None
+    reason: Reason | None
+    finished: str | None
+
+
+class CounterStateOut(BaseModel):
+    counter: int
+    open: bool
+
+
+class IssuingOut(BaseModel):
+    branch: str
+    issuing: bool
+
+
+class StepOut(BaseModel):
+    at: datetime
+    action: str
+    channel: str | None
+    business: str | None
+    counter: int | None
+    actor: str
+    detail: dict[str, Any]
+
+
+class TicketOut(BaseModel):
+    """A ticket and its journey."""
+
+    id: int
+    ticket: str
+    number: str | None
+    business: str
+    channel: Channel
+    priority: PriorityClass
+    status: TicketStatus
+    reasons: list[Reason]
+    call_reason: Reason | None
+    counter: int | None
+    identified: bool = Field(description="the customer is known to the CRM (the ticket carries a keyed hash)")
+    issued_at: datetime
+    est_p50_min: float | None
+    est_p90_min: float | None
+    journey: list[StepOut]
+
+
+class TicketMovedOut(BaseModel):
+    """A ticket after a staff move."""
+
+    id: int
+    ticket: str
+    status: TicketStatus
+    business: str
+    channel: Channel
+    priority: PriorityClass

@@ -18,6 +18,7 @@ from server.errors import Conflict
 from server.outbox.service import enqueue
 from server.referrals import service
 from server.referrals.models import LeadStatus, Referral
+from server.referrals.schemas import LeadListOut, LeadOut
 from server.staff.models import Role
 from server.touchpoints.service import record_staff_touchpoint
 from server.web.deps import Audit, DbSession, Principal, not_found, require_roles
@@ -61,7 +62,7 @@ def list_leads(session: Session, principal: Principal, status: str | None, limit
     return [lead_view(r, c) for r, c in rows]
 
 
-@router.get("/api/referrals")
+@router.get("/api/referrals", response_model=LeadListOut)
 def referrals(staff: LeadStaff, session: DbSession, audit: Audit,
               status: Annotated[LeadStatus | None, Query()] = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def referrals(staff: LeadStaff, session: DbSession, audit: Audit,
     return {"items": items}
 
 
-@router.post("/api/referrals", status_code=201)
+@router.post("/api/referrals", status_code=201, response_model=LeadOut)
 def refer(body: ReferralIn, staff: Referrer, session: DbSession, audit: Audit, request: Request) -> dict[str, Any]:
     """Refer a customer to a customer manager by hand (one lead per customer visit)."""
     c = session.get(Customer, body.customer_id)
@@ -118,22 +119,22 @@ def _act(action: str, lead_id: int, staff: Principal, session: Session, audit: A
     return view
 
 
-@router.post("/api/referrals/{lead_id}/accept")
+@router.post("/api/referrals/{lead_id}/accept", response_model=LeadOut)
 def accept(lead_id: IntId, staff: LeadStaff, session: DbSession, audit: Audit, request: Request) -> dict[str, Any]:
     return _act("accept", lead_id, staff, session, audit, request)
 
 
-@router.post("/api/referrals/{lead_id}/meet")
+@router.post("/api/referrals/{lead_id}/meet", response_model=LeadOut)
 def meet(lead_id: IntId, staff: LeadStaff, session: DbSession, audit: Audit, request: Request) -> dict[str, Any]:
     return _act("meet", lead_id, staff, session, audit, request)
 
 
-@router.post("/api/referrals/{lead_id}/convert")
+@router.post("/api/referrals/{lead_id}/convert", response_model=LeadOut)
 def convert(lead_id: IntId, body: ConvertIn, staff: LeadStaff, session: DbSession, audit: Audit,
             request: Request) -> dict[str, Any]:
     return _act("convert", lead_id, staff, session, audit, request, product=body.product, value=body.value)
 
 
-@router.post("/api/referrals/{lead_id}/decline")
+@router.post("/api/referrals/{lead_id}/decline", response_model=LeadOut)
 def decline(lead_id: IntId, staff: LeadStaff, session: DbSession, audit: Audit, request: Request) -> dict[str, Any]:
     return _act("decline", lead_id, staff, session, audit, request)

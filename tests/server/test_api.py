@@ -29,6 +29,21 @@ def test_health_ready_metrics_openapi(client):
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
 
 
+def test_every_json_answer_has_a_named_schema() -> None:
+    """GIVEN the OpenAPI document WHEN each operation's success answer is looked at THEN every JSON answer
+    has a response model (a named schema, not a bare object), so clients and the docs see what they get."""
+    from server.app import create_app
+
+    untyped = []
+    for path, operations in create_app().openapi()["paths"].items():
+        for method, op in operations.items():
+            success = next(v for k, v in op["responses"].items() if k.startswith("2"))
+            schema = success.get("content", {}).get("application/json", {}).get("schema")
+            if schema is not None and "$ref" not in schema.get("items", schema):
+                untyped.append(f"{method.upper()} {path}")
+    assert untyped == []
+
+
 def test_readyz_reports_unmigrated_database(tmp_path):
     """GIVEN an empty database WHEN /readyz is asked THEN 503 says migrations are behind."""
     from fastapi.testclient import TestClient
