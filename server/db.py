@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, String, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -62,6 +63,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def state_type(enum: type[StrEnum], length: int) -> Enum:
+    """A state column read and written as its StrEnum, stored as the members' values in VARCHAR(length): the
+    DDL of a plain String(length), no native type or CHECK, so typing a column needs no migration."""
+    return Enum(enum, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def utcnow() -> datetime:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime
+from server.db import Base, JSONType, UTCDateTime, state_type
 
 
 class AlarmType(StrEnum):
@@ -55,7 +55,7 @@ class Alarm(Base):
     device_id: Mapped[str] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[AlarmStatus] = mapped_column(state_type(AlarmStatus, 16))
     detail: Mapped[str | None] = mapped_column(String(200))
     onset_at: Mapped[datetime] = mapped_column(UTCDateTime)      # when the fault began (e.g. last heartbeat)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)    # when we detected it

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime
+from server.db import Base, JSONType, UTCDateTime, state_type
 
 
 class Device(Base):
@@ -153,7 +153,7 @@ class DeviceCommand(Base):
     device_id: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(32))
     args: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CommandStatus] = mapped_column(state_type(CommandStatus, 16))
     requested_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

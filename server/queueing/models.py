@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime
+from server.db import Base, JSONType, UTCDateTime, state_type
+from server.queueing.transitions import TicketStatus
 
 
 class QueueState(Base):
@@ -87,7 +88,7 @@ class Ticket(Base):
     visit_id: Mapped[str | None] = mapped_column(String(64))
     appointment_code: Mapped[str | None] = mapped_column(String(12))
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[TicketStatus] = mapped_column(state_type(TicketStatus, 12))
     counter: Mapped[int | None] = mapped_column(Integer)
     target_counter: Mapped[int | None] = mapped_column(Integer)  # transferred to one counter
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -61,7 +61,7 @@ def _move(session: Session, t: Ticket, action: str, now: datetime, actor: str, *
         if target is TicketStatus.DONE:  # served wherever it was (a self-service ticket done at the device)
             t.first_called_at = t.first_called_at or now
             t.called_at = t.called_at or now
-    t.status = target.value
+    t.status = target
     step(session, t, move.step, now, actor, **detail)
     return t
 

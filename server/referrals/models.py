@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, state_type
 
 
 class LeadStatus(StrEnum):
@@ -43,7 +43,7 @@ class Referral(Base):
     referrer: Mapped[str] = mapped_column(String(80))  # staff:<id> or rule:<reason>
     referrer_staff_id: Mapped[int | None] = mapped_column(Integer)
     assigned_to: Mapped[int | None] = mapped_column(Integer)  # the customer manager (staff id)
-    status: Mapped[str] = mapped_column(String(12), default=LeadStatus.CREATED)
+    status: Mapped[LeadStatus] = mapped_column(state_type(LeadStatus, 12), default=LeadStatus.CREATED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, JSONType, UTCDateTime
+from server.db import Base, JSONType, UTCDateTime, state_type
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    DELIVERED = "delivered"
+    DEAD = "dead"  # gave up after the last attempt: on the dead-letter list
 
 
 class WebhookDelivery(Base):
@@ -20,7 +27,7 @@ class WebhookDelivery(Base):
     branch_id: Mapped[str | None] = mapped_column(String(32))
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | dead
+    status: Mapped[DeliveryStatus] = mapped_column(state_type(DeliveryStatus, 12), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column(Integer)

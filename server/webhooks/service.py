@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import insert_for
-from server.webhooks.models import WebhookDelivery
+from server.webhooks.models import DeliveryStatus, WebhookDelivery
 
 MAX_ATTEMPTS = 6
 BASE_BACKOFF_S = 30.0
@@ -45,8 +45,9 @@ def enqueue(session: Session, items: Sequence[tuple[str, str, str | None, dict[s
     """items: (idempotency key, event type, branch, body); a key already queued is ignored."""
     if not items:
         return 0
-    rows = [{"idempotency_key": k[:80], "event_type": t, "branch_id": b, "body": body, "status": "pending",
-             "attempts": 0, "next_attempt_at": now, "created_at": now} for k, t, b, body in items]
+    rows = [{"idempotency_key": k[:80], "event_type": t, "branch_id": b, "body": body,
+             "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for k, t, b, body in items]
     stmt = insert_for(session, WebhookDelivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
     session.connection().execute(stmt, rows)
     return len(rows)
@@ -64,7 +65,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 def deliver_due(session: Session, *, url: str, secret: str, now: datetime, limit: int = 100) -> dict[str, int]:
     """Send due deliveries once each; returns counts of delivered, retried, dead."""
-    due = list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == "pending",
+    due = list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.PENDING,
                                                              WebhookDelivery.next_attempt_at <= now)
                                .order_by(WebhookDelivery.id).limit(limit)))
     out = {"delivered": 0, "retried": 0, "dead": 0}
@@ -81,10 +82,10 @@ def deliver_due(session: Session, *, url: str, secret: str, now: datetime, limit
         except (OSError, ValueError) as err:
             status, d.last_status, d.last_error = 0, None, str(err)[:300]
         if 200 <= status < 300:
-            d.status, d.delivered_at = "delivered", now
+            d.status, d.delivered_at = DeliveryStatus.DELIVERED, now
             out["delivered"] += 1
         elif d.attempts >= MAX_ATTEMPTS or (400 <= status < 500 and status not in (408, 429)):
-            d.status = "dead"
+            d.status = DeliveryStatus.DEAD
             out["dead"] += 1
         else:
             d.next_attempt_at = now + backoff(d.attempts)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, state_type
 
 
 class WorkOrderStatus(StrEnum):
@@ -36,7 +36,7 @@ class WorkOrder(Base):
     device_id: Mapped[str] = mapped_column(String(32))
     team: Mapped[str] = mapped_column(String(16))
     task: Mapped[str] = mapped_column(String(32))   # refill_paper, clear_jam, …
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[WorkOrderStatus] = mapped_column(state_type(WorkOrderStatus, 16))
     reason: Mapped[str] = mapped_column(String(200))  # the alarm type, or "forecast"
     alarm_id: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -189,3 +189,23 @@ def test_a_repeat_is_not_a_conflict(migrated) -> None:
     with factory() as s, s.begin():
         again = store_batch(s, [e])
     assert (again.duplicates, again.dead_lettered, again.rejected) == (1, 0, {})
+
+
+def test_state_columns_are_typed_by_their_enums(migrated) -> None:
+    """GIVEN every table with a `status` column WHEN a state is read back THEN it is a member of its StrEnum,
+    stored as the same plain text as before (no native type, no migration of the data)."""
+    from sqlalchemy import Enum, String, text
+
+    from server.db import Base
+    from server.queueing.models import Ticket
+    from server.queueing.transitions import TicketStatus
+
+    untyped = [t.name for t in Base.metadata.sorted_tables
+               if "status" in t.c and isinstance(t.c.status.type, String) and not isinstance(t.c.status.type, Enum)]
+    assert untyped == []
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        store_batch(s, stay("visit-0009"))
+    with factory() as s:
+        status = s.scalar(select(Ticket.status))
+        assert type(status) is TicketStatus and s.scalar(text("SELECT status FROM queue_tickets")) == status.value
