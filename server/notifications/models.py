@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, state_type
 
 
 class Channel(StrEnum):
@@ -65,7 +65,7 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(200))  # an e-mail address, a bot's rota key, staff:<id>
     staff_id: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[DeliveryStatus] = mapped_column(state_type(DeliveryStatus, 12))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))

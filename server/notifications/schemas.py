@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from server.notifications.models import RotaTeam
+from server.notifications.models import DeliveryStatus, RotaTeam
 from server.web.validation import STRICT
 
 
@@ -38,7 +38,7 @@ class DeliveryOut(BaseModel):
     id: int
     channel: str
     recipient: str
-    status: str = Field(description="pending | sent | dead")
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
