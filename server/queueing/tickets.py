@@ -40,6 +40,8 @@ def _front(session: Session, branch_id: str, now: datetime) -> datetime:
 def apply(session: Session, *, ticket_id: int, action: str, now: datetime, actor: str = SYSTEM) -> Ticket:
     """Park, resume, no-show or finish a ticket (`action`, a key of TRANSITIONS) under its branch's lock;
     Conflict when its state does not allow that."""
+    if action == "transfer":
+        raise ValueError("a transfer needs its destination: call transfer()")
     t = _ticket(session, ticket_id)
     lock_branch(session, t.branch_id, now)
     return _move(session, t, action, now, actor)
