@@ -80,7 +80,7 @@ def hub_rates(n: int, tmp: str) -> dict:
     try:
         out = {}
         full = list(ingest_service.HANDLERS)
-        for label, handlers in (("without_crm", [h for h in full if h is not flows.handle]), ("with_crm", full)):
+        for label, handlers in (("without_crm", [h for h in full if h.fn is not flows.handle]), ("with_crm", full)):
             url = f"sqlite:///{tmp}/{label}.db"
             _e, factory = prepare_db(url)
             with factory() as s, s.begin():

@@ -358,7 +358,8 @@ def main() -> None:
     result: dict = {"messages": n, "branches": BRANCHES, "devices": BRANCHES * DEVICES_PER_BRANCH,
                     "payload_bytes_avg": round(sum(len(p) for _t, p in messages) / n), "rounds": rounds}
     full_handlers, full_deferred = list(handlers.HANDLERS), list(handlers.DEFERRED)
-    spine_handlers = [handlers.touchpoints]  # event log, devices, visits, touchpoints: what the spine built
+    # event log, devices, visits, touchpoints: what the spine built
+    spine_handlers = [h for h in full_handlers if h.fn is handlers.touchpoints]
     pg_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sz-bench-") as tmp:
         broker = MosquittoBroker(Path(tmp) / "mq").start()

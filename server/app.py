@@ -1,6 +1,7 @@
 """The server's composition root: `create_app()` builds the FastAPI app (API, console, static files).
 
-Adding a domain: append "server.<domain>.api:router" (and its pages module) to ROUTERS. If that module
+Adding a domain: append ("server.<domain>.api:router", roles) to ROUTERS, with the roles it serves in
+(`szconfig.roles`; the app of a process includes only its role's routers). If that module
 also defines `setup(app)`, it is called once after the routers are included (register metrics,
 console cards, nav entries, template folders there).
 """
@@ -22,26 +23,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.db import make_engine, session_factory
 from server.jobs.metrics import JobMetrics
-from server.scheduler import Job, LeasedScheduler
+from server.scheduler import Job, LeasedScheduler, jobs_for
 from server.web import errors
 from server.web.events import Broadcaster
 from server.web.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
 from server.web.pages import STATIC
 from szconfig import ServerSettings
+from szconfig.roles import BRANCH, CENTRE, EDGE_LINK, EVERYWHERE, Role, Roles
 
 log = logging.getLogger(__name__)
 
-# Every router of the app, in one place: "module:attribute". Domains add one line each.
-ROUTERS: list[str] = [
-    "server.web.health:router",
-    "server.staff.api:router",
-    "server.branches.api:router",
-    "server.audit.api:router",
-    "server.web.console:router",
-    "server.devices.api:router",  # fleet: devices, alarms, work orders, commands, utilisation, console pages
-    "server.queueing.api:router",
-    "server.customers.routes:router",  # crm: customers, KPIs, referral leads, console pages
-    "server.notifications.api:router",  # notifications: the bell, the delivery log, the on-call rota
+# Every router of the app, in one place: ("module:attribute", roles). Domains add one line each.
+ROUTERS: list[tuple[str, Roles]] = [
+    ("server.web.health:router", EVERYWHERE),
+    ("server.staff.api:router", EVERYWHERE),
+    ("server.branches.api:router", EVERYWHERE),
+    ("server.audit.api:router", EVERYWHERE),
+    ("server.web.console:router", EVERYWHERE),
+    ("server.link.api:router", EDGE_LINK),  # the edge: is the centre reachable, what waits, what it pushed down
+    ("server.devices.api:router", CENTRE),  # fleet: devices, alarms, work orders, commands, utilisation, pages
+    ("server.queueing.api:router", BRANCH),  # the branch's queue: tickets, calling, teller and lobby consoles
+    ("server.customers.routes:router", CENTRE),  # crm: customers, KPIs, referral leads, console pages
+    ("server.notifications.api:router", CENTRE),  # notifications: the bell, delivery log, on-call rota
 ]
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -84,10 +87,12 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
                jobs: list[Job] | None = None) -> FastAPI:
     """Build the app; pass `engine` to share one (tests), else one is made from settings.db.
 
-    The lifespan runs the scheduled jobs (`jobs`, default every domain's) when `settings.jobs` is on;
-    without settings (tests, tools embedding the app) it runs none.
+    The lifespan runs the scheduled jobs (`jobs`, default those of the settings' role) when `settings.jobs`
+    is on; without settings (tests, tools embedding the app) it runs none. Only the role's routers are
+    included.
     """
     settings = settings or ServerSettings(jobs=False)
+    role = Role(getattr(settings, "role", Role.ALL))
     own_engine = engine is None
     engine = engine or make_engine(settings.db)
     broadcaster = Broadcaster()
@@ -96,7 +101,8 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
         if getattr(settings, "jobs", False):
-            scheduler = LeasedScheduler(app.state.sessions, jobs, ttl_s=settings.jobs_lease_s)
+            scheduler = LeasedScheduler(app.state.sessions, jobs if jobs is not None else jobs_for(role),
+                                        ttl_s=settings.jobs_lease_s)
             await asyncio.to_thread(scheduler.start)
         app.state.scheduler = scheduler
         try:
@@ -125,7 +131,9 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
 
     errors.install(app)
     setups = []
-    for spec in ROUTERS:
+    for spec, roles in ROUTERS:
+        if role not in roles:
+            continue
         module, router = _load(spec)
         app.include_router(router)  # type: ignore[arg-type]
         if callable(getattr(module, "setup", None)) and module not in setups:

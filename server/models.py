@@ -14,6 +14,7 @@ from server.devices.models import (  # noqa: F401 (fleet)
 )
 from server.events.models import DeadLetter, Event
 from server.jobs.models import JobLease, JobRun  # noqa: F401 (scheduler lease and run log)
+from server.link.models import CachedItem, LinkState, UplinkItem  # noqa: F401 (the edge's link to the centre)
 from server.notifications.models import Delivery, Notification, OnCallShift  # noqa: F401 (notifications)
 from server.outbox.models import OutboxMessage
 from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)

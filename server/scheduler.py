@@ -1,6 +1,7 @@
 """Time-driven domain jobs (presence time-outs, SLA escalation, nightly roll-ups) on APScheduler.
 
-Each domain keeps its jobs in `server/<domain>/scheduled.py` and adds them to JOBS here. A job is
+Each domain keeps its jobs in `server/<domain>/scheduled.py` and adds them to JOBS here, saying in which
+roles (`szconfig.roles`: a branch's edge, the centre, or all in one) it runs. A job is
 `fn(session_factory, now)`: it takes the time as an argument so tests drive it with a controlled
 clock. `LeasedScheduler(factory).start()` runs them in background threads, in one process at a time
 (the holder of a database lease), however many servers and demos share the database.
@@ -31,6 +32,7 @@ from server.queueing import scheduled as queue_jobs
 from server.referrals import scheduled as referral_jobs
 from server.webhooks import scheduled as webhook_jobs
 from server.workorders import scheduled as order_jobs
+from szconfig.roles import BRANCH, CENTRE, EVERYWHERE, Role, Roles
 
 log = logging.getLogger(__name__)
 
@@ -41,38 +43,44 @@ JobFn = Callable[[sessionmaker[Session], datetime], object]
 class Job:
     name: str
     fn: JobFn
+    roles: Roles = EVERYWHERE  # where it runs (every entry of JOBS says)
     every_s: float | None = None  # interval jobs
     cron: dict | None = None  # e.g. {"hour": 2, "minute": 30} for nightly jobs
 
 
 JOBS: list[Job] = []
 JOBS += [  # fleet: presence time-outs, alarm escalation, maintenance windows, command expiry, utilisation
-    Job("fleet.presence", fleet_jobs.check_presence, every_s=5),
-    Job("fleet.escalation", fleet_jobs.escalate_alarms, every_s=30),
-    Job("fleet.maintenance", fleet_jobs.end_maintenance, every_s=30),
-    Job("fleet.commands", fleet_jobs.expire_commands, every_s=10),
-    Job("fleet.rollup", fleet_jobs.rollup_recent, every_s=60),
-    Job("fleet.paper_learn", fleet_jobs.learn_paper, every_s=3600),
-    Job("workorders.due", order_jobs.notify_overdue, every_s=60),
+    Job("fleet.presence", fleet_jobs.check_presence, CENTRE, every_s=5),
+    Job("fleet.escalation", fleet_jobs.escalate_alarms, CENTRE, every_s=30),
+    Job("fleet.maintenance", fleet_jobs.end_maintenance, CENTRE, every_s=30),
+    Job("fleet.commands", fleet_jobs.expire_commands, CENTRE, every_s=10),
+    Job("fleet.rollup", fleet_jobs.rollup_recent, CENTRE, every_s=60),
+    Job("fleet.paper_learn", fleet_jobs.learn_paper, CENTRE, every_s=3600),
+    Job("workorders.due", order_jobs.notify_overdue, CENTRE, every_s=60),
 ]
 JOBS += [  # notifications: e-mail and bot webhook deliveries, with retries (central: they leave the branch)
-    Job("notify.deliver", notify_jobs.deliver_notifications, every_s=10),
+    Job("notify.deliver", notify_jobs.deliver_notifications, CENTRE, every_s=10),
 ]
 JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and template purge, webhooks
-    Job("crm.lead_escalation", referral_jobs.escalate_leads, every_s=60),
-    Job("crm.lead_expiry", referral_jobs.expire_leads, cron={"hour": 1, "minute": 15}),
-    Job("crm.reevaluate", customer_jobs.reevaluate_customers, cron={"hour": 2, "minute": 0}),
-    Job("crm.template_purge", customer_jobs.purge_templates, cron={"hour": 2, "minute": 30}),
-    Job("crm.webhooks", webhook_jobs.deliver_webhooks, every_s=10),
+    Job("crm.lead_escalation", referral_jobs.escalate_leads, CENTRE, every_s=60),
+    Job("crm.lead_expiry", referral_jobs.expire_leads, CENTRE, cron={"hour": 1, "minute": 15}),
+    Job("crm.reevaluate", customer_jobs.reevaluate_customers, CENTRE, cron={"hour": 2, "minute": 0}),
+    Job("crm.template_purge", customer_jobs.purge_templates, CENTRE, cron={"hour": 2, "minute": 30}),
+    Job("crm.webhooks", webhook_jobs.deliver_webhooks, CENTRE, every_s=10),
 ]
 JOBS += [  # queueing: self-service tickets whose customer has left the device
-    Job("queueing.close_self_service", queue_jobs.close_stale_self_service, every_s=60),
+    Job("queueing.close_self_service", queue_jobs.close_stale_self_service, BRANCH, every_s=60),
 ]
 JOBS += [  # the scheduler's own housekeeping
-    Job("jobs.prune_runs", lease_jobs.prune_runs, every_s=3600),
+    Job("jobs.prune_runs", lease_jobs.prune_runs, EVERYWHERE, every_s=3600),
 ]
 
 LEASE = "scheduler"
+
+
+def jobs_for(role: Role | str) -> list[Job]:
+    """The jobs that run in `role`."""
+    return [j for j in JOBS if Role(role) in j.roles]
 
 
 def default_holder() -> str:

@@ -11,6 +11,7 @@ from szconfig.loader import (
     load_server_settings,
 )
 from szconfig.processes import HubSettings, ServerSettings
+from szconfig.roles import Role
 
 __all__ = [
     "BranchConfig",
@@ -20,6 +21,7 @@ __all__ = [
     "ConfigProblem",
     "Counter",
     "HubSettings",
+    "Role",
     "ServerSettings",
     "Zone",
     "check_files",

@@ -4,8 +4,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 
+from szconfig.roles import Role
 from szconfig.secrets import DEV_IDENTITY_KEY, DEV_NOTIFY_SECRET, DEV_TEMPLATE_KEYS, DEV_WEBHOOK_SECRET
 
 # a bot webhook's place in the rota: `<branch>/<team>`, `*` for any branch or team
@@ -23,6 +24,17 @@ class HubSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    role: Role = Field(
+        default=Role.ALL,
+        description="edge: one branch's queue (its broker, hub and server on SQLite), linked to the centre; "
+                    "central: CRM, fleet and KPIs across branches; all: both in one process tree")
+    branch: str | None = Field(
+        default=None, pattern=r"^[a-z0-9_-]{1,32}$",
+        description="the branch this edge serves (role edge only)")
+    uplink_confirm_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="an event sent up that the centre has not confirmed within this is sent again "
+                    "(doubling while the centre stays silent, up to 10 minutes)")
     broker: str = Field(
         default="embedded",
         description="mqtt://[user:pass@]host:port, mqtts://… (TLS) or `embedded` (a broker of our own)",
@@ -63,12 +75,22 @@ class HubSettings(BaseModel):
     mqtt_password_file: Path | None = Field(
         default=None, description="file whose first line is the broker password; outside the repository")
 
+    @model_validator(mode="after")
+    def _edge_has_a_branch(self) -> "HubSettings":
+        if self.role is Role.EDGE and not self.branch:
+            raise ValueError("role edge needs the branch it serves (branch = \"b001\", or --branch)")
+        return self
+
 
 class ServerSettings(BaseModel):
     """Settings of `smartzone server`; every field can be overridden by SZ_<NAME>."""
 
     model_config = ConfigDict(extra="forbid")
 
+    role: Role = Field(
+        default=Role.ALL,
+        description="which pages, API and jobs this server runs: edge (one branch's queue and consoles), "
+                    "central (CRM, fleet, KPIs across branches) or all")
     db: str = Field(default="sqlite:///var/smartzone.db", description="SQLAlchemy URL")
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000, ge=0, le=65535)

@@ -34,6 +34,7 @@ from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
 from server.ingest.service import run_deferred, store_batch
+from szconfig.roles import Role
 from wire.topics import hub_subscriptions
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class IngestOptions:
     confirm: bool = True  # tell devices which events are committed (end-to-end acknowledgement)
     max_clock_ahead_s: float = 600  # an event dated further ahead of our clock is dead-lettered (clock_skew)
     max_event_age_s: float = 30 * 86400  # … and one older than this
+    role: Role = Role.ALL  # which domain handlers and deferred work run here (server.ingest.handlers)
 
     def limits(self) -> Limits:
         return Limits(max_bytes=self.max_payload_bytes, max_ahead=timedelta(seconds=self.max_clock_ahead_s),
@@ -330,7 +332,7 @@ class Hub:
         self._next_deferred = time.monotonic() + self.options.deferred_every_ms / 1000
         try:
             with self.db() as session, session.begin():
-                return run_deferred(session, kept=self._kept)
+                return run_deferred(session, kept=self._kept, role=self.options.role)
         except OperationalError as err:
             log.warning("deferred work postponed, database unavailable: %s", getattr(err, "orig", err))
         except Exception:  # a domain bug must not stop ingest
@@ -367,7 +369,7 @@ class Hub:
                 if isolate:
                     return self._store_one_by_one(events, dead_letters, raw)
                 with self._kept.if_committed(), self.db() as session, session.begin():
-                    return store_batch(session, events, dead_letters, kept=self._kept)
+                    return store_batch(session, events, dead_letters, kept=self._kept, role=self.options.role)
             except OperationalError as err:
                 # the database is unreachable or busy: keep the batch, retry; nothing is acked
                 self.counters.db_retries += 1
@@ -388,7 +390,7 @@ class Hub:
         for e in events:
             try:
                 with self._kept.if_committed(), self.db() as session, session.begin():
-                    total.add(store_batch(session, [e], kept=self._kept))
+                    total.add(store_batch(session, [e], kept=self._kept, role=self.options.role))
             except OperationalError:
                 raise
             except Exception as err:
@@ -398,5 +400,5 @@ class Hub:
                 failed.append(dead(p.topic, p.payload, "store_failed", f"{type(err).__name__}: {err}", e.id))
                 total.rejected[(e.branch, e.device, e.id)] = "store_failed"
         with self.db() as session, session.begin():
-            total.add(store_batch(session, [], failed))
+            total.add(store_batch(session, [], failed, role=self.options.role))
         return total

@@ -1,16 +1,18 @@
-"""The domain handlers that see every newly stored batch of device events, in order.
+"""The domain handlers that see every newly stored batch of device events, in order, and where each runs.
 
 A handler is `handle(session, events, now, kept) -> outbox rows`: it gets only events that were
 stored for the first time (never a redelivery), runs inside the batch's transaction, and
 returns messages for devices (see `server.outbox.service.outbox_row`); `kept` is what the hub
-keeps between batches (`server.ingest.kept`). To add a domain, append one entry to HANDLERS.
-Keep handlers set-based: one statement per batch, not per event. Work that may lag a moment
-and gains from coalescing goes to DEFERRED instead.
+keeps between batches (`server.ingest.kept`). To add a domain, append one `Step` to HANDLERS, saying
+in which roles it runs (`szconfig.roles`: a branch's `edge`, the `central` site, or `all` in one).
+Keep handlers set-based: one statement per batch, not per event. Work that may lag a moment and gains
+from coalescing goes to DEFERRED instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +22,21 @@ from server.customers import flows as crm_flows
 from server.devices import handlers as fleet
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
+from server.link import service as link
 from server.queueing import flows as queue_flows
 from server.touchpoints.service import record_touchpoints
+from szconfig.roles import BRANCH, CENTRE, EDGE_LINK, Role, Roles
 
 Handler = Callable[[Session, Sequence[EventRecord], datetime, Kept], Sequence[dict[str, Any]]]
+Deferred = Callable[[Session, datetime, Kept], Sequence[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A handler (or deferred work) and the roles it runs in."""
+
+    fn: Any
+    roles: Roles
 
 
 def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[dict[str, Any]]:
@@ -31,17 +44,21 @@ def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime, 
     return []
 
 
-Deferred = Callable[[Session, datetime, Kept], Sequence[dict[str, Any]]]
-
-HANDLERS: list[Handler] = [
-    touchpoints,
-    crm_flows.handle,  # CRM: face probe replies, customer linking, tags, referral leads (after touchpoints)
-    queue_flows.issue_ticket_requests,  # queueing: tickets, replies with number and estimate
-    fleet.handle,  # fleet: usage sessions, command results, error rates, queued commands for returning devices
+HANDLERS: list[Step] = [
+    Step(link.enqueue, EDGE_LINK),  # the edge: every new event waits for the centre's confirmation
+    Step(touchpoints, CENTRE),
+    Step(crm_flows.handle, CENTRE),  # CRM: face probe replies, customer linking, tags, referral leads
+    Step(queue_flows.issue_ticket_requests, BRANCH),  # queueing: tickets, replies with number and estimate
+    Step(fleet.handle, CENTRE),  # fleet: usage, command results, error rates, queued commands for returning devices
 ]
 
 # Domain work the hub runs on its own clock (`IngestOptions.deferred_every_ms`), in its own transaction:
 # outputs that may lag a moment and gain from coalescing many changes into one.
-DEFERRED: list[Deferred] = [
-    queue_flows.stale_boards,  # queueing: the boards of branches whose queue changed
+DEFERRED: list[Step] = [
+    Step(queue_flows.stale_boards, BRANCH),  # queueing: the boards of branches whose queue changed
 ]
+
+
+def for_role(steps: Sequence[Step], role: Role | str) -> list[Any]:
+    """The functions of `steps` that run in `role`, in order."""
+    return [s.fn for s in steps if Role(role) in s.roles]

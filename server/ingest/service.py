@@ -23,13 +23,15 @@ from server.ingest import handlers
 from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord, id_conflict
 from server.outbox.service import enqueue
+from szconfig.roles import Role
 
 
 def store_batch(session: Session, events: Sequence[EventRecord],
                 dead_letters: Sequence[DeadLetterRecord] = (),
-                *, now: datetime | None = None, kept: Kept | None = None) -> BatchResult:
+                *, now: datetime | None = None, kept: Kept | None = None, role: Role = Role.ALL) -> BatchResult:
     """Write events and dead letters; the caller commits, then acknowledges the messages. `kept`: the hub's,
-    entered with `kept.if_committed()` around the transaction (without one, nothing is kept)."""
+    entered with `kept.if_committed()` around the transaction (without one, nothing is kept); `role` selects
+    the handlers (`handlers.HANDLERS`) that run here."""
     now = now or utcnow()
     kept = kept or Kept()
     result = BatchResult()
@@ -61,7 +63,7 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     apply_device_messages(session, new, heartbeats, now=now)
     outbound: list[dict] = []
     if new:
-        for handle in handlers.HANDLERS:
+        for handle in handlers.for_role(handlers.HANDLERS, role):
             outbound.extend(handle(session, new, now, kept))
     enqueue(session, outbound)
     result.outbound = len(outbound)
@@ -75,13 +77,14 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     return result
 
 
-def run_deferred(session: Session, *, now: datetime | None = None, kept: Kept | None = None) -> int:
+def run_deferred(session: Session, *, now: datetime | None = None, kept: Kept | None = None,
+                 role: Role = Role.ALL) -> int:
     """Run the domains' deferred work (`handlers.DEFERRED`) and enqueue what it sends; the caller commits.
     Returns the number of outbound messages."""
     now = now or utcnow()
     kept = kept or Kept()
     outbound: list[dict] = []
-    for work in handlers.DEFERRED:
+    for work in handlers.for_role(handlers.DEFERRED, role):
         outbound.extend(work(session, now, kept))
     enqueue(session, outbound)
     return len(outbound)

@@ -87,13 +87,14 @@ def test_an_event_that_breaks_the_domain_is_isolated(mosquitto, migrated, monkey
     WHEN that event arrives in a batch with good ones THEN the good ones are stored, the bad one
     is dead-lettered as store_failed with its original bytes, and the hub keeps going."""
     from server.ingest import handlers
+    from szconfig.roles import EVERYWHERE
 
     def fragile(_session, events, _now, _kept):
         if any(e.type == "survey" and e.data.get("score") == 1 for e in events):
             raise RuntimeError("cannot handle a score of 1")
         return []
 
-    monkeypatch.setattr(handlers, "HANDLERS", [*handlers.HANDLERS, fragile])
+    monkeypatch.setattr(handlers, "HANDLERS", [*handlers.HANDLERS, handlers.Step(fragile, EVERYWHERE)])
     _engine, factory = migrated
     base = {"v": 1, "ts": datetime.now(UTC).isoformat(), "branch": "b001", "device": "k7", "seq": 1,
             "type": "survey"}

@@ -1,0 +1,113 @@
+"""The edge's uplink queue, link state and push-down cache: plain functions taking a session.
+
+Only the edge (role `edge`) uses these: `enqueue` is its ingest handler (every newly stored event waits
+in `uplink` until the centre confirms it), the hub's uplink publisher reads `pending` and calls
+`confirmed`, and the hub records the bridge's state and what the centre pushed down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from server.bulk import Bulk
+from server.db import insert_for
+from server.events.models import Event
+from server.ingest.records import EventRecord
+from server.link.models import CachedItem, LinkState, UplinkItem
+
+_COLUMNS = (("event_id", "text"), ("branch_id", "text"), ("device_id", "text"), ("queued_at", "timestamp"))
+
+
+def enqueue(session: Session, events: Sequence[EventRecord], now: datetime,
+            _kept: object = None) -> list[dict[str, Any]]:
+    """Ingest handler (edge): every newly stored event waits for the centre's confirmation, in order."""
+    if events:
+        db = Bulk(session)
+        at = db.ts(now)
+        db.insert("uplink", _COLUMNS, [(e.id, e.branch, e.device, at) for e in events],
+                  "ON CONFLICT (event_id) DO NOTHING")
+    return []
+
+
+class Pending(NamedTuple):
+    key: int
+    event_id: str
+    branch: str
+    device: str
+    seq: int
+    type: str
+    ts: datetime
+    data: dict[str, Any]
+
+
+def pending(session: Session, *, after: int, limit: int) -> list[Pending]:
+    """Unconfirmed events after `after` (an uplink id), oldest first, with what their envelope needs."""
+    rows = session.execute(
+        select(UplinkItem.id, Event.id, Event.branch_id, Event.device_id, Event.seq, Event.type, Event.ts, Event.data)
+        .join(Event, Event.id == UplinkItem.event_id).where(UplinkItem.id > after)
+        .order_by(UplinkItem.id).limit(limit))
+    return [Pending(*r) for r in rows]
+
+
+def confirmed(session: Session, event_ids: Iterable[str], now: datetime, branch: str) -> int:
+    """The centre stored these: they leave the queue. Returns how many did."""
+    ids = list(event_ids)
+    n = 0
+    for start in range(0, len(ids), 500):
+        n += session.execute(delete(UplinkItem).where(UplinkItem.event_id.in_(ids[start:start + 500]))).rowcount
+    state = session.get(LinkState, branch)
+    if state is None:
+        session.add(LinkState(branch_id=branch, up=True, changed_at=now, confirmed_at=now))
+    else:
+        state.confirmed_at = now
+    return n
+
+
+def backlog(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(UplinkItem)) or 0
+
+
+def set_link(session: Session, branch: str, *, up: bool, now: datetime) -> bool:
+    """Record the bridge's state; True when it changed."""
+    state = session.get(LinkState, branch)
+    if state is None:
+        session.add(LinkState(branch_id=branch, up=up, changed_at=now))
+        return True
+    if state.up == up:
+        return False
+    state.up, state.changed_at = up, now
+    return True
+
+
+def status(session: Session, branch: str) -> dict[str, Any]:
+    """What the consoles show: is the centre reachable, since when, how much waits to go up, cache age."""
+    state = session.get(LinkState, branch)
+    cached = session.execute(select(CachedItem.kind, func.count(), func.max(CachedItem.updated_at))
+                             .where(CachedItem.branch_id == branch).group_by(CachedItem.kind)).all()
+    return {"branch": branch, "up": bool(state and state.up), "known": state is not None,
+            "changed_at": state.changed_at if state else None, "confirmed_at": state.confirmed_at if state else None,
+            "backlog": backlog(session), "cache": {k: {"items": n, "updated_at": at} for k, n, at in cached}}
+
+
+def store_cached(session: Session, *, kind: str, key: str, branch: str, data: dict[str, Any], version: int,
+                 now: datetime) -> bool:
+    """Keep a push-down unless a newer version of it is already here (pushes may arrive out of order)."""
+    current = session.get(CachedItem, (kind, key))
+    if current is not None and current.version >= version:
+        return False
+    stmt = insert_for(session, CachedItem).values(kind=kind, key=key, branch_id=branch, data=data, version=version,
+                                                  updated_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=["kind", "key"], set_={
+        "data": stmt.excluded.data, "version": stmt.excluded.version, "updated_at": stmt.excluded.updated_at}))
+    return True
+
+
+def cached(session: Session, branch: str, kind: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(CachedItem).where(CachedItem.branch_id == branch, CachedItem.kind == kind)
+                           .order_by(CachedItem.updated_at.desc()))
+    return [{"key": r.key, "version": r.version, "updated_at": r.updated_at, **r.data} for r in rows]
