@@ -205,6 +205,18 @@ class CommandData(_Data):
     expires_at: AwareDatetime
 
 
+class PushData(_Data):
+    """Centre → a branch's edge (`sz/v1/{b}/push`): something the edge caches and goes on with while the link is
+    down. A newer `version` of the same (kind, key) replaces an older one; an older one arriving late is ignored."""
+
+    kind: Literal["config", "staff", "hint", "template"] = Field(
+        description="branch config, a staff account of the branch, a routing hint (e.g. a customer's tier), "
+                    "an enrolled face template of a consenting customer")
+    key: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+    version: int = Field(ge=0, description="increases with every change of this item at the centre")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 # --- queueing: hub → device / all (docs/protocol.md, docs/queueing.md) ---------------------------
 
 class _Open(BaseModel):
@@ -358,13 +370,18 @@ class ConfirmMessage(_Envelope):
     data: ConfirmData
 
 
+class PushMessage(_Envelope):
+    type: Literal["push"] = "push"
+    data: PushData
+
+
 DeviceMessage = Annotated[
     StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
     | CardReadMessage | FaceProbeMessage | UsageSessionMessage | SurveyMessage | ErrorMessage
     | CommandResultMessage,
     Field(discriminator="type"),
 ]
-HubMessage = Annotated[ReplyMessage | CommandMessage | ConfirmMessage, Field(discriminator="type")]
+HubMessage = Annotated[ReplyMessage | CommandMessage | ConfirmMessage | PushMessage, Field(discriminator="type")]
 
 # Business event types, sent on …/evt/{type}.
 EVENT_TYPES: dict[str, type[_Envelope]] = {

@@ -13,6 +13,10 @@
 | sz/v1/{b}/queue/board          | hub→all    | 1, retained |
 | sz/v1/{b}/queue/call           | hub→all    | 1 |
 | sz/v1/{b}/staff/lead           | hub→staff  | 1 |
+| sz/v1/{b}/up/{d}/…             | edge→centre | 1 (a device topic's tail: the edge's stored events, sent up) |
+| sz/v1/{b}/link/ack             | centre→edge | 0 (which of the branch's events the centre has committed) |
+| sz/v1/{b}/link/state           | bridge→edge | 1, retained, local only (the bridge's notification: 1 up, 0 down) |
+| sz/v1/{b}/push                 | centre→edge | 1 (what the edge caches: branch config, staff, routing hints, leads) |
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from enum import StrEnum
 
 from wire.ids import ID_RE, is_id
 
-__all__ = ["ROOT", "Topic", "TopicError", "TopicKind", "branch_topic", "device_topic", "hub_subscriptions", "is_id",
-           "parse"]
+__all__ = ["ROOT", "UP", "Topic", "TopicError", "TopicKind", "branch_topic", "device_topic", "hub_subscriptions",
+           "is_id", "is_uplink", "parse", "uplink_topic"]
 
 ROOT = "sz/v1"
 
@@ -40,11 +44,17 @@ class TopicKind(StrEnum):
     QUEUE_BOARD = "queue/board"
     QUEUE_CALL = "queue/call"
     STAFF_LEAD = "staff/lead"
+    LINK_ACK = "link/ack"
+    LINK_STATE = "link/state"
+    PUSH = "push"
 
 
 _DEVICE_KINDS = {TopicKind.STATE, TopicKind.STATUS, TopicKind.HEARTBEAT, TopicKind.CONFIRM, TopicKind.REPLY,
                  TopicKind.COMMAND, TopicKind.COMMAND_RESULT}
-_BRANCH_KINDS = {TopicKind.QUEUE_BOARD, TopicKind.QUEUE_CALL, TopicKind.STAFF_LEAD}
+_BRANCH_KINDS = {TopicKind.QUEUE_BOARD, TopicKind.QUEUE_CALL, TopicKind.STAFF_LEAD, TopicKind.LINK_ACK,
+                 TopicKind.LINK_STATE, TopicKind.PUSH}
+UP = "up"  # `sz/v1/{b}/up/{d}/…`: a device's event as its branch's edge sends it up to the centre
+_UP_KINDS = (TopicKind.STATE, TopicKind.STATUS, TopicKind.EVENT, TopicKind.COMMAND_RESULT)
 
 
 class TopicError(ValueError):
@@ -57,13 +67,15 @@ class Topic:
     kind: TopicKind
     device: str | None = None
     event: str | None = None
+    up: bool = False  # sent up by the branch's edge (`…/up/{d}/…`) rather than by the device itself
 
     def __str__(self) -> str:
         if self.kind in _BRANCH_KINDS:
             return f"{ROOT}/{self.branch}/{self.kind.value}"
+        via = UP if self.up else "dev"
         if self.kind is TopicKind.EVENT:
-            return f"{ROOT}/{self.branch}/dev/{self.device}/evt/{self.event}"
-        return f"{ROOT}/{self.branch}/dev/{self.device}/{self.kind.value}"
+            return f"{ROOT}/{self.branch}/{via}/{self.device}/evt/{self.event}"
+        return f"{ROOT}/{self.branch}/{via}/{self.device}/{self.kind.value}"
 
 
 def _check_id(what: str, value: str) -> str:
@@ -82,6 +94,19 @@ def device_topic(branch: str, device: str, kind: TopicKind, event: str | None = 
     return str(Topic(branch, kind, device, event))
 
 
+def uplink_topic(device_topic_: str) -> str:
+    """The topic an edge sends a device's stored event up on: `…/dev/{d}/…` becomes `…/up/{d}/…`."""
+    where = parse(device_topic_)
+    if where.device is None or where.kind not in _UP_KINDS:
+        raise TopicError(f"{device_topic_!r} is not a device event that goes up")
+    return str(Topic(where.branch, where.kind, where.device, where.event, up=True))
+
+
+def is_uplink(topic: str) -> bool:
+    parts = topic.split("/", 4)
+    return len(parts) > 3 and parts[3] == UP
+
+
 def branch_topic(branch: str, kind: TopicKind) -> str:
     _check_id("branch", branch)
     if kind not in _BRANCH_KINDS:
@@ -96,20 +121,21 @@ def parse(topic: str) -> Topic:
         raise TopicError(f"topic {topic!r} does not start with {ROOT}/<branch>/")
     branch = _check_id("branch", parts[2])
     rest = parts[3:]
-    if rest[0] == "dev":
+    if rest[0] in ("dev", UP):
+        up = rest[0] == UP
         if len(rest) < 3:
             raise TopicError(f"topic {topic!r} has no device kind")
         device = _check_id("device", rest[1])
         tail = rest[2:]
         if tail[0] == "evt" and len(tail) == 2:
-            return Topic(branch, TopicKind.EVENT, device, _check_id("event type", tail[1]))
+            return Topic(branch, TopicKind.EVENT, device, _check_id("event type", tail[1]), up=up)
         try:
             kind = TopicKind("/".join(tail))
         except ValueError as err:
             raise TopicError(f"topic {topic!r}: unknown device topic {'/'.join(tail)!r}") from err
-        if kind not in _DEVICE_KINDS:
+        if kind not in (_UP_KINDS if up else _DEVICE_KINDS):
             raise TopicError(f"topic {topic!r}: {kind} is not a device topic")
-        return Topic(branch, kind, device)
+        return Topic(branch, kind, device, up=up)
     try:
         kind = TopicKind("/".join(rest))
     except ValueError as err:
@@ -119,10 +145,14 @@ def parse(topic: str) -> Topic:
     return Topic(branch, kind)
 
 
-def hub_subscriptions(shared_group: str | None = None) -> list[tuple[str, int]]:
-    """What the hub subscribes to: everything devices send (QoS 1; heartbeats arrive at 0)."""
+def hub_subscriptions(shared_group: str | None = None, *, uplink: bool = False) -> list[tuple[str, int]]:
+    """What the hub subscribes to: everything devices send (QoS 1; heartbeats arrive at 0), and with
+    `uplink` (the centre) what the branches' edges send up."""
     filters = [f"{ROOT}/+/dev/+/state", f"{ROOT}/+/dev/+/status", f"{ROOT}/+/dev/+/hb",
                f"{ROOT}/+/dev/+/evt/+", f"{ROOT}/+/dev/+/cmd/res"]
+    if uplink:
+        filters += [f"{ROOT}/+/{UP}/+/state", f"{ROOT}/+/{UP}/+/status", f"{ROOT}/+/{UP}/+/evt/+",
+                    f"{ROOT}/+/{UP}/+/cmd/res"]
     if shared_group:
         filters = [f"$share/{shared_group}/{f}" for f in filters]
     return [(f, 1) for f in filters]

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from server.ingest.records import KEEP_BYTES, DeadLetterRecord, EventRecord, digest
 from wire import TopicError, TopicKind, decode_device_message, parse
-from wire.topics import is_id
+from wire.topics import UP, is_id
 
 _TYPE_FOR_KIND = {TopicKind.STATE: "state", TopicKind.STATUS: "status",
                   TopicKind.HEARTBEAT: "heartbeat", TopicKind.COMMAND_RESULT: "command_result"}
@@ -37,7 +37,7 @@ class Limits:
 
 def dead(topic: str, payload: bytes, reason: str, detail: str, event_id: str | None = None) -> DeadLetterRecord:
     parts = topic.split("/")
-    branch, device = (parts[2], parts[4]) if len(parts) > 4 and parts[3] == "dev" else (None, None)
+    branch, device = (parts[2], parts[4]) if len(parts) > 4 and parts[3] in ("dev", UP) else (None, None)
     if not (branch and device and is_id(branch) and is_id(device)):
         branch = device = None
     if event_id is None:

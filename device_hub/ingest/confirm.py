@@ -2,8 +2,9 @@
 
 One message per device per batch on `sz/v1/{b}/dev/{d}/ack` (QoS 0): the ids stored (now, or before:
 a repeat is confirmed again) and the ids dead-lettered with their reason. A lost confirmation only
-means the device sends those events again, which their ids make harmless. Pure: records in, topics
-and payloads out.
+means the device sends those events again, which their ids make harmless. Events a branch's edge sent
+up (`…/up/{d}/…`) are confirmed the same way to that edge, one message per branch on
+`sz/v1/{b}/link/ack` (device `hub`). Pure: records in, topics and payloads out.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import datetime
 from functools import lru_cache
 
 from server.ingest.records import DeadLetterRecord, EventRecord
-from wire import TopicKind, device_topic, encode, envelope
+from wire import TopicKind, branch_topic, device_topic, encode, envelope
 from wire.messages import ConfirmData, ConfirmMessage, Rejected
+from wire.topics import is_uplink
 
 Rejections = Mapping[tuple[str | None, str | None, str | None], str]
 
@@ -22,16 +24,17 @@ Rejections = Mapping[tuple[str | None, str | None, str | None], str]
 def confirmations(records: Iterable[EventRecord | DeadLetterRecord], rejected: Rejections, *,
                   seq: Iterator[int], now: datetime) -> list[tuple[str, bytes]]:
     """(topic, payload) per device for the committed records (only QoS 1 ones: heartbeats are not kept)."""
-    stored: dict[tuple[str, str], dict[str, None]] = {}  # ordered sets: a batch may hold a message twice
-    refused: dict[tuple[str, str], dict[str, str]] = {}
+    stored: dict[tuple[str, str | None], dict[str, None]] = {}  # ordered sets: a batch may hold a message twice
+    refused: dict[tuple[str, str | None], dict[str, str]] = {}
     for rec in records:
         if isinstance(rec, EventRecord):
-            where, event_id = (rec.branch, rec.device), rec.id
+            where, event_id = (rec.branch, None if is_uplink(rec.topic) else rec.device), rec.id
             reason = rejected.get((rec.branch, rec.device, rec.id)) if rejected else None
         else:
             if rec.event_id is None or rec.branch is None or rec.device is None:
                 continue  # nothing to name, or nobody to tell
-            where, event_id, reason = (rec.branch, rec.device), rec.event_id, rec.reason
+            where = (rec.branch, None if is_uplink(rec.topic) else rec.device)
+            event_id, reason = rec.event_id, rec.reason
         if reason is None:
             stored.setdefault(where, {})[event_id] = None
         else:
@@ -40,12 +43,16 @@ def confirmations(records: Iterable[EventRecord | DeadLetterRecord], rejected: R
     for branch, device in stored.keys() | refused.keys():
         data = ConfirmData(ids=list(stored.get((branch, device), ())),
                            rejected=[Rejected(id=i, reason=r) for i, r in refused.get((branch, device), {}).items()])
-        msg = envelope(ConfirmMessage, branch=branch, device=device, seq=next(seq), data=data, ts=now)
+        msg = envelope(ConfirmMessage, branch=branch, device=device or EDGE_PEER, seq=next(seq), data=data, ts=now)
         out.append((_ack_topic(branch, device), encode(msg)))
     return out
 
 
+EDGE_PEER = "hub"  # the `device` of a confirmation to a branch's edge
+
+
 @lru_cache(maxsize=100_000)
-def _ack_topic(branch: str, device: str) -> str:
-    """Validated and built once per device (4 of a confirmation's ~10 µs, measured)."""
-    return device_topic(branch, device, TopicKind.CONFIRM)
+def _ack_topic(branch: str, device: str | None) -> str:
+    """Validated and built once per device (4 of a confirmation's ~10 µs, measured); no device: the edge's."""
+    return branch_topic(branch, TopicKind.LINK_ACK) if device is None else device_topic(branch, device,
+                                                                                        TopicKind.CONFIRM)

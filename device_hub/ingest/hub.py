@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from device_hub.ingest.classify import Limits, classify, dead
 from device_hub.ingest.confirm import confirmations
 from device_hub.ingest.relay import OutboxRelay
+from device_hub.ingest.uplink import EdgeLink
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord
@@ -65,6 +66,13 @@ class IngestOptions:
     max_clock_ahead_s: float = 600  # an event dated further ahead of our clock is dead-lettered (clock_skew)
     max_event_age_s: float = 30 * 86400  # … and one older than this
     role: Role = Role.ALL  # which domain handlers and deferred work run here (server.ingest.handlers)
+    branch: str | None = None  # role edge: the branch it serves (its events go up to the centre)
+    uplink_confirm_timeout_s: float = 30.0  # role edge: an event the centre has not confirmed by then goes again
+    uplink_window: int = 1000  # role edge: events sent up and not yet confirmed, at most
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        """Device topics (shared when there are several workers); at the centre also what edges send up."""
+        return hub_subscriptions(self.shared_group, uplink=self.role is Role.CENTRAL)
 
     def limits(self) -> Limits:
         return Limits(max_bytes=self.max_payload_bytes, max_ahead=timedelta(seconds=self.max_clock_ahead_s),
@@ -119,6 +127,7 @@ class Hub:
         self._from_db: queue.SimpleQueue[_Batch] = queue.SimpleQueue()
         self._client: mqtt.Client | None = None
         self._relay: OutboxRelay | None = None
+        self.link: EdgeLink | None = None  # role edge: the link to the centre
         self._db_thread: threading.Thread | None = None
         self._next_deferred = 0.0
         self._limits = options.limits()
@@ -137,7 +146,8 @@ class Hub:
             log.info("ready: session resumed, queued messages follow")
             self.connected.set()
         else:
-            client.subscribe(hub_subscriptions(self.options.shared_group))  # ready once SUBACKed
+            client.subscribe(self.options.subscriptions() + (self.link.subscriptions() if self.link else []))
+            # ready once SUBACKed
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _props) -> None:
         failed = [rc for rc in reason_codes if rc.is_failure]
@@ -156,16 +166,26 @@ class Hub:
             self._batch.clear()
         if self._relay:
             self._relay.reset()
+        if self.link:
+            self.link.reset()
         if reason_code == 0:
             log.info("disconnected from broker")
         else:
             log.warning("disconnected from broker: %s", reason_code)
 
     def _on_message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
+        if self.link and self.link.owns(msg.topic):
+            self.link.on_message(msg)
+            return
         record = classify(msg.topic, msg.payload, branches=self.branches, now=datetime.now(UTC),
                           limits=self._limits)
         self._batch.append(_Pending(msg, record))
         self.counters.received += 1
+
+    def _on_publish(self, client, userdata, mid, reason_code, props) -> None:
+        self._relay.on_publish(client, userdata, mid, reason_code, props)
+        if self.link:
+            self.link.on_publish(mid)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -177,7 +197,10 @@ class Hub:
         client.on_subscribe = self._on_subscribe
         self._client = client
         self._relay = OutboxRelay(client, self.db)
-        client.on_publish = self._relay.on_publish
+        if self.options.role is Role.EDGE:
+            self.link = EdgeLink(client, self.db, self.options.branch or "", window=self.options.uplink_window,
+                                 confirm_timeout_s=self.options.uplink_confirm_timeout_s)
+        client.on_publish = self._on_publish
         self._db_thread = threading.Thread(target=self._db_loop, args=(stop,), daemon=True,
                                            name=f"{threading.current_thread().name}-db")
         self._db_thread.start()
@@ -201,6 +224,8 @@ class Hub:
                     self._hand_over()
                 self._collect()
                 self._relay.tick()
+                if self.link:
+                    self.link.tick()
                 if not self._db_thread.is_alive():
                     raise RuntimeError("the hub's database thread stopped (see the error above); "
                                        "nothing it held was acknowledged")
@@ -209,6 +234,8 @@ class Hub:
             self._to_db.put(None)
             self._db_thread.join()
             self._relay.close()
+            if self.link:
+                self.link.close()
         return self.counters
 
     def _hand_over(self) -> None:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 _TOPIC_KIND = {"reply": TopicKind.REPLY, "command": TopicKind.COMMAND,
                "queue_board": TopicKind.QUEUE_BOARD, "queue_call": TopicKind.QUEUE_CALL,
-               "staff_lead": TopicKind.STAFF_LEAD}
+               "staff_lead": TopicKind.STAFF_LEAD, "push": TopicKind.PUSH}
 MAX_IN_FLIGHT = 100
 IDLE_POLL_S = 0.25
 MARK_EVERY_S = 0.2

@@ -6,6 +6,10 @@
 | server  | `server`  | nothing                                    | `sz/v1/+/staff/#`, `sz/v1/+/queue/#`       |
 | device  | `{b}.{d}` | its own state, status, hb, evt/+, cmd/res  | its reply, cmd, ack; b's queue/board, call |
 | display | `{b}.{d}` | as a device (the lobby display of b)       | as a device                                |
+| edge    | `edge@{b}`| (central) b's up/#, its devices' hb       | b's link/ack, push, staff/lead, cmd, reply |
+
+The edge account is the bridge of branch b's own broker to the central one (`bridge.py` renders the
+bridge's topics from these same grants: what it may publish goes out, what it may read comes in).
 
 Ids are lower-case a-z0-9_- (the wire contract's rule), so the dot in `{b}.{d}` is unambiguous.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from wire.topics import ROOT, Topic, TopicKind, branch_topic, device_topic, is_id
+from wire.topics import ROOT, UP, Topic, TopicKind, branch_topic, device_topic, is_id
 
 
 class AccountError(ValueError):
@@ -27,6 +31,7 @@ class Role(StrEnum):
     SERVER = "server"
     DEVICE = "device"
     DISPLAY = "display"
+    EDGE = "edge"
 
 
 class Access(StrEnum):
@@ -59,6 +64,10 @@ class Account:
             if self.branch or self.device:
                 raise AccountError(f"a {self.role} account belongs to no branch or device")
             return
+        if self.role is Role.EDGE:
+            if not self.branch or not is_id(self.branch) or self.device:
+                raise AccountError(f"an edge account needs a branch id and no device (got {self.branch!r})")
+            return
         if not self.branch or not self.device:
             raise AccountError(f"a {self.role} account needs a branch and a device id")
         for what, value in (("branch", self.branch), ("device", self.device)):
@@ -67,6 +76,8 @@ class Account:
 
     @property
     def username(self) -> str:
+        if self.role is Role.EDGE:
+            return f"edge@{self.branch}"  # '@' is in no id, so no device account can have this name
         return self.role.value if self.role in SERVICE_ROLES else f"{self.branch}.{self.device}"
 
     @classmethod
@@ -75,6 +86,10 @@ class Account:
         if role not in SERVICE_ROLES:
             raise AccountError(f"{role} is not a service account (hub or server)")
         return cls(role)
+
+    @classmethod
+    def edge(cls, branch: str) -> Account:
+        return cls(Role.EDGE, branch)
 
     @classmethod
     def for_device(cls, branch: str, device: str, *, display: bool = False) -> Account:
@@ -87,6 +102,8 @@ def grants(account: Account) -> list[Grant]:
         return [Grant(Access.READWRITE, f"{ROOT}/#")]
     if account.role is Role.SERVER:
         return [Grant(Access.READ, f"{ROOT}/+/staff/#"), Grant(Access.READ, f"{ROOT}/+/queue/#")]
+    if account.role is Role.EDGE:
+        return edge_grants(account.branch or "")
     b, d = account.branch, account.device
     assert b and d  # checked in __post_init__
     out = [Grant(Access.WRITE, str(Topic(b, TopicKind.EVENT, d, "+")) if kind is TopicKind.EVENT
@@ -94,3 +111,15 @@ def grants(account: Account) -> list[Grant]:
     out += [Grant(Access.READ, device_topic(b, d, kind)) for kind in DEVICE_READS]
     out += [Grant(Access.READ, branch_topic(b, kind)) for kind in BRANCH_READS]
     return out
+
+
+EDGE_SENDS_UP = (f"{UP}/#", "dev/+/hb")  # under sz/v1/{b}/: stored events; heartbeats live, for presence
+EDGE_TAKES_DOWN = (TopicKind.LINK_ACK.value, TopicKind.PUSH.value, TopicKind.STAFF_LEAD.value, "dev/+/cmd",
+                   "dev/+/reply")
+
+
+def edge_grants(branch: str) -> list[Grant]:
+    """Branch b's bridge on the central broker: sends up b's events and heartbeats, takes down b's
+    confirmations, push-downs, leads, commands and replies. Nothing of another branch."""
+    return ([Grant(Access.WRITE, f"{ROOT}/{branch}/{t}") for t in EDGE_SENDS_UP]
+            + [Grant(Access.READ, f"{ROOT}/{branch}/{t}") for t in EDGE_TAKES_DOWN])

@@ -12,7 +12,7 @@ from server.bulk import Bulk
 from server.db import utcnow
 from server.outbox.models import OutboxMessage
 
-KINDS = {"reply", "command", "queue_board", "queue_call", "staff_lead"}
+KINDS = {"reply", "command", "queue_board", "queue_call", "staff_lead", "push"}
 
 
 def outbox_row(*, branch_id: str, kind: str, data: dict[str, Any], device_id: str | None = None,

@@ -85,6 +85,28 @@ def provision_service(role: str, store_dir: Path, secret_dir: Path | None, as_js
     _provision([Account.service(role)], store_dir, secret_dir, as_json)
 
 
+@devices_group.command("provision-edge")
+@click.option("--branch", "branches", multiple=True, required=True, help="Branch id (repeatable).")
+@DIR_OPTION
+@SECRET_DIR_OPTION
+@JSON_OPTION
+def provision_edge(branches: tuple[str, ...], store_dir: Path, secret_dir: Path | None, as_json: bool) -> None:
+    """Create the central broker's account of each branch's edge (`edge@<branch>`), or rotate its secret.
+
+    The edge's broker bridges to the central one with this account: it may send up only its branch's
+    events and heartbeats and take down only its branch's confirmations, push-downs, leads, commands and
+    replies. Give the secret to `smartzone edge` (SZ_CENTRAL_PASSWORD or --central-password-file).
+    """
+    from device_hub.trust import Account, AccountError
+    from smartzone.cli.compose import fail
+
+    try:
+        accounts = [Account.edge(b) for b in branches]
+    except AccountError as err:
+        fail(str(err))
+    _provision(accounts, store_dir, secret_dir, as_json)
+
+
 @devices_group.command("list")
 @DIR_OPTION
 @JSON_OPTION
