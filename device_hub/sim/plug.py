@@ -79,6 +79,8 @@ class LinkPlug:
         """Cut the link: every connection dropped, new ones refused."""
         self.connected = False
         if self._server:
+            with contextlib.suppress(OSError):  # wakes the thread blocked in accept(); close alone would not
+                self._server.shutdown(socket.SHUT_RDWR)
             self._server.close()
             self._server = None
         with self._lock:
