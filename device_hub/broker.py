@@ -139,16 +139,18 @@ class BrokerMissingError(RuntimeError):
     """No mosquitto binary: the message says how to install it."""
 
 
-def start_embedded(var_dir: Path, accounts: AccountStore | None = None) -> MosquittoBroker:
-    """A private Mosquitto that admits only the store's accounts (default store: `<var_dir>/trust`)."""
+def start_embedded(var_dir: Path, accounts: AccountStore | None = None, *, extra_conf: str = "",
+                   port: int | None = None) -> MosquittoBroker:
+    """A private Mosquitto that admits only the store's accounts (default store: `<var_dir>/trust`);
+    `extra_conf` is appended to its configuration (an edge's bridge to the centre)."""
     if not MosquittoBroker.available():
         raise BrokerMissingError("the embedded broker needs Mosquitto 2.0, which is not installed: "
                                  "run `apt-get install mosquitto` (scripts/setup.sh does), or pass "
                                  "--broker mqtt://… to use a broker of your own")
     store = accounts or AccountStore(Path(var_dir) / "trust")
     store.write_files()  # also creates empty files: with no accounts nobody gets in
-    broker = MosquittoBroker(Path(var_dir) / "mosquitto", password_file=store.password_file.resolve(),
-                             acl_file=store.acl_file.resolve()).start()
+    broker = MosquittoBroker(Path(var_dir) / "mosquitto", port, password_file=store.password_file.resolve(),
+                             acl_file=store.acl_file.resolve(), extra_conf=extra_conf).start()
     if broker.proc:
         (store.dir / PID_FILE).write_text(f"{broker.proc.pid}\n")
     return broker

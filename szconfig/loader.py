@@ -108,8 +108,10 @@ def load_settings(model: type[M], path: Path | None) -> M:
 
 
 def load_hub_settings(path: Path | None = None, **overrides: Any) -> HubSettings:
+    """As load_settings, then the command line's options; checked again as a whole (an edge needs a branch)."""
     settings = load_settings(HubSettings, path)
-    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return validate(HubSettings, {**settings.model_dump(exclude_unset=True), **given}, path or "options")
 
 
 def load_server_settings(path: Path | None = None, **overrides: Any) -> ServerSettings:
@@ -145,7 +147,8 @@ def load_branches(directory: Path) -> dict[str, BranchConfig]:
 
 # Which model checks which file: by parent folder name, then by file name.
 _KINDS_BY_DIR: dict[str, type[BaseModel]] = {"branches": BranchConfig}
-_KINDS_BY_NAME: dict[str, type[BaseModel]] = {"hub": HubSettings, "server": ServerSettings}
+_KINDS_BY_NAME: dict[str, type[BaseModel]] = {"hub": HubSettings, "server": ServerSettings, "edge": HubSettings,
+                                              "central": HubSettings}
 
 
 def register_kind(*, directory: str | None = None, name: str | None = None, model: type[BaseModel]):

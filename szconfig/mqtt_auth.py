@@ -38,9 +38,10 @@ def read_secret_file(path: Path) -> SecretStr:
     return SecretStr(lines[0].strip())
 
 
-def mqtt_password(password_file: Path | None = None, *, env: Mapping[str, str] | None = None) -> SecretStr | None:
-    """SZ_MQTT_PASSWORD if set, else the password file's first line, else None (no password)."""
+def mqtt_password(password_file: Path | None = None, *, env: Mapping[str, str] | None = None,
+                  variable: str = PASSWORD_ENV) -> SecretStr | None:
+    """SZ_MQTT_PASSWORD (or `variable`) if set, else the password file's first line, else None (no password)."""
     env = os.environ if env is None else env
-    if value := env.get(PASSWORD_ENV):
+    if value := env.get(variable):
         return SecretStr(value)
     return read_secret_file(password_file) if password_file else None

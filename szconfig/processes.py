@@ -31,10 +31,22 @@ class HubSettings(BaseModel):
     branch: str | None = Field(
         default=None, pattern=r"^[a-z0-9_-]{1,32}$",
         description="the branch this edge serves (role edge only)")
+    central: str | None = Field(
+        default=None,
+        description="role edge: the central broker its Mosquitto bridges to, mqtts://host:8883 (TLS) or "
+                    "mqtt://host:port; the account is edge@<branch>, its password from SZ_CENTRAL_PASSWORD or "
+                    "central_password_file")
+    central_password_file: Path | None = Field(
+        default=None, description="role edge: file whose first line is the edge account's password on the "
+                                  "central broker; outside the repository")
+    central_ca_file: Path | None = Field(default=None, description="role edge: CA bundle for an mqtts:// centre")
     uplink_confirm_timeout_s: float = Field(
         default=30.0, gt=0, le=3600,
         description="an event sent up that the centre has not confirmed within this is sent again "
                     "(doubling while the centre stays silent, up to 10 minutes)")
+    uplink_window: int = Field(
+        default=1000, ge=1, le=100_000,
+        description="role edge: events sent up and not yet confirmed by the centre, at most")
     broker: str = Field(
         default="embedded",
         description="mqtt://[user:pass@]host:port, mqtts://… (TLS) or `embedded` (a broker of our own)",

@@ -1,9 +1,16 @@
-"""`smartzone hub`: the ingest worker(s)."""
+"""`smartzone hub`: the ingest worker(s), in any role; `run_hub` is shared with `smartzone edge` and `central`."""
+
+from __future__ import annotations
 
 import threading
 from pathlib import Path
 
 import click
+
+ROLE_OPTION = click.option("--role", type=click.Choice(["all", "edge", "central"]), default=None,
+                           help="all (default): one site does everything; edge: one branch's queue, its events "
+                                "sent up to the centre (needs --branch); central: what the edges send up "
+                                "(env SZ_ROLE).")
 
 
 @click.command("hub")
@@ -20,11 +27,13 @@ import click
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes sharing the subscription (default 1; env SZ_WORKERS). "
                    "One process uses about one core.")
+@ROLE_OPTION
+@click.option("--branch", help="The branch an edge serves (role edge; env SZ_BRANCH).")
 @click.option("--dev", is_flag=True, help="Development only: accept the repository's development face "
                                           "template key (SZ_TEMPLATE_KEYS unset).")
 def hub_command(config_file: Path | None, broker: str | None, db_url: str | None,
                 client_id: str | None, shared_group: str | None, workers: int | None, username: str | None,
-                password_file: Path | None, dev: bool) -> None:
+                password_file: Path | None, role: str | None, branch: str | None, dev: bool) -> None:
     """Store every device message exactly once; runs until SIGTERM or Ctrl-C.
 
     Messages are validated and written in batches, and acknowledged only after the
@@ -32,30 +41,56 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
     N processes share the subscription (client ids <client-id>.w0 …, group `hub` unless
     --shared-group says otherwise).
     """
+    settings = load(config_file, "hub.toml", broker=broker, db=db_url, client_id=client_id,
+                    shared_group=shared_group, workers=workers, mqtt_username=username,
+                    mqtt_password_file=password_file, role=role, branch=branch)
+    run_hub(settings, dev=dev)
+
+
+def load(config_file: Path | None, default_name: str, **overrides):
+    """Hub settings: the TOML (default configs/<default_name> when present), SZ_* variables, then options."""
+    from smartzone.cli.compose import fail
+    from szconfig import ConfigError, default_config_dir, load_hub_settings
+
+    if config_file is None:
+        candidate = default_config_dir() / default_name
+        config_file = candidate if candidate.exists() else None
+    try:
+        return load_hub_settings(config_file, **overrides)
+    except (ConfigError, ValueError) as err:
+        fail(str(err))
+
+
+def run_hub(settings, *, dev: bool, broker_url=None, on_ready=None) -> None:
+    """Run the hub (or its workers) until a stop signal. `broker_url`: a BrokerUrl to use instead of
+    settings.broker (the edge's own broker); `on_ready(factory)` runs once the hub is started (the edge's
+    console)."""
+    from contextlib import nullcontext
+
     from device_hub.ingest.hub import Hub, IngestOptions
     from device_hub.ingest.workers import run_workers
     from device_hub.link.mqtt import SessionOptions
     from server.db import make_engine, session_factory
     from smartzone.cli.compose import broker as open_broker
     from smartzone.cli.compose import fail, load_branch_configs, open_database, stop_on_signals
-    from szconfig import ConfigError, default_config_dir, load_hub_settings
     from szconfig.mqtt_auth import SecretSourceError, mqtt_password
+    from szconfig.roles import Role
 
-    if config_file is None:
-        candidate = default_config_dir() / "hub.toml"
-        config_file = candidate if candidate.exists() else None
     try:
-        settings = load_hub_settings(config_file, broker=broker, db=db_url, client_id=client_id,
-                                     shared_group=shared_group, workers=workers, mqtt_username=username,
-                                     mqtt_password_file=password_file)
         password = mqtt_password(settings.mqtt_password_file)
-    except (ConfigError, SecretSourceError) as err:
+    except SecretSourceError as err:
         fail(str(err))
-    _check_crm_secrets(dev)
+    _check_crm_secrets(dev, settings.role)
     branches = load_branch_configs(_resolve(settings.branches_dir))
+    if settings.role is Role.EDGE:
+        if settings.branch not in branches:
+            fail(f"branch {settings.branch!r} has no configuration in {settings.branches_dir}")
+        branches = {settings.branch: branches[settings.branch]}
     engine, factory = open_database(settings.db, branches)
     stop = stop_on_signals()
-    with open_broker(settings.broker, settings.var_dir, username=settings.mqtt_username, password=password) as url:
+    broker_cm = nullcontext(broker_url) if broker_url else open_broker(
+        settings.broker, settings.var_dir, username=settings.mqtt_username, password=password)
+    with broker_cm as url:
 
         def run(client_id: str, group: str | None, stop: threading.Event, factory) -> int:
             hub = Hub(url=url, db=factory, branches=set(branches),
@@ -65,18 +100,30 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
                       options=IngestOptions(batch_max=settings.batch_max, batch_wait_ms=settings.batch_wait_ms,
                                             max_payload_bytes=settings.max_payload_bytes, shared_group=group,
                                             max_clock_ahead_s=settings.max_clock_ahead_s,
-                                            max_event_age_s=settings.max_event_age_s))
+                                            max_event_age_s=settings.max_event_age_s, role=settings.role,
+                                            branch=settings.branch,
+                                            uplink_confirm_timeout_s=settings.uplink_confirm_timeout_s,
+                                            uplink_window=settings.uplink_window))
             c = hub.run(stop)
+            up = f"; sent up {hub.link.sent}, confirmed {hub.link.confirmed}" if hub.link else ""
             click.echo(f"hub stopped ({client_id}): received {c.received}, stored {c.stored}, duplicates "
                        f"{c.duplicates}, dead-lettered {c.dead_lettered}, heartbeats {c.heartbeats}; {c.batches} "
-                       f"batches, {c.reconnects} reconnects, {c.db_retries} database retries", err=True)
+                       f"batches, {c.reconnects} reconnects, {c.db_retries} database retries{up}", err=True)
             return 0
 
-        click.echo(f"hub: {url} → {settings.db} ({len(branches)} branches, {settings.workers} worker"
-                   f"{'s' if settings.workers > 1 else ''}); Ctrl-C to stop", err=True)
+        where = f" for {settings.branch}" if settings.role is Role.EDGE else ""
+        click.echo(f"hub ({settings.role}{where}): {url} → {settings.db} ({len(branches)} branches, "
+                   f"{settings.workers} worker{'s' if settings.workers > 1 else ''}); Ctrl-C to stop", err=True)
         if settings.workers == 1:
-            run(settings.client_id, settings.shared_group, stop, factory)
+            extra = on_ready(factory) if on_ready else None
+            try:
+                run(settings.client_id, settings.shared_group, stop, factory)
+            finally:
+                if extra:
+                    extra()
             return
+        if settings.role is Role.EDGE:
+            fail("an edge runs one hub process (its branch's queue is small); leave --workers at 1")
         engine.dispose()  # each worker opens its own connections
         group = settings.shared_group or "hub"
 
@@ -89,13 +136,17 @@ def hub_command(config_file: Path | None, broker: str | None, db_url: str | None
         raise SystemExit(code)
 
 
-def _check_crm_secrets(dev: bool) -> None:
-    """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS: refuse the dev key."""
+def _check_crm_secrets(dev: bool, role) -> None:
+    """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS: refuse the dev key
+    (an edge runs no CRM)."""
     from server.customers.config import configure
     from smartzone.cli.compose import fail
     from szconfig import ConfigError
+    from szconfig.roles import Role
     from szconfig.secrets import DevSecretError, check_server_secrets
 
+    if role is Role.EDGE:
+        return
     try:
         check_server_secrets(configure().settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
     except (ConfigError, DevSecretError) as err:

@@ -12,10 +12,13 @@ import click
                                      "postgresql://user@host/db (env SZ_DB).")
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for the branch LAN).")
 @click.option("--port", type=click.IntRange(0, 65535), help="TCP port (default 8000; 0 picks a free one).")
+@click.option("--role", type=click.Choice(["all", "edge", "central"]), default=None,
+              help="Which pages, API and jobs to serve: all (default), edge (one branch's queue and consoles) "
+                   "or central (CRM, fleet, KPIs across branches) (env SZ_ROLE).")
 @click.option("--dev", is_flag=True, help="Development only: accept the repository's development keys "
                                           "(SZ_IDENTITY_KEY, SZ_TEMPLATE_KEYS, SZ_WEBHOOK_SECRET unset).")
 def server_command(config_file: Path | None, db_url: str | None, host: str | None, port: int | None,
-                   dev: bool) -> None:
+                   role: str | None, dev: bool) -> None:
     """Serve the HTTP API (/docs), the staff console (/) and /healthz, /readyz, /metrics.
 
     Migrates the database to the latest schema and mirrors the branch configs first, and runs
@@ -33,7 +36,7 @@ def server_command(config_file: Path | None, db_url: str | None, host: str | Non
         candidate = default_config_dir() / "server.toml"
         config_file = candidate if candidate.exists() else None
     try:
-        settings = load_server_settings(config_file, db=db_url, host=host, port=port)
+        settings = load_server_settings(config_file, db=db_url, host=host, port=port, role=role)
         check_server_secrets(settings, dev=dev)
     except (ConfigError, DevSecretError) as err:
         fail(str(err))
