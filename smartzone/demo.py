@@ -75,15 +75,19 @@ class DemoPlan:
 
 class Demo:
     def __init__(self, url: BrokerUrl, factory, plan: DemoPlan,
-                 credentials: dict[tuple[str, str], tuple[str, str]] | None = None):
-        """`url` is the hub's; `credentials` maps (branch, device) → (username, secret) of each device."""
+                 credentials: dict[tuple[str, str], tuple[str, str]] | None = None, *,
+                 options: IngestOptions | None = None, extras: bool = True, name: str = "sz-demo-hub"):
+        """`url` is the hub's; `credentials` maps (branch, device) → (username, secret) of each device;
+        `options` the hub's (a branch's edge in `demo --topology edge`); `extras` adds the vandal's garbage and
+        the recognised-VIP greeter (both need the centre's CRM in the same database)."""
         self.url = url
         self.credentials = credentials
         self.factory = factory
         self.plan = plan
         self.stop_sims = threading.Event()
+        self.extras = extras
         self.hub = Hub(url=url, db=factory, branches=set(plan.businesses),
-                       session=SessionOptions(client_id="sz-demo-hub"), options=IngestOptions())
+                       session=SessionOptions(client_id=name), options=options or IngestOptions())
         self.results: dict[str, SimResult] = {}
         self._threads: list[threading.Thread] = []
         self._hub_thread = HubThread(self.hub)
@@ -114,8 +118,9 @@ class Demo:
             t = threading.Thread(target=self._run_sim, args=(branch, plan), name=f"sim-{branch}", daemon=True)
             t.start()
             self._threads.append(t)
-        self._send_garbage()
-        self._start_greeter()
+        if self.extras:
+            self._send_garbage()
+            self._start_greeter()
         self._start_tellers()
 
 
@@ -214,8 +219,8 @@ class Demo:
     def published_so_far(self) -> int:
         return sum(self.sim_progress.values())
 
-    def stop(self, timeout: float = 60) -> DemoSummary:
-        """Stop the kiosks (each says goodbye), wait until the hub has stored everything, stop the hub."""
+    def drain(self, timeout: float = 60) -> list[str]:
+        """Stop the kiosks (each says goodbye) and wait until the hub has stored everything; their event ids."""
         self.stop_sims.set()
         for t in self._threads:
             t.join(timeout)
@@ -223,9 +228,14 @@ class Demo:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._missing(ids):
             time.sleep(0.2)
-        dead_target = len(GARBAGE)
+        dead_target = len(GARBAGE) if self.extras else 0
         while time.monotonic() < deadline and self.hub.counters.dead_lettered < dead_target:
             time.sleep(0.1)
+        return ids
+
+    def stop(self, timeout: float = 60) -> DemoSummary:
+        """Drain the kiosks into the hub, then stop the hub; what was published, stored and lost."""
+        ids = self.drain(timeout)
         self._hub_thread.stop()
         c = self.hub.counters
         return DemoSummary(published=len(ids), stored=len(ids) - len(self._missing(ids)),

@@ -55,6 +55,7 @@ class EdgeLink:
         self._next_mark = 0.0
         self._next_poll = 0.0
         self._retry_at = 0.0
+        self._next_sweep = time.monotonic() + confirm_timeout_s
         self._topics = {branch_topic(branch, k): k for k in (TopicKind.LINK_ACK, TopicKind.LINK_STATE,
                                                              TopicKind.STAFF_LEAD, TopicKind.PUSH)}
 
@@ -158,6 +159,10 @@ class EdgeLink:
             self._next_poll = 0.0
         if self._awaiting:
             self._resend_if_unconfirmed(now)
+        elif not self._in_flight and now >= self._next_sweep:
+            # idle: anything still in the table was never sent or its confirmation was lost; look from the start
+            # (a row committed behind the cursor is found here too)
+            self._cursor, self._next_sweep = 0, now + self._timeout_s
         room = min(MAX_IN_FLIGHT - len(self._in_flight), self.window - len(self._in_flight) - len(self._awaiting))
         if room <= 0 or now < self._next_poll:
             return

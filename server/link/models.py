@@ -15,6 +15,8 @@ class UplinkItem(Base):
     The order of `id` is the order the edge stored its events in, so each device's events go up in order."""
 
     __tablename__ = "uplink"
+    # ids never reused (SQLite would otherwise hand out a deleted row's id again, behind the publisher's cursor)
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)

@@ -72,3 +72,17 @@ def test_demo_headless_json(tmp_path: Path) -> None:
     assert summary["published"] > 0 and summary["stored"] == summary["published"]
     assert summary["lost"] == 0 and summary["dead_lettered"] == 3
     assert "staff console: http://127.0.0.1:" in out.stderr and "demo-lobby-staff" in out.stderr
+
+
+def test_demo_topology_edge_survives_a_pulled_plug(tmp_path: Path) -> None:
+    """GIVEN a fresh folder WHEN `demo --topology edge` runs with b001's plug pulled for 3 s THEN b001's line says
+    its link went down, and the summary shows every event of both branches at its edge and at the centre."""
+    out = subprocess.run([sys.executable, "-m", "smartzone.cli.main", "demo", "--topology", "edge", "--headless",
+                          "--seconds", "8", "--outage", "b001:2:3", "--json", "--port", "0", "--var", str(tmp_path)],
+                         capture_output=True, text=True, timeout=180, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout)
+    assert set(summary) == {"b001", "b002"}
+    for row in summary.values():
+        assert row["published"] > 0 and row["lost"] == 0 and row["at_centre"] == row["at_edge"] >= row["published"]
+    assert "b001 link DOWN" in out.stderr and "edge console of b002: http://127.0.0.1:" in out.stderr

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("queued_at", T(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_uplink")),
         sa.UniqueConstraint("event_id", name=op.f("uq_uplink_event_id")),
+        sqlite_autoincrement=True,  # never reuse a deleted row's id: the publisher's cursor has passed it
     )
     op.create_table(
         "link_state",

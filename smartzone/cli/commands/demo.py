@@ -19,8 +19,13 @@ import click
               help="Port of the staff console (0: any free port).")
 @click.option("--var", "var_dir", type=click.Path(path_type=Path), default=Path("var"), show_default=True,
               help="Where the embedded broker and the SQLite file live.")
+@click.option("--topology", type=click.Choice(["single", "edge"]), default="single", show_default=True,
+              help="single: one broker, hub and database for everything; edge: a centre and two branch edges "
+                   "(b001, b002), each with its own broker and database, bridged, so you can pull a branch's plug.")
+@click.option("--outage", metavar="BRANCH:AT:FOR", default=None,
+              help="With --topology edge: pull BRANCH's plug AT seconds in, for FOR seconds (e.g. b001:10:20).")
 def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: str, db_url: str, rate: float,
-                 port: int, var_dir: Path) -> None:
+                 port: int, var_dir: Path, topology: str, outage: str | None) -> None:
     """Run the whole smart service zone: broker, hub, database, staff console and simulated kiosks.
 
     Kiosks in branch b001 (three) and b002 (one) send realistic customer traffic; a few
@@ -37,6 +42,9 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         click.echo(msg, err=as_json)
 
     branches = load_branch_configs(default_config_dir() / "branches")
+    if topology == "edge":
+        _run_topology(branches, var_dir, rate, port, seconds, outage, as_json, say)
+        return
     _engine, factory = open_database(db_url, branches)
     stop = stop_on_signals()
     plan = DemoPlan(kiosks={"b001": 3, "b002": 1}, rate=rate,
@@ -73,6 +81,94 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         _print_summary(summary)
     if summary.lost:
         raise SystemExit(1)
+
+
+def _parse_outage(outage: str | None) -> tuple[str, float, float] | None:
+    from smartzone.cli.compose import fail
+
+    if not outage:
+        return None
+    try:
+        branch, at, length = outage.split(":")
+        return branch, float(at), float(length)
+    except ValueError:
+        fail(f"--outage {outage!r}: expected BRANCH:AT:FOR in seconds, e.g. b001:10:20")
+    return None
+
+
+def _run_topology(branches, var_dir: Path, rate: float, port: int, seconds: float | None, outage: str | None,
+                  as_json: bool, say) -> None:
+    """`--topology edge`: a centre and two edges, their consoles, a plug per branch (smartzone/demo_topology.py)."""
+    from server.db import session_factory
+    from server.staff.service import create_demo_users
+    from smartzone.cli.compose import fail, open_database, stop_on_signals
+    from smartzone.demo_topology import KIOSKS, Topology
+
+    cut = _parse_outage(outage)
+    if cut and cut[0] not in KIOSKS:
+        fail(f"--outage: branch {cut[0]!r} is not one of the demo's edges ({', '.join(KIOSKS)})")
+    var = var_dir / "topology"
+    topo = Topology(var, open_database, branches, rate=rate)
+    stop = stop_on_signals()
+    topo.start()
+    consoles = []
+    try:
+        for role, engine_url, ids, p in (("central", topo.centre_db, sorted(branches), port),
+                                         *(("edge", e.db_url, [b], 0) for b, e in topo.edges.items())):
+            engine, _f = open_database(engine_url, None, migrate=False)
+            with session_factory(engine)() as s, s.begin():
+                users = create_demo_users(s, ids)
+            web = _console_for(role, engine_url, engine, p, say)
+            consoles.append((web, engine))
+            if web:
+                say(f"{role} console{' of ' + ids[0] if role == 'edge' else ''}: {web.url}/  logins: "
+                    + ", ".join(f"{u} {pw}" for u, r, pw in users if r in ("lobby_staff", "admin")))
+        say(f"pull a branch's plug: touch {var}/unplug-b001 (rm to put it back); Ctrl-C to stop")
+        started = time.monotonic()
+        next_line = started
+        while not stop.is_set() and not (seconds and time.monotonic() - started >= seconds):
+            t = time.monotonic() - started
+            if cut:
+                (var / f"unplug-{cut[0]}").touch() if cut[1] <= t < cut[1] + cut[2] else \
+                    (var / f"unplug-{cut[0]}").unlink(missing_ok=True)
+            topo.follow_plugs()
+            if time.monotonic() >= next_line:
+                say(f"  {t:5.0f} s  " + "  |  ".join(
+                    f"{s['branch']} link {s['link']:<4} published {s['published']:>5} edge {s['at_edge']:>5} "
+                    f"waiting {s['backlog']:>5} centre {s['at_centre']:>5}" for s in topo.status()))
+                next_line = time.monotonic() + 2
+            stop.wait(0.2)
+    finally:
+        if cut:
+            (var / f"unplug-{cut[0]}").unlink(missing_ok=True)
+        summary = topo.stop()
+        for web, engine in consoles:
+            if web:
+                web.stop()
+            engine.dispose()
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        for b, row in summary.items():
+            say(f"{b}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in row.items()))
+    if any(row["lost"] or row["not_at_centre"] for row in summary.values()):
+        raise SystemExit(1)
+
+
+def _console_for(role: str, db_url: str, engine, port: int, say):
+    """A console of one role on its own thread (no jobs: the topology demo keeps it simple)."""
+    from server.app import create_app
+    from server.runner import ServerThread
+    from szconfig import ServerSettings
+    from szconfig.secrets import check_server_secrets
+
+    settings = ServerSettings(role=role, db=db_url, port=port, jobs=False)
+    check_server_secrets(settings, dev=True, what="the demo")
+    try:
+        return ServerThread(create_app(settings, engine=engine), "127.0.0.1", port).start()
+    except RuntimeError as err:
+        say(f"{role} console not started: {err}; try --port 0")
+        return None
 
 
 def _provision(var_dir: Path, plan) -> dict[tuple[str, str], tuple[str, str]]:
