@@ -54,6 +54,7 @@ from server.db import make_engine, session_factory  # noqa: E402
 from server.ingest import handlers  # noqa: E402
 from server.migrate import upgrade_engine  # noqa: E402
 from szconfig import load_branches  # noqa: E402
+from szconfig.roles import Role  # noqa: E402
 from wire import TopicKind, device_topic, encode, envelope  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -116,7 +117,7 @@ def publish_all(url: str, messages: list[tuple[str, bytes]], rate: float = 0.0,
     c.loop_stop()
 
 
-def raw_drain(url: str, messages: list[tuple[str, bytes]]) -> float:
+def raw_drain(url: str, messages: list[tuple[str, bytes]], topic_filter: str = "sz/v1/+/dev/#") -> float:
     """Queue N messages for a persistent subscriber, then time how fast it drains them."""
     u = parse_broker_url(url)
     n = len(messages)
@@ -128,7 +129,7 @@ def raw_drain(url: str, messages: list[tuple[str, bytes]]) -> float:
 
     c = client()
     c.connect(u.host, u.port)
-    c.subscribe("sz/v1/+/dev/#", qos=1)
+    c.subscribe(topic_filter, qos=1)
     c.loop(1)
     c.loop(1)
     c.disconnect()
@@ -201,8 +202,10 @@ def hub_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]], c
     return {"eps": n / elapsed, "batches": batches, "confirmations": confirmations}
 
 
-def workers_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]], workers: int) -> float:
-    """`hub_drain` with the hub as `workers` processes sharing the subscription (`smartzone hub --workers`)."""
+def workers_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]], workers: int,
+                  role: Role = Role.ALL) -> float:
+    """`hub_drain` with the hub as `workers` processes sharing the subscription (`smartzone hub --workers`);
+    `role` central: the centre's hub draining what edges sent up."""
     from sqlalchemy import text
 
     from device_hub.ingest.workers import run_workers
@@ -213,7 +216,8 @@ def workers_drain(broker_url: str, db_url: str, messages: list[tuple[str, bytes]
 
     def hub(i: int, factory) -> Hub:
         return Hub(url=parse_broker_url(broker_url), db=factory, branches=set(branch_ids()),
-                   session=SessionOptions(client_id=f"bench-w{i}"), options=IngestOptions(shared_group="bench"))
+                   session=SessionOptions(client_id=f"bench-w{i}"),
+                   options=IngestOptions(shared_group="bench", role=role))
 
     for i in range(workers):  # creates the persistent sessions and their shared subscriptions
         with HubThread(hub(i, factory)):

@@ -45,8 +45,9 @@ class HubSettings(BaseModel):
         description="an event sent up that the centre has not confirmed within this is sent again "
                     "(doubling while the centre stays silent, up to 10 minutes)")
     uplink_window: int = Field(
-        default=1000, ge=1, le=100_000,
-        description="role edge: events sent up and not yet confirmed by the centre, at most")
+        default=5000, ge=1, le=100_000,
+        description="role edge: events sent up and not yet confirmed by the centre, at most (a round trip to the "
+                    "centre carries at most this many)")
     broker: str = Field(
         default="embedded",
         description="mqtt://[user:pass@]host:port, mqtts://… (TLS) or `embedded` (a broker of our own)",

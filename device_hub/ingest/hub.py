@@ -68,7 +68,7 @@ class IngestOptions:
     role: Role = Role.ALL  # which domain handlers and deferred work run here (server.ingest.handlers)
     branch: str | None = None  # role edge: the branch it serves (its events go up to the centre)
     uplink_confirm_timeout_s: float = 30.0  # role edge: an event the centre has not confirmed by then goes again
-    uplink_window: int = 1000  # role edge: events sent up and not yet confirmed, at most
+    uplink_window: int = 5000  # role edge: events sent up and not yet confirmed, at most
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """Device topics (shared when there are several workers); at the centre also what edges send up."""

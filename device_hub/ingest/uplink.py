@@ -31,12 +31,12 @@ from wire.topics import Topic
 log = logging.getLogger(__name__)
 
 _KIND = {"state": TopicKind.STATE, "status": TopicKind.STATUS, "command_result": TopicKind.COMMAND_RESULT}
-MAX_IN_FLIGHT = 100  # QoS 1 publishes to the local broker not yet PUBACKed
+MAX_IN_FLIGHT = 500  # QoS 1 publishes to the local broker not yet PUBACKed (100: 1,540 events/s catch-up, 500: 2,430)
 MARK_EVERY_S = 0.2
 
 
 class EdgeLink:
-    def __init__(self, client: mqtt.Client, db: sessionmaker[Session], branch: str, *, window: int = 1000,
+    def __init__(self, client: mqtt.Client, db: sessionmaker[Session], branch: str, *, window: int = 5000,
                  confirm_timeout_s: float = 30.0, max_confirm_timeout_s: float = 600.0):
         self.client, self.db, self.branch = client, db, branch
         self.window = window
