@@ -27,12 +27,13 @@ from server.db import transaction, utcnow
 from server.devices import scheduled as fleet_jobs
 from server.jobs import lease
 from server.jobs import scheduled as lease_jobs
+from server.link import push as link_push
 from server.notifications import scheduled as notify_jobs
 from server.queueing import scheduled as queue_jobs
 from server.referrals import scheduled as referral_jobs
 from server.webhooks import scheduled as webhook_jobs
 from server.workorders import scheduled as order_jobs
-from szconfig.roles import BRANCH, CENTRE, EVERYWHERE, Role, Roles
+from szconfig.roles import BRANCH, CENTRE, CENTRE_LINK, EVERYWHERE, Role, Roles
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and tem
 ]
 JOBS += [  # queueing: self-service tickets whose customer has left the device
     Job("queueing.close_self_service", queue_jobs.close_stale_self_service, BRANCH, every_s=60),
+]
+JOBS += [  # the link: what changed at the centre goes down to the branches' edges (staff accounts)
+    Job("link.push_down", link_push.push_down, CENTRE_LINK, every_s=60),
 ]
 JOBS += [  # the scheduler's own housekeeping
     Job("jobs.prune_runs", lease_jobs.prune_runs, EVERYWHERE, every_s=3600),

@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.link import service
+from server.link import push, service
 from wire import TopicKind, branch_topic, decode_hub_message
 from wire.messages import ConfirmMessage, PushMessage
 from wire.topics import Topic
@@ -126,16 +126,16 @@ class EdgeLink:
             msg = decode_hub_message(payload)
             if not isinstance(msg, PushMessage) or msg.branch != self.branch:
                 raise ValueError(f"a {msg.type} for {msg.branch} on {self.branch}'s push topic")
-            item, version = msg.data, msg.data.version
-            kind_name, key, data = item.kind, item.key, item.data
-        else:  # a referral lead raised at the centre: cached for the edge's console
-            body = json.loads(payload)
-            data = body["data"]
-            kind_name, key = "lead", str(data["lead_id"])
-            version = int(datetime.fromisoformat(body["ts"]).timestamp() * 1_000_000)
+            item = msg.data
+            with self.db() as s, s.begin():
+                push.apply(s, branch=self.branch, kind=item.kind, key=item.key, version=item.version, data=item.data)
+            return
+        # a referral lead raised at the centre: cached for the edge's console
+        body = json.loads(payload)
+        version = int(datetime.fromisoformat(body["ts"]).timestamp() * 1_000_000)
         with self.db() as s, s.begin():
-            service.store_cached(s, kind=kind_name, key=key, branch=self.branch, data=data, version=version,
-                                 now=datetime.now(UTC))
+            service.store_cached(s, kind="lead", key=str(body["data"]["lead_id"]), branch=self.branch,
+                                 data=body["data"], version=version, now=datetime.now(UTC))
 
     # --- the hub's loop ---------------------------------------------------------------------
 

@@ -85,6 +85,51 @@ def test_leads_and_commands_wait_for_an_edge_that_is_away(tmp_path) -> None:
         centre.broker.stop()
 
 
+def test_staff_accounts_are_pushed_down_so_staff_sign_in_at_the_branch(tmp_path) -> None:
+    """GIVEN a lobby manager's account created at the centre for b001, and b001's edge with its link cut
+    WHEN the centre's push job runs and the link returns THEN the manager signs in at b001's console with
+    the password set at the centre; a later change (deactivation) follows the same way, and an account of
+    another branch never reaches b001."""
+    from server.link.push import push_down
+    from server.staff.models import Staff
+
+    centre = start_centre(tmp_path, f"sqlite:///{tmp_path / 'central.db'}")
+    edge = start_edge(tmp_path, centre, "b001")
+    hubs = [central_hub(centre), edge_hub(edge)]
+    try:
+        for h in hubs:
+            h.start()
+        with centre.factory() as s, s.begin():
+            create_staff(s, username="wang.lobby", role="lobby_staff", branch_ids=["b001"], password=PASSWORD)
+            create_staff(s, username="li.other", role="lobby_staff", branch_ids=["b002"], password=PASSWORD)
+        edge.plug.pull()
+        assert push_down(centre.factory, utcnow()) == 2
+        wait_until(lambda: _sent(centre.factory), timeout=10, message="the centre relayed the pushes")
+        edge.plug.restore()
+        wait_until(lambda: _sign_in(edge, "wang.lobby") == 200, timeout=20, message="signed in at the branch")
+        with centre.factory() as s, s.begin():
+            s.scalar(select(Staff).where(Staff.username == "wang.lobby")).active = False
+        assert push_down(centre.factory, utcnow()) == 1  # only what changed since the last run
+        wait_until(lambda: _sign_in(edge, "wang.lobby") == 403, timeout=20, message="disabled at the branch")
+        with edge.factory() as s:
+            assert s.scalar(select(Staff).where(Staff.username == "li.other")) is None
+    finally:
+        for h in reversed(hubs):
+            h.stop()
+        edge.plug.stop()
+        edge.broker.stop()
+        centre.broker.stop()
+
+
+def _sign_in(edge, username: str) -> int:
+    engine = make_engine(edge.db_url)
+    try:
+        with TestClient(create_app(ServerSettings(role=Role.EDGE, db=edge.db_url, jobs=False), engine=engine)) as c:
+            return c.post("/api/auth/token", data={"username": username, "password": PASSWORD}).status_code
+    finally:
+        engine.dispose()
+
+
 def _online(factory) -> int:
     with factory() as s:
         return len(s.scalars(select(Device.id).where(Device.branch_id == "b001", Device.online.is_(True))).all())

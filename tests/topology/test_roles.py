@@ -25,7 +25,8 @@ def test_each_role_runs_its_own_handlers_and_jobs() -> None:
     edge_jobs, centre_jobs = {j.name for j in jobs_for(Role.EDGE)}, {j.name for j in jobs_for(Role.CENTRAL)}
     assert "queueing.close_self_service" in edge_jobs and not any(n.startswith("crm.") for n in edge_jobs)
     assert "fleet.presence" in centre_jobs and "queueing.close_self_service" not in centre_jobs
-    assert {j.name for j in jobs_for(Role.ALL)} == edge_jobs | centre_jobs
+    assert "link.push_down" in centre_jobs and "link.push_down" not in edge_jobs
+    assert {j.name for j in jobs_for(Role.ALL)} == (edge_jobs | centre_jobs) - {"link.push_down"}
 
 
 def test_each_role_serves_its_own_pages() -> None:

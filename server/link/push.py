@@ -1,0 +1,80 @@
+"""What the centre pushes down to each branch's edge, and what the edge does with it.
+
+Centre (job `link.push_down`, role central): staff accounts of a branch that changed since the last
+push go to that branch's edge as `push` messages (kind `staff`, versioned by the account's
+`updated_at`), so staff sign in at their branch while the link is down with the password they have at
+the centre. A watermark in `link_cache` remembers how far the centre got. Edge: `apply` keeps the push
+in its cache and, for staff, writes the account (the centre is authoritative for its users).
+Branch config comes from the edge's own files; routing hints and face templates are not pushed yet.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db import utcnow
+from server.link.models import CachedItem
+from server.link.service import store_cached
+from server.outbox.service import enqueue, outbox_row
+from server.staff.models import Staff, StaffBranch
+
+WATERMARK = ("watermark", "push.staff")
+_STAFF_FIELDS = ("display_name", "role", "password_hash", "must_change_password", "active", "locale")
+
+
+def _version(at: datetime) -> int:
+    return int(at.timestamp() * 1_000_000)
+
+
+def staff_pushes(session: Session, since: datetime | None, now: datetime) -> list[dict[str, Any]]:
+    """Outbox rows: one push per (branch, account) for branch accounts changed after `since`."""
+    q = select(Staff, StaffBranch.branch_id).join(StaffBranch, StaffBranch.staff_id == Staff.id)
+    if since is not None:
+        q = q.where(Staff.updated_at > since)
+    rows = []
+    for staff, branch in session.execute(q.order_by(Staff.updated_at, Staff.id)):
+        rows.append(outbox_row(branch_id=branch, kind="push", now=now, data={
+            "kind": "staff", "key": staff.username, "version": _version(staff.updated_at),
+            "data": {"username": staff.username, **{f: getattr(staff, f) for f in _STAFF_FIELDS}}}))
+    return rows
+
+
+def push_down(factory: sessionmaker[Session], now: datetime) -> int:
+    """Scheduled job (role central): push what changed since the last run; returns how many pushes."""
+    with factory() as session, session.begin():
+        mark = session.get(CachedItem, WATERMARK)
+        since = datetime.fromisoformat(mark.data["at"]) if mark else None
+        rows = staff_pushes(session, since, now)
+        enqueue(session, rows)
+        latest = session.scalar(select(Staff.updated_at).order_by(Staff.updated_at.desc()).limit(1))
+        if latest is not None:
+            store_cached(session, kind=WATERMARK[0], key=WATERMARK[1], branch="*", data={"at": latest.isoformat()},
+                         version=_version(latest), now=now)
+        return len(rows)
+
+
+def apply(session: Session, *, branch: str, kind: str, key: str, version: int, data: dict[str, Any]) -> bool:
+    """Edge: keep a push (unless a newer one is here); a staff account is also written. True if applied."""
+    if not store_cached(session, kind=kind, key=key, branch=branch, data=data, version=version, now=utcnow()):
+        return False
+    if kind == "staff":
+        _apply_staff(session, branch, data)
+    return True
+
+
+def _apply_staff(session: Session, branch: str, data: dict[str, Any]) -> None:
+    staff = session.scalar(select(Staff).where(Staff.username == data["username"]))
+    values = {f: data[f] for f in _STAFF_FIELDS if f in data}
+    if staff is None:
+        staff = Staff(username=data["username"], all_branches=False, created_at=datetime.now(UTC), **values)
+        session.add(staff)
+        session.flush()
+    else:
+        for f, v in values.items():
+            setattr(staff, f, v)
+    if session.get(StaffBranch, (staff.id, branch)) is None:
+        session.add(StaffBranch(staff_id=staff.id, branch_id=branch))
