@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
 
+from device_hub.ingest.pausing import PauseOnError
 from server.outbox.service import mark_sent, pending
 from wire.topics import TopicKind, branch_topic, device_topic
 
@@ -40,8 +41,7 @@ class OutboxRelay:
         self._seq = 0
         self._next_poll = 0.0
         self._next_mark = 0.0
-        self._retry_at = 0.0  # after a failure, nothing is tried before this
-        self._failing = False
+        self._step = PauseOnError("outbox relay", self._tick, RETRY_S)
 
     def wake(self) -> None:
         self._next_poll = 0.0
@@ -55,24 +55,8 @@ class OutboxRelay:
 
     def tick(self) -> None:
         """Publish more when there is room; now and then mark acknowledged rows sent. Cheap when idle.
-
-        Never raises: while the database is away (or a row cannot be sent) it logs once and tries
-        again after RETRY_S; the hub's loop, which calls this, must keep its MQTT connection alive."""
-        now = time.monotonic()
-        if now < self._retry_at:
-            return
-        try:
-            self._tick(now)
-        except Exception as err:
-            self._retry_at = now + RETRY_S
-            if not self._failing:
-                log.warning("outbox relay paused (%s: %s); retrying every %.0f s",
-                            type(err).__name__, getattr(err, "orig", err), RETRY_S)
-            self._failing = True
-            return
-        if self._failing:
-            log.info("outbox relay running again")
-            self._failing = False
+        Never raises (`PauseOnError`): the hub's loop, which calls this, must keep its MQTT connection alive."""
+        self._step(time.monotonic())
 
     def _tick(self, now: float) -> None:
         if self._sent and (now >= self._next_mark or len(self._sent) >= MAX_IN_FLIGHT):

@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from device_hub.ingest.pausing import PauseOnError
 from server.link import push, service
 from wire import TopicKind, branch_topic, decode_hub_message
 from wire.messages import ConfirmMessage, PushMessage
@@ -54,7 +55,7 @@ class EdgeLink:
         self._done: list[str] = []  # confirmed, not yet deleted from the table
         self._next_mark = 0.0
         self._next_poll = 0.0
-        self._retry_at = 0.0
+        self._step = PauseOnError("uplink", self._tick)
         self._next_sweep = time.monotonic() + confirm_timeout_s
         self._topics = {branch_topic(branch, k): k for k in (TopicKind.LINK_ACK, TopicKind.LINK_STATE,
                                                              TopicKind.STAFF_LEAD, TopicKind.PUSH)}
@@ -141,15 +142,8 @@ class EdgeLink:
 
     def tick(self) -> None:
         """Delete what the centre confirmed, resend what it did not in time, publish more while there is room.
-        Never raises: while the database is away it tries again a second later."""
-        now = time.monotonic()
-        if now < self._retry_at:
-            return
-        try:
-            self._tick(now)
-        except Exception as err:
-            self._retry_at = now + 1.0
-            log.warning("uplink paused (%s: %s)", type(err).__name__, getattr(err, "orig", err))
+        Never raises (`PauseOnError`): while the database is away it tries again a second later."""
+        self._step(time.monotonic())
 
     def _tick(self, now: float) -> None:
         if self._done and now >= self._next_mark:
@@ -171,19 +165,19 @@ class EdgeLink:
         self._next_poll = now if len(rows) == room else now + 0.25
         flying = {r for r, _i in self._in_flight.values()}
         done = set(self._done)
-        for row in rows:
-            self._cursor = row.key
-            if row.key in flying or row.event_id in self._awaiting or row.event_id in done:
+        for key, e in rows:
+            self._cursor = key
+            if key in flying or e.id in self._awaiting or e.id in done:
                 continue
-            kind = _KIND.get(row.type, TopicKind.EVENT)
-            topic = str(Topic(row.branch, kind, row.device, row.type if kind is TopicKind.EVENT else None, up=True))
-            body = {"v": 1, "id": row.event_id, "ts": row.ts.isoformat(), "branch": row.branch, "device": row.device,
-                    "seq": row.seq, "type": row.type, "data": row.data}
+            kind = _KIND.get(e.type, TopicKind.EVENT)
+            topic = str(Topic(e.branch, kind, e.device, e.type if kind is TopicKind.EVENT else None, up=True))
+            body = {"v": 1, "id": e.id, "ts": e.ts.isoformat(), "branch": e.branch, "device": e.device,
+                    "seq": e.seq, "type": e.type, "data": e.data}
             info = self.client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                self._cursor = row.key - 1
+                self._cursor = key - 1
                 break
-            self._in_flight[info.mid] = (row.key, row.event_id)
+            self._in_flight[info.mid] = (key, e.id)
             self.sent += 1
 
     def _resend_if_unconfirmed(self, now: float) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
 from server.link import service
+from server.web import i18n
 from server.web.deps import Audit, CurrentStaff, DbSession, branch_scope
+from server.web.pages import Card, add_template_dir, register_card
 from server.web.validation import BranchId
 
 router = APIRouter(tags=["link"])
@@ -46,3 +49,30 @@ def cached_leads(branch_id: BranchId, principal: CurrentStaff, session: DbSessio
     leads = service.cached(session, branch_id, "lead")
     audit.record("lead.list", "branch", branch_id, branch_id=branch_id, detail={"count": len(leads), "via": "edge"})
     return leads
+
+
+MESSAGES = {
+    "en": {"card.link": "Link to head office", "link.up": "Connected to head office",
+           "link.down": "No connection to head office", "link.since": "since",
+           "link.backlog": "{n} events wait to go to head office",
+           "link.serving": "The branch serves on: tickets, calling and the lobby display work here; leads, new "
+                           "staff accounts and commands from head office arrive when the link is back."},
+    "zh-CN": {"card.link": "与总行的连接", "link.up": "已连接总行", "link.down": "与总行的连接已中断",
+              "link.since": "自", "link.backlog": "{n} 条事件等待上传总行",
+              "link.serving": "本网点照常服务：取号、叫号和大堂屏幕在本地运行；"
+                              "总行的商机、新员工账号和远程指令将在连接恢复后送达。"},
+}
+
+
+def setup(app: FastAPI) -> None:
+    """The edge's overview card: is head office reachable, since when, how much waits to go up."""
+    sessions = app.state.sessions
+
+    def link_status(branch_id: str) -> dict[str, Any]:
+        with sessions() as s:
+            return service.status(s, branch_id)
+
+    app.state.link_status = link_status
+    add_template_dir(Path(__file__).parent / "templates")
+    i18n.register_messages(MESSAGES)
+    register_card(Card("link", "card.link", "link/card.html", None, 5))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -34,24 +34,14 @@ def enqueue(session: Session, events: Sequence[EventRecord], now: datetime,
     return []
 
 
-class Pending(NamedTuple):
-    key: int
-    event_id: str
-    branch: str
-    device: str
-    seq: int
-    type: str
-    ts: datetime
-    data: dict[str, Any]
-
-
-def pending(session: Session, *, after: int, limit: int) -> list[Pending]:
-    """Unconfirmed events after `after` (an uplink id), oldest first, with what their envelope needs."""
+def pending(session: Session, *, after: int, limit: int) -> list[tuple[int, EventRecord]]:
+    """Unconfirmed events after `after` (an uplink id), oldest first: (uplink id, the event as stored)."""
     rows = session.execute(
         select(UplinkItem.id, Event.id, Event.branch_id, Event.device_id, Event.seq, Event.type, Event.ts, Event.data)
         .join(Event, Event.id == UplinkItem.event_id).where(UplinkItem.id > after)
         .order_by(UplinkItem.id).limit(limit))
-    return [Pending(*r) for r in rows]
+    return [(key, EventRecord(id=i, branch=b, device=d, seq=q, type=t, ts=ts, data=data))
+            for key, i, b, d, q, t, ts, data in rows]
 
 
 def confirmed(session: Session, event_ids: Iterable[str], now: datetime, branch: str) -> int:

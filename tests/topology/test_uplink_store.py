@@ -28,11 +28,11 @@ def test_a_drained_queue_never_hands_out_an_id_again(migrated) -> None:
         service.enqueue(s, first[:1], now)  # a redelivered batch: no second row
     with factory() as s:
         sent = service.pending(s, after=0, limit=10)
-    assert [p.event_id for p in sent] == [e.id for e in first]
+    assert [e.id for _key, e in sent] == [e.id for e in first]
     with factory() as s, s.begin():
         assert service.confirmed(s, [e.id for e in first], now, "b001") == 3
         insert_new_events(s, second, now)
         service.enqueue(s, second, now)
     with factory() as s:
-        assert [p.event_id for p in service.pending(s, after=sent[-1].key, limit=10)] == [e.id for e in second]
+        assert [e.id for _key, e in service.pending(s, after=sent[-1][0], limit=10)] == [e.id for e in second]
         assert service.status(s, "b001")["backlog"] == 2
