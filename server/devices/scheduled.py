@@ -17,12 +17,22 @@ from server.db import insert_for
 from server.devices import commands, paper
 from server.devices import utilisation as u
 from server.devices.flows import Change, evaluate
-from server.devices.models import Device, OfflineCause, PaperRoll, TimelineEntry, UsageHour, UsageSession
+from server.devices.models import (
+    CommandStatus,
+    Device,
+    DeviceCommand,
+    OfflineCause,
+    PaperRoll,
+    TimelineEntry,
+    UsageHour,
+    UsageSession,
+)
 from server.devices.settings import SETTINGS, FleetSettings
 from server.devices.timeline import Timeline
 from server.events.models import Event
 from server.notifications import texts
 from server.notifications.service import notify
+from server.outbox.service import enqueue
 from server.workorders.models import Team, WorkOrder
 from server.workorders.rules import route
 from server.workorders.service import open_order, order_for_alarm
@@ -111,8 +121,15 @@ def end_maintenance(factory: sessionmaker[Session], now: datetime) -> int:
 
 
 def expire_commands(factory: sessionmaker[Session], now: datetime) -> int:
+    """Commands past their time-to-live expire; queued ones of devices that are online again without a new
+    birth (back by heartbeat: a kiosk behind an edge whose link to the centre returned) are sent now."""
     with factory() as session, session.begin():
-        return commands.expire(session, now)
+        expired = commands.expire(session, now)
+        back = session.execute(select(DeviceCommand.branch_id, DeviceCommand.device_id).distinct().join(
+            Device, (Device.branch_id == DeviceCommand.branch_id) & (Device.device_id == DeviceCommand.device_id))
+            .where(DeviceCommand.status == CommandStatus.QUEUED.value, Device.online.is_(True))).all()
+        enqueue(session, commands.release_queued(session, [(b, d) for b, d in back], now))
+        return expired
 
 
 def sync_planned_devices(session: Session) -> None:

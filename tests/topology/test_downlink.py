@@ -13,6 +13,7 @@ from server.app import create_app
 from server.db import make_engine, utcnow
 from server.devices import commands
 from server.devices.models import Device, DeviceCommand
+from server.devices.scheduled import expire_commands
 from server.devices.timeline import Timeline
 from server.outbox.service import enqueue
 from server.referrals.service import create_leads
@@ -44,7 +45,8 @@ def test_leads_and_commands_wait_for_an_edge_that_is_away(tmp_path) -> None:
     """GIVEN a branch's edge with two kiosks, bridged to the centre WHEN its link is cut and the centre raises a
     referral lead for the branch and sends a kiosk one command with a long time-to-live and one with a short one
     THEN nothing arrives while the link is down; once it returns the lead is on the edge's console, the first
-    command runs (`ok` at the centre) and the second, past its time-to-live, is answered `expired`."""
+    command runs (`ok` at the centre) and the second, past its time-to-live, is answered `expired`; a command
+    queued at the centre for a kiosk it saw go offline is sent once the kiosk's heartbeats are back, and runs."""
     centre = start_centre(tmp_path, f"sqlite:///{tmp_path / 'central.db'}", branches=("b001",))
     edge = start_edge(tmp_path, centre, "b001")
     with edge.factory() as s, s.begin():
@@ -59,12 +61,17 @@ def test_leads_and_commands_wait_for_an_edge_that_is_away(tmp_path) -> None:
             h.start()
         kiosks.start()
         wait_until(lambda: _online(centre.factory) == 2, timeout=30, message="both kiosks known at the centre")
+        wait_until(lambda: backlog(edge.factory) == 0, timeout=30, message="their births at the centre")
         edge.plug.pull()
         with centre.factory() as s, s.begin():
             enqueue(s, create_leads(s, [{"branch_id": "b001", "device_id": "k1", "reason": "vip_arrival",
                                          "business": "wealth", "referrer": "staff:hq", "note": "from head office",
                                          "visit_id": "v-hq-1"}], utcnow()))
         runs, lapses = _command(centre.factory, "k1", ttl_s=600), _command(centre.factory, "k2", ttl_s=1)
+        with centre.factory() as s, s.begin():  # a longer outage: the centre's presence job took k1 offline
+            s.scalar(select(Device).where(Device.branch_id == "b001", Device.device_id == "k1")).online = False
+        waits = _command(centre.factory, "k1", ttl_s=600)
+        assert _status(centre.factory, waits) == "queued"
         wait_until(lambda: _sent(centre.factory), timeout=10, message="the centre relayed them")
         assert _status(centre.factory, runs) == "sent" and _leads(edge) == []
 
@@ -72,6 +79,9 @@ def test_leads_and_commands_wait_for_an_edge_that_is_away(tmp_path) -> None:
         edge.plug.restore()
         wait_until(lambda: _status(centre.factory, runs) == "ok", timeout=30, message="the command ran")
         wait_until(lambda: _status(centre.factory, lapses) == "expired", timeout=30, message="the late one expired")
+        # k1 is back by heartbeat (no new birth): the fleet's command job sends what waited for it
+        wait_until(lambda: expire_commands(centre.factory, utcnow()) is not None
+                   and _status(centre.factory, waits) == "ok", timeout=30, message="the queued command ran")
         leads = wait_until(lambda: _leads(edge), timeout=15, message="the lead on the edge's console")
         assert leads[0]["reason"] == "vip_arrival" and leads[0]["device_id"] == "k1"
         wait_until(lambda: backlog(edge.factory) == 0, timeout=30, message="the results confirmed by the centre")
