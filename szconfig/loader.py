@@ -98,20 +98,25 @@ def _env_overrides(model: type[BaseModel]) -> dict[str, str]:
     return out
 
 
-def load_settings(model: type[M], path: Path | None) -> M:
-    """Defaults, then the TOML file (if given and present), then SZ_<FIELD> variables."""
+def _settings_data(model: type[BaseModel], path: Path | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if path is not None and path.exists():
         data = _read_toml(path)
     data.update(_env_overrides(model))
-    return validate(model, data, path or "environment")
+    return data
+
+
+def load_settings(model: type[M], path: Path | None) -> M:
+    """Defaults, then the TOML file (if given and present), then SZ_<FIELD> variables."""
+    return validate(model, _settings_data(model, path), path or "environment")
 
 
 def load_hub_settings(path: Path | None = None, **overrides: Any) -> HubSettings:
-    """As load_settings, then the command line's options; checked again as a whole (an edge needs a branch)."""
-    settings = load_settings(HubSettings, path)
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return validate(HubSettings, {**settings.model_dump(exclude_unset=True), **given}, path or "options")
+    """As load_settings, then the command line's options, checked as a whole (an edge needs a branch, which may
+    come from any of them)."""
+    data = _settings_data(HubSettings, path)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return validate(HubSettings, data, path or "options")
 
 
 def load_server_settings(path: Path | None = None, **overrides: Any) -> ServerSettings:
