@@ -16,7 +16,7 @@ from server.devices.models import Device, UsageSession
 from server.events.models import Event
 from server.link.models import LinkState
 from server.outbox.service import enqueue
-from server.queueing import service as queue
+from server.queueing import calling
 from server.queueing.models import Ticket
 from server.touchpoints.models import Touchpoint
 from server.touchpoints.service import TOUCHPOINT_TYPES
@@ -80,8 +80,8 @@ def test_a_cut_branch_keeps_serving_and_the_centre_catches_up_exactly_once(tmp_p
         assert issued > 0
         before = max(boards, default=-1)
         with b001.factory() as s, s.begin():
-            queue.set_counter(s, branch_id="b001", counter=1, open=True, now=utcnow(), staff_name="T1")
-            called = queue.call_next(s, branch_id="b001", counter=1, now=utcnow(), staff_name="T1")
+            calling.set_counter(s, branch_id="b001", counter=1, open=True, now=utcnow(), staff_name="T1")
+            called = calling.call_next(s, branch_id="b001", counter=1, now=utcnow(), staff_name="T1")
             enqueue(s, called.outbox)
         assert called.ticket is not None
         wait_until(lambda: max(boards, default=-1) > before, timeout=15, message="b001's display updated")
