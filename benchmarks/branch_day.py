@@ -261,7 +261,7 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
     from device_hub.link.device import DeviceLink
     from device_hub.link.mqtt import parse_broker_url
     from server.devices.models import Device
-    from wire.messages import TicketRequestData, TicketRequestMessage
+    from wire.messages import TicketReplyMessage, TicketRequestData, TicketRequestMessage
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = MosquittoBroker(Path(tmp) / "mq").start()
@@ -278,10 +278,9 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
         got: dict[str, float] = {}
         done = threading.Event()
 
-        def on_message(topic: str, payload: bytes) -> None:
-            if topic.endswith("/reply"):
-                rid = json.loads(payload)["data"]["request_id"]
-                got.setdefault(rid, time.perf_counter())
+        def on_message(msg: TicketReplyMessage) -> None:
+            if isinstance(msg, TicketReplyMessage):
+                got.setdefault(msg.data.request_id, time.perf_counter())
                 if len(got) >= count:
                     done.set()
 

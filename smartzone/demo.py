@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -20,6 +18,17 @@ from device_hub.link.mqtt import BrokerUrl, SessionOptions
 from device_hub.sim.devices import SimPlan, SimResult, run_devices
 from server.events.models import Event
 from server.events.service import counts
+from wire import encode, envelope
+from wire.messages import (
+    FaceProbeData,
+    FaceProbeMessage,
+    SurveyData,
+    SurveyMessage,
+    TicketRequestData,
+    TicketRequestMessage,
+    VisitData,
+    VisitMessage,
+)
 from wire.topics import TopicKind, device_topic
 
 log = logging.getLogger(__name__)
@@ -32,14 +41,22 @@ TELLER_PACE_S = 6.0
 # (the broker's ACL refuses anything a device may not publish, so the vandal can only spoil its own topics).
 VANDAL = ("b001", "k1")
 GREETER = ("b001", "k9")
-GARBAGE = [
-    (device_topic("b001", "k1", TopicKind.EVENT, "survey"), b'{"v":1,"id":"truncated'),
-    (device_topic("b001", "k1", TopicKind.EVENT, "teleport"), b'{"v":1,"id":"%s","ts":"2026-11-28T09:00:00Z",'
-     b'"branch":"b001","device":"k1","seq":1,"type":"teleport","data":{}}'),
-    # a payload that claims another branch than its topic: topic_mismatch
-    (device_topic("b001", "k1", TopicKind.EVENT, "survey"), b'{"v":1,"id":"%s","ts":"2026-11-28T09:00:00Z",'
-     b'"branch":"b002","device":"k1","seq":1,"type":"survey","data":{"score":5}}'),
-]
+
+
+def garbage() -> list[tuple[str, bytes]]:
+    """(topic, payload): properly built surveys, each spoiled one way: cut short (invalid_json), given a type
+    this protocol does not have (unknown_type), claiming another branch than its topic (topic_mismatch)."""
+    branch, device = VANDAL
+    survey_topic = device_topic(branch, device, TopicKind.EVENT, "survey")
+
+    def survey(from_branch: str = branch) -> bytes:
+        return encode(envelope(SurveyMessage, branch=from_branch, device=device, seq=1, data=SurveyData(score=5)))
+
+    cut = survey()
+    return [(survey_topic, cut[:len(cut) // 2]),
+            (device_topic(branch, device, TopicKind.EVENT, "teleport"),
+             survey().replace(b'"type":"survey"', b'"type":"teleport"')),
+            (survey_topic, survey(from_branch="b002"))]
 
 
 def demo_accounts(kiosks: dict[str, int], *, display_branch: str = "b001", extra_kiosks: tuple[str, ...] = ("k4",)):
@@ -183,16 +200,16 @@ class Demo:
             while not self.stop_sims.wait(3 if n == 0 else 20):
                 who, visit = n % 2, f"v-greet-{uuid.uuid4().hex[:10]}"
                 probe = (demo_face(who) + rng.normal(scale=0.01, size=128)).astype(float).round(5).tolist()
-                for typ, data in (("visit", {"visit_id": visit, "phase": "start"}),
-                                  ("face_probe", {"request_id": f"r-{uuid.uuid4().hex[:12]}", "embeddings": [probe],
-                                                  "consent_version": "demo-2026-11", "visit_id": visit}),
-                                  ("ticket_request", {"request_id": f"t-{uuid.uuid4().hex[:12]}",
-                                                      "business": "wealth" if who else "deposit",
-                                                      "visit_id": visit})):
+                for message_type, data in (
+                        (VisitMessage, VisitData(visit_id=visit, phase="start")),
+                        (FaceProbeMessage, FaceProbeData(request_id=f"r-{uuid.uuid4().hex[:12]}", embeddings=[probe],
+                                                         consent_version="demo-2026-11", visit_id=visit)),
+                        (TicketRequestMessage, TicketRequestData(request_id=f"t-{uuid.uuid4().hex[:12]}",
+                                                                 business="wealth" if who else "deposit",
+                                                                 visit_id=visit))):
                     seq += 1
-                    body = {"v": 1, "id": str(uuid.uuid4()), "ts": datetime.now(UTC).isoformat(), "branch": branch,
-                            "device": GREETER[1], "seq": seq, "type": typ, "data": data}
-                    c.publish(device_topic(branch, GREETER[1], TopicKind.EVENT, typ), json.dumps(body),
+                    msg = envelope(message_type, branch=branch, device=GREETER[1], seq=seq, data=data)
+                    c.publish(device_topic(branch, GREETER[1], TopicKind.EVENT, msg.type), encode(msg),
                               qos=1).wait_for_publish(5)
                 n += 1
         finally:
@@ -210,9 +227,8 @@ class Demo:
     def _send_garbage(self) -> None:
         c = self._client(*VANDAL, "vandal")
         c.loop_start()
-        for topic, payload in GARBAGE:
-            body = payload % str(uuid.uuid4()).encode() if b"%s" in payload else payload
-            c.publish(topic, body, qos=1).wait_for_publish(5)
+        for topic, payload in garbage():
+            c.publish(topic, payload, qos=1).wait_for_publish(5)
         c.disconnect()
         c.loop_stop()
 
@@ -228,7 +244,7 @@ class Demo:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._missing(ids):
             time.sleep(0.2)
-        dead_target = len(GARBAGE) if self.extras else 0
+        dead_target = len(garbage()) if self.extras else 0
         while time.monotonic() < deadline and self.hub.counters.dead_lettered < dead_target:
             time.sleep(0.1)
         return ids

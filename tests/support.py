@@ -34,3 +34,16 @@ class WebhookReceiver(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *_a) -> None:
         pass
+
+
+def outbox(session, kind: str) -> list:
+    """The data of the outbox's messages of one type, oldest first, as the relay sends them and devices decode
+    them (wire models)."""
+    from sqlalchemy import select
+
+    from server.outbox.models import OutboxMessage
+    from wire import HUB_TYPES, decode_hub_message, encode, envelope
+
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id))
+    return [decode_hub_message(encode(envelope(HUB_TYPES[r.kind], branch=r.branch_id, device=r.device_id or "hub",
+                                               seq=1, data=r.data))).data for r in rows]

@@ -16,6 +16,7 @@ from wire.enums import (
 from wire.messages import (
     ALL_DEVICE_TYPES,
     EVENT_TYPES,
+    HUB_TYPES,
     PROTOCOL_VERSION,
     decode_device_message,
     decode_hub_message,
@@ -24,17 +25,21 @@ from wire.messages import (
     json_schema,
 )
 from wire.topics import (
+    HUB_TOPICS,
     Topic,
     TopicError,
     TopicKind,
     branch_topic,
     device_topic,
+    hub_topic,
     parse,
 )
 
 __all__ = [
     "ALL_DEVICE_TYPES",
     "EVENT_TYPES",
+    "HUB_TOPICS",
+    "HUB_TYPES",
     "PROTOCOL_VERSION",
     "Component",
     "DeviceState",
@@ -53,6 +58,7 @@ __all__ = [
     "device_topic",
     "encode",
     "envelope",
+    "hub_topic",
     "json_schema",
     "parse",
 ]

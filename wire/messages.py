@@ -1,9 +1,10 @@
 """The envelope and every message type on the wire, as pydantic models.
 
-Every device message is an envelope:
+Every message, either way, is an envelope:
 `{"v":1,"id":"<uuid>","ts":"<RFC 3339>","branch":…,"device":…,"seq":n,"type":…,"data":{…}}`.
-`id` makes consumers idempotent; `seq` (per device, per session) exposes gaps.
-Unknown fields are rejected, so a clear card number can never ride along unnoticed.
+`id` makes consumers idempotent; `seq` (per sender, per session) exposes gaps. Unknown fields are refused
+when a message is built and when the hub reads a device's message, so a clear card number can never ride
+along unnoticed; devices reading the hub's messages ignore fields they do not know (`decode_hub_message`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    model_validator,
 )
 
 from wire.enums import (
@@ -59,6 +61,8 @@ def Text(max_length: int) -> Any:
 
 ShortText = Text(200)
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+# A ticket number as customers hold it: the hub's (A012) or a kiosk's provisional one (K1-007).
+TicketNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,16}$")]
 
 
 class _Data(BaseModel):
@@ -119,7 +123,7 @@ class TicketRequestData(_Data):
     customer_ref: KeyedHash | None = None
     elderly: bool = False
     appointment_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,12}$")] | None = None
-    provisional_number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,16}$")] | None = None
+    provisional_number: TicketNumber | None = None
 
 
 class CardReadData(_Data):
@@ -173,7 +177,11 @@ class CommandResultData(_Data):
     detail: ShortText | None = None
 
 
-# --- hub → device ------------------------------------------------------------------------
+# --- hub → device and hub → branch (docs/protocol.md, docs/queueing.md) -----------------------------
+#
+# Every field the hub sends is declared here and producers build these models (unknown fields are refused
+# when the hub builds one). Devices decode with `decode_hub_message`, which ignores fields they do not know,
+# so a newer hub may add fields without breaking older kiosks and displays.
 
 class Rejected(_Data):
     id: uuid.UUID
@@ -189,20 +197,85 @@ class ConfirmData(_Data):
                                      description="kept in the hub's dead letters; sending again cannot help")
 
 
-class ReplyData(_Data):
-    """Answer to a request, echoing its id (zigbee2mqtt's request/response shape)."""
+class BilingualText(_Data):
+    zh: Text(500)
+    en: Text(500)
+
+
+class Refusal(_Data):
+    """Why the hub refused a request: `code` for the device's logic, `message` for people."""
+
+    code: Ident = Field(description="issuing_stopped, unknown_business, …")
+    message: ShortText
+
+
+class IssuedTicket(_Data):
+    """A ticket as the customer holds it: one number (the hub's, or the provisional one the kiosk printed)."""
+
+    number: TicketNumber = Field(description="what the customer holds: A012, or a provisional K1-007")
+    ticket_id: int = Field(ge=1)
+    token: ShortText = Field(description="for the public status page /t/<token>")
+    business: Ident
+    people_ahead: int = Field(ge=0)
+    wait_p50_min: float | None = Field(default=None, ge=0, description="estimated wait, median, minutes")
+    wait_p90_min: float | None = Field(default=None, ge=0, description="estimated wait, 90th percentile, minutes")
+    status_url: Annotated[str, StringConstraints(pattern=r"^/t/[A-Za-z0-9_-]{1,64}$")] = Field(
+        description="path of the public status page, /t/<token>")
+    routed_to: Literal["self_service", "counter", "wealth", "vip"]
+    reason: BilingualText | None = Field(default=None, description="why it was routed there")
+    priority: bool = Field(default=False, description="called ahead in the branch's priority ratio")
+    status: Ident = Field(description="waiting, called, … (a retried request may find it called)")
+    provisional_number: TicketNumber | None = Field(default=None,
+                                                    description="the kiosk's own number, if it printed one")
+
+
+class TicketReplyData(_Data):
+    """The answer to a ticket request, echoing its request_id: the ticket, or why there is none."""
 
     request_id: RequestId
-    status: Literal["ok", "error"]
-    data: dict[str, Any] = Field(default_factory=dict)
-    error: ShortText | None = None
+    ticket: IssuedTicket | None = None
+    refused: Refusal | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TicketReplyData:
+        if (self.ticket is None) == (self.refused is None):
+            raise ValueError("a ticket reply holds either a ticket or a refusal")
+        return self
+
+
+class RecognisedCustomer(_Data):
+    """The greeting facts of a face match: a pseudonymous ref and the masked name, never more."""
+
+    customer_ref: ShortText = Field(description="pseudonymous (c-…), not the card's keyed hash")
+    masked_name: ShortText
+    tier: Ident | None = None
+    usual_business: Ident | None = None
+
+
+class FaceReplyData(_Data):
+    """The answer to a face probe, echoing its request_id. A match is a hint for a greeting, never an
+    authentication."""
+
+    request_id: RequestId
+    result: Literal["matched", "unknown"]
+    customer: RecognisedCustomer | None = Field(default=None, description="only when matched")
+
+    @model_validator(mode="after")
+    def _customer_iff_matched(self) -> FaceReplyData:
+        if (self.result == "matched") != (self.customer is not None):
+            raise ValueError("a matched face reply names the customer; an unknown one does not")
+        return self
+
+
+CommandArgs = dict[Ident, ShortText | int | bool]
 
 
 class CommandData(_Data):
     command_id: RequestId
     name: Ident
-    args: dict[str, Any] = Field(default_factory=dict)
-    expires_at: AwareDatetime
+    args: CommandArgs = Field(default_factory=dict, max_length=16)
+    expires_at: AwareDatetime = Field(description="the hub never sends it later; a device that gets it later "
+                                                  "answers `expired`")
 
 
 class PushData(_Data):
@@ -217,64 +290,34 @@ class PushData(_Data):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-# --- queueing: hub → device / all (docs/protocol.md, docs/queueing.md) ---------------------------
-
-class _Open(BaseModel):
-    """Hub → device payloads: extra keys are ignored, so the hub may add fields without breaking kiosks."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class BilingualText(_Open):
-    zh: str
-    en: str
-
-
-class TicketReplyData(_Open):
-    """`data` of the reply to a ticket request (inside ReplyData.data)."""
-
-    accepted: bool = True
-    ticket: ShortText = Field(description="the number the customer holds (A012, or a provisional K1-007)")
-    ticket_id: int
-    token: ShortText = Field(description="for the public status page /t/<token>")
-    business: Ident
-    people_ahead: int = Field(ge=0)
-    wait_p50_min: float | None = None
-    wait_p90_min: float | None = None
-    status_url: ShortText
-    routed_to: Literal["self_service", "counter", "wealth", "vip"]
-    reason: ShortText | None = None
-    provisional_number: ShortText | None = None
-
-
-class QueueCallData(_Open):
+class QueueCallData(_Data):
     """`queue/call`: a ticket called (or recalled) to a counter."""
 
-    ticket: ShortText
-    counter: int
+    ticket: TicketNumber
+    counter: int = Field(ge=1)
     business: Ident
     recall: bool = False
     at: AwareDatetime
-    text: BilingualText | None = None
+    text: BilingualText | None = Field(default=None, description="what the display shows and says")
 
 
-class BoardCall(_Open):
-    ticket: ShortText
+class BoardCall(_Data):
+    ticket: TicketNumber
     counter: int | None = None
     business: Ident
     at: AwareDatetime
 
 
-class BoardBusiness(_Open):
+class BoardBusiness(_Data):
     business: Ident
     name: BilingualText
     prefix: ShortText
     waiting: int = Field(ge=0)
-    wait_p50_min: float | None = None
-    wait_p90_min: float | None = None
+    wait_p50_min: float | None = Field(default=None, ge=0)
+    wait_p90_min: float | None = Field(default=None, ge=0)
 
 
-class QueueBoardData(_Open):
+class QueueBoardData(_Data):
     """`queue/board` (retained): the whole board of one branch."""
 
     branch: Ident
@@ -284,7 +327,27 @@ class QueueBoardData(_Open):
     calls: list[BoardCall] = Field(default_factory=list, description="the last N calls, newest first")
     waiting: dict[Ident, int] = Field(default_factory=dict, description="waiting tickets per business")
     businesses: list[BoardBusiness] = Field(default_factory=list)
-    version: int = 0
+    version: int = Field(default=0, ge=0, description="the branch's queue version this board shows")
+
+
+class StaffLeadData(_Data):
+    """`staff/lead`: a referral lead for the branch's staff (masked and pseudonymous only)."""
+
+    lead_id: int = Field(ge=1)
+    status: Ident
+    reason: Ident = Field(description="vip_arrival, wealth_interest, wealth_business, staff_referral")
+    business: Ident | None = None
+    customer_ref: ShortText | None = Field(default=None, description="pseudonymous (c-…); none for an anonymous "
+                                                                      "customer")
+    masked_name: ShortText | None = None
+    tier: Ident | None = None
+    assigned_to: int | None = Field(default=None, description="the customer manager's staff id")
+    visit_id: ShortText | None = None
+    device_id: Ident | None = None
+    created_at: AwareDatetime
+    sla_due_at: AwareDatetime
+    escalated: bool = Field(default=False, description="past its SLA: sent to the branch manager")
+    escalated_to: int | None = None
 
 
 # --- the envelope ------------------------------------------------------------------------
@@ -355,11 +418,6 @@ class CommandResultMessage(_Envelope):
     data: CommandResultData
 
 
-class ReplyMessage(_Envelope):
-    type: Literal["reply"] = "reply"
-    data: ReplyData
-
-
 class CommandMessage(_Envelope):
     type: Literal["command"] = "command"
     data: CommandData
@@ -375,13 +433,42 @@ class PushMessage(_Envelope):
     data: PushData
 
 
+class TicketReplyMessage(_Envelope):
+    type: Literal["ticket_reply"] = "ticket_reply"
+    data: TicketReplyData
+
+
+class FaceReplyMessage(_Envelope):
+    type: Literal["face_reply"] = "face_reply"
+    data: FaceReplyData
+
+
+class QueueBoardMessage(_Envelope):
+    type: Literal["queue_board"] = "queue_board"
+    data: QueueBoardData
+
+
+class QueueCallMessage(_Envelope):
+    type: Literal["queue_call"] = "queue_call"
+    data: QueueCallData
+
+
+class StaffLeadMessage(_Envelope):
+    type: Literal["staff_lead"] = "staff_lead"
+    data: StaffLeadData
+
+
 DeviceMessage = Annotated[
     StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
     | CardReadMessage | FaceProbeMessage | UsageSessionMessage | SurveyMessage | ErrorMessage
     | CommandResultMessage,
     Field(discriminator="type"),
 ]
-HubMessage = Annotated[ReplyMessage | CommandMessage | ConfirmMessage | PushMessage, Field(discriminator="type")]
+HubMessage = Annotated[
+    ConfirmMessage | TicketReplyMessage | FaceReplyMessage | CommandMessage | QueueBoardMessage | QueueCallMessage
+    | StaffLeadMessage | PushMessage,
+    Field(discriminator="type"),
+]
 
 # Business event types, sent on …/evt/{type}.
 EVENT_TYPES: dict[str, type[_Envelope]] = {
@@ -396,14 +483,29 @@ ALL_DEVICE_TYPES: dict[str, type[_Envelope]] = {
     "heartbeat": HeartbeatMessage,
     "command_result": CommandResultMessage,
 }
+# What the hub sends, by message type; the topic each goes on is wire.topics.HUB_TOPICS[type].
+HUB_TYPES: dict[str, type[_Envelope]] = {
+    m.model_fields["type"].default: m
+    for m in (ConfirmMessage, TicketReplyMessage, FaceReplyMessage, CommandMessage, QueueBoardMessage,
+              QueueCallMessage, StaffLeadMessage, PushMessage)
+}
+DeviceData = (StateData | StatusData | HeartbeatData | VisitData | TicketRequestData | CardReadData | FaceProbeData
+              | UsageSessionData | SurveyData | ErrorData | CommandResultData)
+HubData = (ConfirmData | TicketReplyData | FaceReplyData | CommandData | QueueBoardData | QueueCallData
+           | StaffLeadData | PushData)
+# The `data` model of each message type, and the message type of each hub `data` model.
+DATA_MODELS: dict[str, type[_Data]] = {t: m.model_fields["data"].annotation
+                                       for t, m in (*ALL_DEVICE_TYPES.items(), *HUB_TYPES.items())}
+HUB_TYPE_OF: dict[type[_Data], str] = {DATA_MODELS[t]: t for t in HUB_TYPES}
 
 device_message_adapter: TypeAdapter[DeviceMessage] = TypeAdapter(DeviceMessage)
 hub_message_adapter: TypeAdapter[HubMessage] = TypeAdapter(HubMessage)
 
 
 def envelope(message_type: type[_Envelope], *, branch: str, device: str, seq: int, data: Any,
-             ts: datetime | None = None, id: uuid.UUID | None = None) -> Any:
-    """Build a message with a fresh id and the current time."""
+             ts: datetime | None = None, id: uuid.UUID | str | None = None) -> Any:
+    """Build a message (validated), with a fresh id and the current time unless given: the one way a
+    message is made; `encode` puts it on the wire."""
     return message_type(id=id or uuid.uuid4(), ts=ts or datetime.now(UTC), branch=branch,
                         device=device, seq=seq, data=data)
 
@@ -413,17 +515,18 @@ def encode(message: _Envelope) -> bytes:
 
 
 def decode_device_message(payload: bytes | str) -> Any:
-    """Validate a device's message; raises pydantic.ValidationError or ValueError."""
+    """Validate a device's message strictly (unknown fields refused); raises pydantic.ValidationError."""
     return device_message_adapter.validate_json(payload)
 
 
 def decode_hub_message(payload: bytes | str) -> Any:
-    """Validate a message from the hub (reply, command, confirmation); raises pydantic.ValidationError."""
-    return hub_message_adapter.validate_json(payload)
+    """Validate a message from the hub, ignoring fields this version does not know (a newer hub may add
+    some); raises pydantic.ValidationError."""
+    return hub_message_adapter.validate_json(payload, extra="ignore")
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of everything devices send and receive."""
+    """JSON Schema of everything devices send and everything the hub sends (to devices, displays and staff)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "smartzone wire protocol v1",

@@ -7,7 +7,7 @@
 | sz/v1/{b}/dev/{d}/hb           | device→hub | 0 |
 | sz/v1/{b}/dev/{d}/evt/{type}   | device→hub | 1 |
 | sz/v1/{b}/dev/{d}/ack          | hub→device | 0 (which of the device's events are committed) |
-| sz/v1/{b}/dev/{d}/reply        | hub→device | 1 |
+| sz/v1/{b}/dev/{d}/reply        | hub→device | 1 (ticket_reply, face_reply) |
 | sz/v1/{b}/dev/{d}/cmd          | hub→device | 1 |
 | sz/v1/{b}/dev/{d}/cmd/res      | device→hub | 1 |
 | sz/v1/{b}/queue/board          | hub→all    | 1, retained |
@@ -26,8 +26,8 @@ from enum import StrEnum
 
 from wire.ids import ID_RE, is_id
 
-__all__ = ["ROOT", "UP", "Topic", "TopicError", "TopicKind", "branch_topic", "device_topic", "hub_subscriptions",
-           "is_id", "is_uplink", "parse", "uplink_topic"]
+__all__ = ["HUB_TOPICS", "RETAINED", "ROOT", "UP", "Topic", "TopicError", "TopicKind", "branch_topic", "device_topic",
+           "hub_subscriptions", "hub_topic", "is_id", "is_uplink", "parse", "uplink_topic"]
 
 ROOT = "sz/v1"
 
@@ -55,6 +55,13 @@ _BRANCH_KINDS = {TopicKind.QUEUE_BOARD, TopicKind.QUEUE_CALL, TopicKind.STAFF_LE
                  TopicKind.LINK_STATE, TopicKind.PUSH}
 UP = "up"  # `sz/v1/{b}/up/{d}/…`: a device's event as its branch's edge sends it up to the centre
 _UP_KINDS = (TopicKind.STATE, TopicKind.STATUS, TopicKind.EVENT, TopicKind.COMMAND_RESULT)
+# Where each message type the hub sends goes (wire.messages.HUB_TYPES); both replies share `reply`.
+HUB_TOPICS: dict[str, TopicKind] = {
+    "confirm": TopicKind.CONFIRM, "ticket_reply": TopicKind.REPLY, "face_reply": TopicKind.REPLY,
+    "command": TopicKind.COMMAND, "queue_board": TopicKind.QUEUE_BOARD, "queue_call": TopicKind.QUEUE_CALL,
+    "staff_lead": TopicKind.STAFF_LEAD, "push": TopicKind.PUSH,
+}  # a centre's confirmations to a branch's edge are `confirm`s too, on `link/ack`
+RETAINED = frozenset({TopicKind.STATE, TopicKind.QUEUE_BOARD})  # the broker keeps the last one for newcomers
 
 
 class TopicError(ValueError):
@@ -112,6 +119,17 @@ def branch_topic(branch: str, kind: TopicKind) -> str:
     if kind not in _BRANCH_KINDS:
         raise TopicError(f"{kind} is not a branch topic")
     return str(Topic(branch, kind))
+
+
+def hub_topic(message_type: str, branch: str, device: str | None) -> str:
+    """The topic of a message the hub sends: the device's own for replies, commands and confirmations,
+    the branch's for boards, calls and leads."""
+    kind = HUB_TOPICS[message_type]
+    if kind in _BRANCH_KINDS:
+        return branch_topic(branch, kind)
+    if device is None:
+        raise TopicError(f"a {message_type} goes to one device; none given")
+    return device_topic(branch, device, kind)
 
 
 def parse(topic: str) -> Topic:

@@ -91,8 +91,7 @@ def classify(topic: str, payload: bytes, *, branches: Container[str], now: datet
     if skew:
         return dead(topic, payload, "clock_skew", skew, str(msg.id))
     return EventRecord(id=str(msg.id), branch=msg.branch, device=msg.device, seq=msg.seq,
-                       type=msg.type, ts=msg.ts, data=msg.data.model_dump(mode="json", exclude_none=True),
-                       topic=topic, payload=payload)
+                       type=msg.type, ts=msg.ts, data=msg.data, topic=topic, payload=payload)
 
 
 def _clock_skew(msg, now: datetime, limits: Limits) -> str | None:

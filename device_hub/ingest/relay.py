@@ -1,31 +1,33 @@
 """Relay the server's outbox to MQTT: publish QoS 1, mark sent on PUBACK.
 
 A row stays unsent until its PUBACK arrives, so a crash means it is sent again with the
-same message id; devices match replies by request_id and ignore repeats. Acknowledged rows
-are marked sent in one transaction every MARK_EVERY_S (or when many are waiting), not one
-per PUBACK: a write transaction costs milliseconds, and on the hub's thread it delays the next
-batch; a crash in between only means those messages go out once more.
+same message id; devices match replies by request_id and ignore repeats. Each row becomes a message
+with the wire contract's `envelope` (the row's kind is the message type; its data is validated once
+more) and goes out `encode`d; a row that is no message of this version (one an older version wrote) is
+logged and marked sent without being sent, so it cannot block the rows behind it. Acknowledged rows
+are marked sent in one transaction every MARK_EVERY_S (or when many are waiting), not one per PUBACK:
+a write transaction costs milliseconds, and on the hub's thread it delays the next batch; a crash in
+between only means those messages go out once more.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from device_hub.ingest.pausing import PauseOnError
 from server.outbox.service import mark_sent, pending
-from wire.topics import TopicKind, branch_topic, device_topic
+from wire import HUB_TYPES, TopicError, encode, envelope, hub_topic
+from wire.messages import CommandMessage
 
 log = logging.getLogger(__name__)
 
-_TOPIC_KIND = {"reply": TopicKind.REPLY, "command": TopicKind.COMMAND,
-               "queue_board": TopicKind.QUEUE_BOARD, "queue_call": TopicKind.QUEUE_CALL,
-               "staff_lead": TopicKind.STAFF_LEAD, "push": TopicKind.PUSH}
 MAX_IN_FLIGHT = 100
 IDLE_POLL_S = 0.25
 MARK_EVERY_S = 0.2
@@ -68,30 +70,31 @@ class OutboxRelay:
         # a full page means more are waiting: look again on the next tick
         self._next_poll = now if len(rows) == MAX_IN_FLIGHT else now + IDLE_POLL_S
         busy = set(self._in_flight.values()) | set(self._sent)  # acknowledged, not yet marked: not again
-        expired = [row.id for row in rows if _expired(row.kind, row.data)]
-        if expired:  # a command past its time-to-live is never sent; the fleet's job marks it expired
-            with self.db() as session, session.begin():
-                mark_sent(session, expired)
+        dropped: list[int] = []  # never sent: expired commands, and rows that are no message
+        now_utc = datetime.now(UTC)
         for row in rows:
-            if row.id in busy or row.id in expired or len(self._in_flight) >= MAX_IN_FLIGHT:
+            if row.id in busy:
+                continue
+            if len(self._in_flight) >= MAX_IN_FLIGHT:
+                break
+            built = _message(row, self._seq + 1)
+            if built is None:
+                dropped.append(row.id)
+                continue
+            message, topic = built
+            if isinstance(message, CommandMessage) and message.data.expires_at <= now_utc:
+                dropped.append(row.id)  # past its time-to-live: the fleet's job marks the command expired
                 continue
             self._seq += 1
-            topic = self._topic(row.kind, row.branch_id, row.device_id)
-            body = {"v": 1, "id": row.message_id, "ts": row.created_at.isoformat(),
-                    "branch": row.branch_id, "device": row.device_id or "hub", "seq": self._seq,
-                    "type": row.kind, "data": row.data}
-            info = self.client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1,
-                                       retain=row.retain)
+            info = self.client.publish(topic, encode(message), qos=1, retain=row.retain)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._in_flight[info.mid] = row.id
             else:
                 log.warning("could not publish outbox row %s: rc=%s", row.id, info.rc)
                 break
-
-    @staticmethod
-    def _topic(kind: str, branch: str, device: str | None) -> str:
-        tk = _TOPIC_KIND[kind]
-        return device_topic(branch, device, tk) if device else branch_topic(branch, tk)
+        if dropped:
+            with self.db() as session, session.begin():
+                mark_sent(session, dropped)
 
     def _mark(self) -> None:
         with self.db() as session, session.begin():
@@ -115,10 +118,14 @@ class OutboxRelay:
                             held, err)
 
 
-def _expired(kind: str, data: dict) -> bool:
-    if kind != "command" or not data.get("expires_at"):
-        return False
+def _message(row: Any, seq: int) -> tuple[Any, str] | None:
+    """The row's message and topic; None (logged) for a row that is none: an unknown kind, data the model
+    refuses, or an address no topic can have."""
     try:
-        return datetime.fromisoformat(str(data["expires_at"])) <= datetime.now(UTC)
-    except ValueError:
-        return False
+        message = envelope(HUB_TYPES[row.kind], id=row.message_id, ts=row.created_at, branch=row.branch_id,
+                           device=row.device_id or "hub", seq=seq, data=row.data)
+        return message, hub_topic(row.kind, row.branch_id, row.device_id)
+    except (KeyError, ValidationError, TopicError) as err:
+        log.error("outbox row %s (%s for %s/%s) is no message of this version: not sent (marked sent, kept in "
+                  "the outbox table): %s", row.id, row.kind, row.branch_id, row.device_id, err)
+        return None

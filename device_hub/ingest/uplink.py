@@ -14,7 +14,6 @@ leads (`staff/lead`) and push-downs (`push`) are kept in the edge's cache.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -25,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from device_hub.ingest.pausing import PauseOnError
 from server.link import push, service
-from wire import TopicKind, branch_topic, decode_hub_message
-from wire.messages import ConfirmMessage, PushMessage
+from wire import ALL_DEVICE_TYPES, TopicKind, branch_topic, decode_hub_message, encode, envelope
+from wire.messages import ConfirmMessage, PushMessage, StaffLeadMessage
 from wire.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -135,11 +134,13 @@ class EdgeLink:
                 push.apply(s, branch=self.branch, kind=item.kind, key=item.key, version=item.version, data=item.data)
             return
         # a referral lead raised at the centre: cached for the edge's console
-        body = json.loads(payload)
-        version = int(datetime.fromisoformat(body["ts"]).timestamp() * 1_000_000)
+        msg = decode_hub_message(payload)
+        if not isinstance(msg, StaffLeadMessage) or msg.branch != self.branch:
+            raise ValueError(f"a {msg.type} for {msg.branch} on {self.branch}'s lead topic")
+        version = int(msg.ts.timestamp() * 1_000_000)
         with self.db() as s, s.begin():
-            service.store_cached(s, kind="lead", key=str(body["data"]["lead_id"]), branch=self.branch,
-                                 data=body["data"], version=version, now=datetime.now(UTC))
+            service.store_cached(s, kind="lead", key=str(msg.data.lead_id), branch=self.branch,
+                                 data=msg.data.model_dump(mode="json"), version=version, now=datetime.now(UTC))
 
     # --- the hub's loop ---------------------------------------------------------------------
 
@@ -174,9 +175,9 @@ class EdgeLink:
                 continue
             kind = _KIND.get(e.type, TopicKind.EVENT)
             topic = str(Topic(e.branch, kind, e.device, e.type if kind is TopicKind.EVENT else None, up=True))
-            body = {"v": 1, "id": e.id, "ts": e.ts.isoformat(), "branch": e.branch, "device": e.device,
-                    "seq": e.seq, "type": e.type, "data": e.data}
-            info = self.client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
+            message = envelope(ALL_DEVICE_TYPES[e.type], id=e.id, ts=e.ts, branch=e.branch, device=e.device,
+                               seq=e.seq, data=e.data)
+            info = self.client.publish(topic, encode(message), qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 self._cursor = key - 1
                 break

@@ -6,7 +6,9 @@ PUBACK: a broker that crashes before its next snapshot then loses nothing a devi
 `max_in_flight` messages are handed to paho at a time (paho loses messages past 65,535 queued) and at
 most `max_unconfirmed` wait for the hub; what is not confirmed within `confirm_timeout_s` (doubling
 while the hub stays silent) or by the next connection is sent again with the same envelope id, which
-makes the repeat harmless.
+makes the repeat harmless. Replies and commands reach `on_message` decoded and checked
+(`wire.decode_hub_message`): a message for another device, on the wrong topic, or malformed is logged
+and dropped here.
 """
 
 from __future__ import annotations
@@ -23,10 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from pydantic import ValidationError
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
 from device_hub.link.outbox import MemoryOutbox, Outbox, OutboxItem, envelope_id
-from wire import OfflineReason, TopicKind, decode_hub_message, device_topic, encode, envelope
+from wire import (
+    HUB_TOPICS,
+    OfflineReason,
+    TopicError,
+    TopicKind,
+    decode_hub_message,
+    device_topic,
+    encode,
+    envelope,
+    parse,
+)
 from wire.messages import (
     ConfirmMessage,
     HeartbeatData,
@@ -42,10 +55,12 @@ class DeviceLink:
     def __init__(self, url: BrokerUrl, *, branch: str, device: str, outbox: Outbox | None = None,
                  model: str = "smartzone-sim", sw: str = "0.1.0", components: list[str] | None = None,
                  max_in_flight: int = 20, keepalive_s: int = 30,
-                 on_message: Callable[[str, bytes], None] | None = None, track_ids: bool = False,
+                 on_message: Callable[[Any], None] | None = None, track_ids: bool = False,
                  ca_file: Path | None = None, end_to_end: bool = True, max_unconfirmed: int = 1000,
                  confirm_timeout_s: float = 30.0, max_confirm_timeout_s: float = 300.0):
-        """`end_to_end=False` deletes a message on its PUBACK instead of the hub's confirmation (for a
+        """`on_message` gets each reply and command the hub sends this device, as a typed message
+        (`TicketReplyMessage`, `FaceReplyMessage`, `CommandMessage`), on the network thread.
+        `end_to_end=False` deletes a message on its PUBACK instead of the hub's confirmation (for a
         broker with no hub behind it, and to measure what confirmations cost)."""
         self.url = url
         self.branch = branch
@@ -319,7 +334,23 @@ class DeviceLink:
         if msg.topic == self._ack_topic:
             self._on_confirm(msg.payload)
         elif self.on_message:
-            self.on_message(msg.topic, msg.payload)
+            message = self._hub_message(msg.topic, msg.payload)
+            if message is not None:
+                self.on_message(message)
+
+    def _hub_message(self, topic: str, payload: bytes) -> Any:
+        """A reply or command for this device, decoded; None (logged) for anything else."""
+        try:
+            kind = parse(topic).kind
+            message = decode_hub_message(payload)
+        except (TopicError, ValidationError) as err:
+            log.warning("%s: ignoring a malformed message on %s: %s", self.device, topic, err)
+            return None
+        if (message.branch, message.device) != (self.branch, self.device) or HUB_TOPICS[message.type] is not kind:
+            log.warning("%s: ignoring a %s for %s/%s on %s", self.device, message.type, message.branch,
+                        message.device, topic)
+            return None
+        return message
 
     def _on_confirm(self, payload: bytes) -> None:
         """The hub committed these events: delete them; a rejected one is logged, never sent again."""

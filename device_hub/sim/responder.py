@@ -7,7 +7,6 @@ expired → `expired`, unknown → `refused`, `restart` while a card is inside �
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -17,14 +16,13 @@ from device_hub.link.mqtt import BrokerUrl
 from device_hub.sim.flows import component_status, paper_status
 from wire import Component, DeviceState, MediaState, PaperState, TopicKind
 from wire.messages import (
+    CommandMessage,
     CommandResultData,
     CommandResultMessage,
     StatusData,
     StatusMessage,
-    hub_message_adapter,
 )
 
-log = logging.getLogger(__name__)
 KNOWN = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics", "restart"}
 
 
@@ -36,13 +34,9 @@ class CommandResponder:
         self.answered: dict[str, str] = {}  # command id → status sent
         self._lock = threading.Lock()
 
-    def on_message(self, topic: str, payload: bytes) -> None:
-        if not topic.endswith("/cmd") or self.link is None:
-            return
-        try:
-            msg = hub_message_adapter.validate_json(payload)
-        except ValueError as err:
-            log.warning("%s: bad command payload dropped: %s", self.link.device, err)
+    def on_message(self, msg: Any) -> None:
+        """DeviceLink's `on_message`: commands are answered, replies are not this responder's business."""
+        if not isinstance(msg, CommandMessage) or self.link is None:
             return
         c = msg.data
         with self._lock:

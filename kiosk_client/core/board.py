@@ -1,23 +1,16 @@
-"""The lobby display's model: the retained queue board and call messages, read tolerantly.
-
-Board data (from the queueing issue; every key optional)::
-
-    {"calls": [{"ticket": "A012", "counter": 3, "at": "…"}, …],   newest first
-     "waiting": {"deposit": 4, …} | [{"business": "deposit", "waiting": 4}, …]}
-
-A call message's data: `{"ticket": "A012", "counter": 3}` (`number` is accepted for `ticket`).
-"""
+"""The lobby display's model: the retained queue board and the call messages (`wire.messages`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from wire.messages import BoardCall, QueueBoardData, QueueCallData
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     ticket: str
-    counter: str
+    counter: int
 
 
 @dataclass
@@ -30,46 +23,21 @@ class Board:
     def current(self) -> Call | None:
         return self.calls[0] if self.calls else None
 
-    def apply_board(self, data: dict[str, Any]) -> None:
+    def apply_board(self, data: QueueBoardData) -> None:
         """Replace the state with a (retained) board snapshot."""
-        calls = [c for c in (parse_call(x) for x in data.get("calls") or []) if c]
-        self.calls = calls[: self.keep]
-        self.waiting = parse_waiting(data.get("waiting"))
+        self.calls = [c for c in (_call(x) for x in data.calls) if c][: self.keep]
+        self.waiting = dict(data.waiting)
 
-    def apply_call(self, data: dict[str, Any]) -> Call | None:
+    def apply_call(self, data: QueueCallData) -> Call:
         """A new call: it goes on top (a repeat call of the same ticket moves it up)."""
-        call = parse_call(data)
-        if call is None:
-            return None
+        call = Call(data.ticket, data.counter)
         self.calls = [call, *[c for c in self.calls if c.ticket != call.ticket]][: self.keep]
         return call
 
 
-def parse_call(item: Any) -> Call | None:
-    if not isinstance(item, dict):
-        return None
-    ticket = item.get("ticket") or item.get("number")
-    counter = item.get("counter")
-    if not ticket or counter in (None, ""):
-        return None
-    return Call(str(ticket)[:16], str(counter)[:8])
-
-
-def parse_waiting(value: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((x.get("business"), x.get("waiting")) for x in value if isinstance(x, dict))
-    else:
-        return out
-    for key, n in items:
-        try:
-            if key:
-                out[str(key)] = max(0, int(n))
-        except (TypeError, ValueError):
-            continue
-    return out
+def _call(item: BoardCall) -> Call | None:
+    """A board's call; one whose counter is unknown is not shown."""
+    return Call(item.ticket, item.counter) if item.counter is not None else None
 
 
 def announcement(call: Call) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk_client.core.i18n import TAGS, Lang, tr
 from kiosk_client.core.masking import mask_name
-from kiosk_client.core.ticket import Ticket, read_reply
+from kiosk_client.core.ticket import Ticket
 from wire import Component, Outcome, TopicKind
 from wire.ids import ID_PATTERN
 from wire.messages import (
@@ -27,8 +27,10 @@ from wire.messages import (
     CommandResultMessage,
     FaceProbeData,
     FaceProbeMessage,
+    FaceReplyData,
     SurveyData,
     SurveyMessage,
+    TicketReplyData,
     TicketRequestData,
     TicketRequestMessage,
     UsageSessionData,
@@ -202,7 +204,6 @@ class KioskFlow:
         self.online = False
         self.in_service = True
         self.out_of_service_note: tuple[str, str] | None = None
-        self.consented_refs: set[str] = set()
         self.last_touch = 0.0
 
     # --- helpers --------------------------------------------------------------------------------
@@ -261,8 +262,8 @@ class KioskFlow:
         parts = []
         if ticket.people_ahead is not None:
             parts.append(self.t("people_ahead", n=ticket.people_ahead))
-        if ticket.wait_min is not None:
-            parts.append(self.t("wait_about", m=ticket.wait_min))
+        if ticket.wait_estimate_min is not None:
+            parts.append(self.t("wait_about", m=ticket.wait_estimate_min))
         return "，".join(parts) if self.lang is Lang.ZH else ", ".join(parts) or self.t("wait_unknown")
 
     def _begin(self, came_for: Screen) -> list[Effect]:
@@ -330,8 +331,7 @@ class KioskFlow:
         effects = self._begin(Screen.BUSINESS)
         c = self.customer
         assert c is not None
-        if c.consented or (c.customer_ref and c.customer_ref in self.consented_refs):
-            c.consented = True
+        if c.consented:
             return effects + self._capture()
         return effects + self._go(Screen.CONSENT)
 
@@ -349,8 +349,6 @@ class KioskFlow:
         if self.screen is not Screen.CONSENT or c is None:
             return []
         c.consented = False
-        if c.customer_ref:
-            self.consented_refs.discard(c.customer_ref)
         now = self.clock()
         send = Send(UsageSessionMessage, UsageSessionData(
             session_id=self.new_id(), function=WITHDRAW_FUNCTION, started_at=now, ended_at=now,
@@ -448,22 +446,17 @@ class KioskFlow:
         return [Send(TicketRequestMessage, data), StartTimer(Timer.REPLY, rid, self.reply_timeout_s),
                 *self._go(Screen.ISSUING)]
 
-    def ticket_reply(self, request_id: str, status: str, data: dict[str, Any] | None,
-                     error: str | None = None) -> list[Effect]:
+    def ticket_reply(self, reply: TicketReplyData) -> list[Effect]:
+        """The hub's answer to our ticket request: its ticket, or why there is none."""
         c = self.customer
-        if c is None or c.pending_request != request_id:
+        if c is None or c.pending_request != reply.request_id:
             return []  # late or foreign: the customer already holds a ticket for this request
-        info = read_reply(status, data, error)
-        if not info.ok:
+        if reply.ticket is None:
             c.pending_request = None
-            return self._go(Screen.BUSINESS, "request_refused", reason=info.error or "")
-        if info.number is None:
-            return self._issue_local(request_id, people_ahead=info.people_ahead, wait_min=info.wait_min)
-        ticket = Ticket(request_id=request_id, business=c.business or "", number=info.number,
-                        people_ahead=info.people_ahead, wait_min=info.wait_min,
-                        priority=bool(info.priority) or c.appointment_code is not None, elderly=self.elder,
-                        status_path=info.status_path)
-        return self._issued(ticket)
+            refused = reply.refused
+            return self._go(Screen.BUSINESS, "request_refused", reason=refused.message if refused else "")
+        return self._issued(Ticket.issued(reply.request_id, reply.ticket, elderly=self.elder,
+                                          priority=c.appointment_code is not None))
 
     def timer_expired(self, timer: Timer, key: str) -> list[Effect]:
         c = self.customer
@@ -476,14 +469,12 @@ class KioskFlow:
             return self._go(Screen.BUSINESS, "not_recognised")
         return []
 
-    def _issue_local(self, request_id: str, *, people_ahead: int | None = None,
-                     wait_min: int | None = None) -> list[Effect]:
+    def _issue_local(self, request_id: str) -> list[Effect]:
         """A provisional number from our range; the same request_id tells the hub it is one ticket."""
         c = self.customer
         assert c is not None and c.business is not None
         number = self.local_number()
         ticket = Ticket(request_id=request_id, business=c.business, number=number, provisional=True,
-                        people_ahead=people_ahead, wait_min=wait_min,
                         priority=c.appointment_code is not None, elderly=self.elder)
         follow_up = TicketRequestData(request_id=request_id, business=c.business, visit_id=c.visit_id,
                                       customer_ref=c.customer_ref, elderly=self.elder,
@@ -526,33 +517,18 @@ class KioskFlow:
         c.pending_probe = None
         return self._go(Screen.BUSINESS, "camera_unavailable" if camera_broken else "not_recognised")
 
-    def probe_reply(self, request_id: str, status: str, data: dict[str, Any] | None) -> list[Effect]:
+    def face_reply(self, reply: FaceReplyData) -> list[Effect]:
+        """The hub's answer to our face probe: a greeting for a match, else on to the businesses."""
         c = self.customer
-        if c is None or c.pending_probe != request_id:
+        if c is None or c.pending_probe != reply.request_id:
             return []
         c.pending_probe = None
-        data = data or {}
-        name = data.get("masked_name") or data.get("name")
-        if status != "ok" or not data.get("matched", bool(name)) or not name:
+        if reply.customer is None:
             return self._go(Screen.BUSINESS, "not_recognised")
-        c.greeting_name = mask_name(str(name))[:20]
-        usual = data.get("usual_business") or data.get("suggested_business")
+        c.greeting_name = mask_name(reply.customer.masked_name)[:20]
+        usual = reply.customer.usual_business
         c.suggested_business = usual if self.business_option(usual) else None
-        ref = data.get("customer_ref")
-        if isinstance(ref, str) and re.fullmatch(r"[0-9a-f]{64}", ref):
-            c.customer_ref = ref
-            self.consented_refs.add(ref)
         return self._go(Screen.GREETING)
-
-    # --- replies from the hub -------------------------------------------------------------------
-
-    def reply(self, request_id: str, status: str, data: dict[str, Any] | None,
-              error: str | None = None) -> list[Effect]:
-        """Route a hub reply to the request it answers."""
-        c = self.customer
-        if c is not None and c.pending_probe == request_id:
-            return self.probe_reply(request_id, status, data)
-        return self.ticket_reply(request_id, status, data, error)
 
     # --- remote commands ------------------------------------------------------------------------
 

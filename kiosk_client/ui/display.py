@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -13,6 +12,7 @@ from kiosk_client.core.board import Board, announcement
 from kiosk_client.services.speech import Speaker
 from kiosk_client.ui.theme import apply_font
 from szconfig.branch import BranchConfig
+from wire.messages import QueueBoardData, QueueCallData
 
 STYLE = """
 QWidget#display { background: #0b1d33; }
@@ -77,16 +77,14 @@ class LobbyDisplay(QWidget):
         self.render()
 
     @Slot(object)
-    def on_board(self, data: dict[str, Any]) -> None:
+    def on_board(self, data: QueueBoardData) -> None:
         self.model.apply_board(data)
         self.render()
         self.board_shown.emit()
 
     @Slot(object)
-    def on_call(self, data: dict[str, Any]) -> None:
+    def on_call(self, data: QueueCallData) -> None:
         call = self.model.apply_call(data)
-        if call is None:
-            return
         self.render()
         if self.speaker is not None:
             zh, en = announcement(call)

@@ -35,14 +35,15 @@ from kiosk_client.workers.peripherals import CardWorker, PrinterWorker
 from szconfig.branch import BranchConfig
 from szconfig.kiosk import KioskConfig, load_kiosk_config
 from szconfig.loader import default_config_dir, load_branch
-from wire import Component, DeviceState, PaperState, TopicKind, parse
+from wire import Component, DeviceState, PaperState, TopicKind
 from wire.messages import (
-    CommandData,
+    CommandMessage,
     ErrorData,
     ErrorMessage,
-    ReplyData,
+    FaceReplyMessage,
     StatusData,
     StatusMessage,
+    TicketReplyMessage,
 )
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class KioskApp(QObject):
             branch_name=self.flow.branch_name[0], branch_name_en=self.flow.branch_name[1],
             ticket_number=ticket.number, business_type=opt.zh if opt else ticket.business,
             business_type_en=opt.en if opt else "", people_ahead=ticket.people_ahead or 0,
-            estimated_wait_min=ticket.wait_min or 0, issued_at=datetime.now(),
+            estimated_wait_min=ticket.wait_estimate_min or 0, issued_at=datetime.now(),
             status_url=self.flow.status_url(ticket.number, ticket.status_path))
 
     # --- from the workers -----------------------------------------------------------------------
@@ -309,21 +310,16 @@ class KioskApp(QObject):
         self.send_requested.emit(StatusMessage, StatusData(**fields), TopicKind.STATUS)
         self.apply(self.flow.set_component(Component.CAMERA, usable))
 
-    @Slot(str, object)
-    def on_message(self, topic: str, payload: bytes) -> None:
-        """Replies and commands from the hub; anything malformed is logged and dropped."""
-        try:
-            kind = parse(topic).kind
-            body = json.loads(payload)
-            if kind is TopicKind.REPLY:
-                r = ReplyData.model_validate(body["data"])
-                self.apply(self.flow.reply(r.request_id, r.status, r.data, r.error))
-            elif kind is TopicKind.COMMAND:
-                c = CommandData.model_validate(body["data"])
-                expired = c.expires_at < datetime.now(UTC)
-                self.apply(self.flow.command(c.command_id, c.name, c.args, expired=expired))
-        except (ValueError, KeyError, TypeError) as err:
-            log.warning("ignored message on %s: %s", topic, err)
+    @Slot(object)
+    def on_message(self, msg: TicketReplyMessage | FaceReplyMessage | CommandMessage) -> None:
+        """Replies and commands from the hub, decoded and checked by the link (malformed ones never get here)."""
+        if isinstance(msg, TicketReplyMessage):
+            self.apply(self.flow.ticket_reply(msg.data))
+        elif isinstance(msg, FaceReplyMessage):
+            self.apply(self.flow.face_reply(msg.data))
+        elif isinstance(msg, CommandMessage):
+            c = msg.data
+            self.apply(self.flow.command(c.command_id, c.name, c.args, expired=c.expires_at < datetime.now(UTC)))
 
     # --- remote commands ------------------------------------------------------------------------
 

@@ -390,8 +390,8 @@ class TicketPage(Page):
         waits = []
         if t.people_ahead is not None:
             waits.append(flow.t("people_ahead", n=t.people_ahead))
-        if t.wait_min is not None:
-            waits.append(flow.t("wait_about", m=t.wait_min))
+        if t.wait_estimate_min is not None:
+            waits.append(flow.t("wait_about", m=t.wait_estimate_min))
         self.wait.setText("  ·  ".join(waits) or flow.t("wait_unknown"))
         self.status.setText(flow.t("printing") if t.printed is None else
                             flow.t("printed") if t.printed else "")

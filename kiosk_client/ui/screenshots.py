@@ -14,6 +14,7 @@ from kiosk_client.ui.theme import apply_font
 from kiosk_client.ui.window import KioskWindow
 from szconfig.kiosk import KioskConfig
 from wire import Component
+from wire.messages import FaceReplyData, IssuedTicket, RecognisedCustomer, TicketReplyData
 
 
 def _business(flow: KioskFlow) -> None:
@@ -33,7 +34,10 @@ def _issuing(flow: KioskFlow) -> None:
 def _ticket(flow: KioskFlow) -> None:
     _issuing(flow)
     rid = flow.customer.pending_request
-    flow.ticket_reply(rid, "ok", {"number": "A012", "people_ahead": 3, "wait_min": 12})
+    business = flow.customer.business
+    flow.ticket_reply(TicketReplyData(request_id=rid, ticket=IssuedTicket(
+        number="A012", ticket_id=12, token="screenshot", business=business, people_ahead=3, wait_p50_min=12.0,
+        wait_p90_min=18.0, status_url="/t/screenshot", routed_to="counter", status="waiting")))
     flow.print_result(rid, True)
 
 
@@ -54,8 +58,8 @@ def _recognise(flow: KioskFlow) -> None:
 
 def _greeting(flow: KioskFlow) -> None:
     _recognise(flow)
-    flow.probe_reply(flow.customer.pending_probe, "ok",
-                     {"masked_name": "王小明", "usual_business": flow.businesses[-1].code})
+    flow.face_reply(FaceReplyData(request_id=flow.customer.pending_probe, result="matched", customer=RecognisedCustomer(
+        customer_ref="c-0000000000000000", masked_name="王*明", usual_business=flow.businesses[-1].code)))
 
 
 def _thanks(flow: KioskFlow) -> None:

@@ -1,16 +1,17 @@
-"""The lobby display's listener: the retained queue board and calls, as Qt signals."""
+"""The lobby display's listener: the retained queue board and calls, decoded, as Qt signals."""
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 
 import paho.mqtt.client as mqtt
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
 from device_hub.link.mqtt import BrokerUrl, SessionOptions, connect, make_client
-from wire import TopicKind, branch_topic
+from wire import TopicKind, branch_topic, decode_hub_message
+from wire.messages import QueueBoardMessage, QueueCallMessage
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,8 @@ log = logging.getLogger(__name__)
 class BoardListener(QObject):
     """A read-only subscriber (clean session: the retained board restores the state on every start)."""
 
-    board = Signal(object)
-    call = Signal(object)
+    board = Signal(object)  # QueueBoardData
+    call = Signal(object)  # QueueCallData
     connected_changed = Signal(bool)
 
     def __init__(self, url: BrokerUrl, branch: str):
@@ -56,11 +57,12 @@ class BoardListener(QObject):
 
     def _on_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
         try:
-            body = json.loads(msg.payload)
-            data = body.get("data", body) if isinstance(body, dict) else {}
-        except ValueError:
-            log.warning("ignored malformed message on %s", msg.topic)
+            message = decode_hub_message(msg.payload)
+        except ValidationError as err:
+            log.warning("ignored a malformed message on %s: %s", msg.topic, err)
             return
-        if not isinstance(data, dict):
+        expected = QueueBoardMessage if msg.topic == self.board_topic else QueueCallMessage
+        if not isinstance(message, expected) or message.branch != self.branch:
+            log.warning("ignored a %s for %s on %s", message.type, message.branch, msg.topic)
             return
-        (self.board if msg.topic == self.board_topic else self.call).emit(data)
+        (self.board if expected is QueueBoardMessage else self.call).emit(message.data)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class LinkWorker(QObject):
-    received = Signal(str, object)  # topic, payload bytes (emitted on the network thread; queued to receivers)
+    received = Signal(object)  # a reply or command from the hub, decoded (emitted on the network thread; queued)
     connected_changed = Signal(bool)
     sent = Signal(str)  # message type, after it is safely in the outbox
 
@@ -43,7 +43,7 @@ class LinkWorker(QObject):
         outbox = self._outbox if self._outbox is not None else SqliteOutbox(self.outbox_path)
         self.link = DeviceLink(self.url, branch=self.branch, device=self.device, outbox=outbox,
                                model="smartzone-kiosk", sw=self.sw, components=self.components,
-                               keepalive_s=10, on_message=lambda t, p: self.received.emit(t, p))
+                               keepalive_s=10, on_message=self.received.emit)
         self.link.start()
         self._hb = QTimer(self)
         self._hb.timeout.connect(self.heartbeat)

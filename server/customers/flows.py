@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,25 +20,25 @@ from server.customers.models import Customer
 from server.customers.rules import LeadFacts, lead_reason
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
-from server.outbox.service import outbox_row
+from server.outbox.service import OutboxRow, outbox_row
 from server.referrals.service import create_leads
 from server.touchpoints.models import Touchpoint, Visit
 from server.webhooks import service as webhooks
+from wire.messages import FaceProbeData, FaceReplyData, RecognisedCustomer, TicketRequestData
 
 log = logging.getLogger(__name__)
 
 
-def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[dict[str, Any]]:
+def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[OutboxRow]:
     cfg = crm()
-    out: list[dict[str, Any]] = []
+    out: list[OutboxRow] = []
     by_event: dict[str, int] = {}  # event id → customer id
 
     for e in events:
-        if e.type == "face_probe":
-            out.append(_face_probe(session, e, now, by_event))
+        if isinstance(e.data, FaceProbeData):
+            out.append(_face_probe(session, e, e.data, now, by_event))
 
-    refs = {e.id: e.data.get("customer_ref") or e.data.get("card_hash") for e in events
-            if e.type in ("card_read", "ticket_request", "survey", "visit")}
+    refs = {e.id: e.customer_ref for e in events if e.type in ("card_read", "ticket_request", "survey", "visit")}
     known = service.resolve_hashes(session, (r for r in refs.values() if r))
     for eid, ref in refs.items():
         if ref in known:
@@ -56,14 +55,15 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
     if cfg.settings.webhook_url:
         webhooks.enqueue(session, [(f"tp:{e.id}", "touchpoint", e.branch, {
             "event_id": e.id, "customer_ref": customers[by_event[e.id]].ref, "type": e.type, "device": e.device,
-            "at": e.ts.isoformat(), "visit_id": e.data.get("visit_id")}) for e in events
+            "at": e.ts.isoformat(), "visit_id": e.visit_id}) for e in events
             if e.id in by_event and e.type != "visit"], now)
     return out
 
 
-def _face_probe(session: Session, e: EventRecord, now: datetime, by_event: dict[str, int]) -> dict[str, Any]:
+def _face_probe(session: Session, e: EventRecord, probe: FaceProbeData, now: datetime,
+                by_event: dict[str, int]) -> OutboxRow:
     """Match, answer the kiosk with the greeting facts only, record the outcome (never the embedding)."""
-    decision = service.match_probe(session, e.branch, e.data["embeddings"], now=now)
+    decision = service.match_probe(session, e.branch, probe.embeddings, now=now)
     c = session.get(Customer, decision.customer_id) if decision.customer_id is not None else None
     result = "matched" if c is not None else "unknown"
     session.execute(update(Touchpoint).where(Touchpoint.event_id == e.id).values(
@@ -71,38 +71,38 @@ def _face_probe(session: Session, e: EventRecord, now: datetime, by_event: dict[
     audit.record(session, actor=audit.device_actor(e.branch, e.device), action="face.match",
                  object_type="customer" if c else None, object_id=c.ref if c else None, branch_id=e.branch,
                  outcome="ok" if c else "not_found",
-                 detail={"frames": decision.frames, "agreeing": decision.agreeing, "request_id": e.data["request_id"]})
-    data: dict[str, Any] = {"result": result}
+                 detail={"frames": decision.frames, "agreeing": decision.agreeing, "request_id": probe.request_id})
+    recognised = None
     if c is not None:
         by_event[e.id] = c.id
-        vid = e.data.get("visit_id")
-        if vid:
-            session.execute(update(Visit).where(Visit.id == vid, Visit.customer_id.is_(None)).values(customer_id=c.id))
-        data.update(customer_ref=c.ref, masked_name=c.masked_name, tier=c.tier,
-                    usual_business=service.usual_business(session, c.id))
-    log.info("face probe %s at %s/%s: %s", e.data["request_id"], e.branch, e.device, result)
-    return outbox_row(branch_id=e.branch, device_id=e.device, kind="reply", now=now,
-                      data={"request_id": e.data["request_id"], "status": "ok", "data": data})
+        if probe.visit_id:
+            session.execute(update(Visit).where(Visit.id == probe.visit_id, Visit.customer_id.is_(None))
+                            .values(customer_id=c.id))
+        recognised = RecognisedCustomer(customer_ref=c.ref, masked_name=c.masked_name, tier=c.tier,
+                                        usual_business=service.usual_business(session, c.id))
+    log.info("face probe %s at %s/%s: %s", probe.request_id, e.branch, e.device, result)
+    return outbox_row(branch_id=e.branch, device_id=e.device, now=now,
+                      data=FaceReplyData(request_id=probe.request_id, result=result, customer=recognised))
 
 
 def _leads(session: Session, events: Sequence[EventRecord], by_event: dict[str, int],
-           customers: dict[int, Customer], now: datetime) -> list[dict[str, Any]]:
+           customers: dict[int, Customer], now: datetime) -> list[OutboxRow]:
     rules = crm().rules
     candidates = []
     for e in events:
         if e.type not in ("ticket_request", "face_probe"):
             continue
         c = customers.get(by_event.get(e.id, -1))
-        facts = LeadFacts("face_match" if e.type == "face_probe" else e.type, e.data.get("business"),
+        business = e.data.business if isinstance(e.data, TicketRequestData) else None
+        facts = LeadFacts("face_match" if e.type == "face_probe" else e.type, business,
                           c.tier if c else None, c.tags if c else ())
         reason = lead_reason(facts, rules)
         if reason is not None:
             candidates.append({"branch_id": e.branch, "customer_id": c.id if c else None,
-                               "visit_id": e.data.get("visit_id"), "event_id": e.id, "device_id": e.device,
-                               "reason": reason.value,
-                               "business": e.data.get("business"), "referrer": f"rule:{reason.value}"})
+                               "visit_id": e.visit_id, "event_id": e.id, "device_id": e.device,
+                               "reason": reason.value, "business": business, "referrer": f"rule:{reason.value}"})
     rows = create_leads(session, candidates, now)
     if rows and crm().settings.webhook_url:
-        webhooks.enqueue(session, [(f"lead:{r['data']['lead_id']}:created", "lead.created", r["branch_id"], r["data"])
-                                   for r in rows], now)
+        webhooks.enqueue(session, [(f"lead:{r.data.lead_id}:created", "lead.created", r.branch_id,
+                                    r.data.model_dump(mode="json")) for r in rows], now)
     return rows

@@ -1,6 +1,6 @@
 """Remote commands: checked for safety, queued while the device is offline, sent with a time-to-live.
 
-A command becomes an outbox row of kind "command" (CommandData: command_id, name, args, expires_at)
+A command becomes an outbox row carrying `wire.messages.CommandData` (command_id, name, args, expires_at)
 when the device is online; otherwise it waits as `queued` and goes out with the device's next birth.
 The hub's relay drops rows whose `expires_at` has passed; the expiry job marks them `expired`.
 """
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from server.devices.models import CommandStatus, Device, DeviceCommand
 from server.devices.timeline import Timeline
-from server.outbox.service import outbox_row
+from server.outbox.service import OutboxRow, outbox_row
+from wire.messages import CommandArgs, CommandData
 
 
 class CommandName(StrEnum):
@@ -45,14 +46,14 @@ def new_command_id() -> str:
     return "c-" + uuid.uuid4().hex[:20]
 
 
-def create(session: Session, timeline: Timeline, dev: Device, *, name: CommandName, args: dict[str, Any],
-           ttl_s: int, actor: str, now: datetime) -> tuple[DeviceCommand, list[dict[str, Any]]]:
+def create(session: Session, timeline: Timeline, dev: Device, *, name: CommandName, args: CommandArgs,
+           ttl_s: int, actor: str, now: datetime) -> tuple[DeviceCommand, list[OutboxRow]]:
     """Record the command; returns it and the outbox rows to send now (none if refused or queued)."""
     cmd = DeviceCommand(command_id=new_command_id(), branch_id=dev.branch_id, device_id=dev.device_id,
                         name=name.value, args=args, requested_by=actor[:64], created_at=now,
                         expires_at=now + timedelta(seconds=ttl_s), status=CommandStatus.QUEUED.value, updated_at=now)
     reason = refusal(name, dev.status or {})
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     if reason:
         cmd.status, cmd.detail, cmd.result_at = CommandStatus.REFUSED.value, reason, now
     elif dev.online:
@@ -64,14 +65,13 @@ def create(session: Session, timeline: Timeline, dev: Device, *, name: CommandNa
     return cmd, rows
 
 
-def _send(cmd: DeviceCommand, now: datetime) -> dict[str, Any]:
+def _send(cmd: DeviceCommand, now: datetime) -> OutboxRow:
     cmd.status, cmd.sent_at, cmd.updated_at = CommandStatus.SENT.value, now, now
-    return outbox_row(branch_id=cmd.branch_id, device_id=cmd.device_id, kind="command", now=now,
-                      data={"command_id": cmd.command_id, "name": cmd.name, "args": cmd.args,
-                            "expires_at": cmd.expires_at.isoformat()})
+    return outbox_row(branch_id=cmd.branch_id, device_id=cmd.device_id, now=now, data=CommandData(
+        command_id=cmd.command_id, name=cmd.name, args=cmd.args, expires_at=cmd.expires_at))
 
 
-def release_queued(session: Session, keys: list[tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
+def release_queued(session: Session, keys: list[tuple[str, str]], now: datetime) -> list[OutboxRow]:
     """Devices that came back: send what waited for them (unless it expired meanwhile)."""
     if not keys:
         return []

@@ -20,28 +20,30 @@ from server.devices.timeline import Timeline
 from server.events.models import Event
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
+from server.outbox.service import OutboxRow
+from wire.enums import Outcome
+from wire.messages import CommandResultData, StateData, UsageSessionData
 
 
-def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[dict[str, Any]]:
+def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[OutboxRow]:
     """HANDLERS entry: runs in the batch transaction with only newly stored events."""
-    usage = [e for e in events if e.type == "usage_session"]
-    results = [e for e in events if e.type == "command_result"]
+    usage = [(e, e.data) for e in events if isinstance(e.data, UsageSessionData)]
+    results = [(e, e.data) for e in events if isinstance(e.data, CommandResultData)]
     errors = [e for e in events if e.type == "error"]
-    births = [(e.branch, e.device) for e in events if e.type == "state" and e.data.get("online")]
+    births = [(e.branch, e.device) for e in events if isinstance(e.data, StateData) and e.data.online]
     if usage:
         _store_usage(session, usage)
     timeline = Timeline()
     changes: dict[tuple[str, str], Change] = {}
     if results or errors:
-        keys = sorted({(e.branch, e.device) for e in (*results, *errors)})
+        keys = sorted({(e.branch, e.device) for e in (*(e for e, _ in results), *errors)})
         devices = {(d.branch_id, d.device_id): d for d in session.scalars(
             select(Device).where(tuple_(Device.branch_id, Device.device_id).in_(keys)))}
-        for e in results:
+        for e, r in results:
             cmd = commands.apply_result(session, timeline, branch_id=e.branch, device_id=e.device,
-                                        command_id=e.data["command_id"], status=e.data["status"],
-                                        detail=e.data.get("detail"), at=e.ts, now=now)
+                                        command_id=r.command_id, status=r.status, detail=r.detail, at=e.ts, now=now)
             dev = devices.get((e.branch, e.device))
-            if cmd is not None and dev is not None and e.data["status"] == "ok" \
+            if cmd is not None and dev is not None and r.status == "ok" \
                     and cmd.name in (commands.CommandName.OUT_OF_SERVICE, commands.CommandName.IN_SERVICE):
                 dev.in_service = cmd.name == commands.CommandName.IN_SERVICE
                 changes.setdefault((e.branch, e.device), Change(dev))
@@ -56,12 +58,11 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
     return outbound
 
 
-def _store_usage(session: Session, usage: list[EventRecord]) -> None:
-    rows = [{"session_id": e.data["session_id"], "branch_id": e.branch, "device_id": e.device,
-             "function": e.data["function"], "started_at": _dt(e.data["started_at"]),
-             "ended_at": _dt(e.data["ended_at"]), "outcome": e.data["outcome"]} for e in usage]
+def _store_usage(session: Session, usage: list[tuple[EventRecord, UsageSessionData]]) -> None:
+    rows = [{"session_id": u.session_id, "branch_id": e.branch, "device_id": e.device, "function": u.function,
+             "started_at": u.started_at, "ended_at": u.ended_at, "outcome": u.outcome.value} for e, u in usage]
     session.connection().execute(insert_for(session, UsageSession).on_conflict_do_nothing(), rows)
-    printed = Counter((e.branch, e.device) for e in usage if e.data["outcome"] == "ok")
+    printed = Counter((e.branch, e.device) for e, u in usage if u.outcome == Outcome.OK)
     if printed:  # one Core statement for all devices (rows in key order, as the registry locks them)
         session.connection().execute(_COUNT_RECEIPTS, [{"b_branch": b, "b_device": d, "n": n}
                                                        for (b, d), n in sorted(printed.items())])
@@ -85,7 +86,3 @@ def _error_counts(session: Session, errors: list[EventRecord], now: datetime) ->
         tuple_(Event.branch_id, Event.device_id).in_(keys), Event.type == "error", Event.ts >= since)
         .group_by(Event.branch_id, Event.device_id))
     return {(b, d): int(n) for b, d, n in rows}
-
-
-def _dt(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.devices.commands import CommandName
 from server.web.validation import STRICT, Text100, text
+from wire.messages import CommandArgs
 
 
 class AlarmBrief(BaseModel):
@@ -137,7 +138,7 @@ class CommandIn(BaseModel):
     model_config = STRICT
     name: CommandName
     ttl_s: Annotated[int, Field(ge=5, le=86_400)] = 300
-    args: dict[str, Annotated[str, Field(max_length=200)] | int | bool] = Field(default_factory=dict, max_length=8)
+    args: CommandArgs = Field(default_factory=dict, max_length=8)
 
 
 class CommandOut(BaseModel):

@@ -23,6 +23,7 @@ from server.devices.models import Device, OfflineCause, PaperRoll
 from server.devices.timeline import Timeline
 from server.ingest.records import EventRecord
 from wire.enums import OfflineReason
+from wire.messages import StateData, StatusData
 
 
 def apply_device_messages(session: Session, events: Sequence[EventRecord],
@@ -145,7 +146,7 @@ def _apply_eventful(session: Session, keys: list[tuple[str, str]], ids: list[int
 
 def _is_will(e: EventRecord) -> bool:
     """A last will (or an older device's offline state, which cannot say it was a goodbye)."""
-    return e.type == "state" and not e.data.get("online") and e.data.get("reason") != OfflineReason.SHUTDOWN
+    return isinstance(e.data, StateData) and not e.data.online and e.data.reason != OfflineReason.SHUTDOWN
 
 
 def _ordered(events: list[EventRecord], now: datetime) -> list[tuple[datetime, EventRecord]]:
@@ -155,13 +156,13 @@ def _ordered(events: list[EventRecord], now: datetime) -> list[tuple[datetime, E
     published it, which is when the hub received it (`now`), after everything else its session sent, and
     before the birth of a newer session that came in the same batch.
     """
-    births = [e for e in events if e.type == "state" and e.data.get("online")]
+    births = [(e.ts, e.data.session) for e in events if isinstance(e.data, StateData) and e.data.online]
     out = []
     for e in events:
         at = e.ts
         if _is_will(e):
-            session_no = int(e.data.get("session", 0))
-            later = min((b.ts for b in births if int(b.data.get("session", 0)) > session_no), default=None)
+            session_no = e.data.session  # type: ignore[union-attr]  # a will is a state
+            later = min((ts for ts, session in births if session > session_no), default=None)
             cap = None if later is None else later - timedelta(microseconds=1)
             at = now if cap is None else min(now, cap)
             # after everything else it sent (a device clock ahead of the hub's may date that after `now`)
@@ -175,11 +176,11 @@ def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], chang
                   timeline: Timeline, rolls: list[dict[str, Any]]) -> None:
     last_seq, gaps = dev.last_seq, 0
     for at, e in events:
-        if e.type == "state":
+        if isinstance(e.data, StateData):
             was = dev.online
-            what = _apply_state(dev, e)
+            what = _apply_state(dev, e.data, e.ts)
             if what == "stale" or dev.online != was:
-                detail = {"session": e.data.get("session"), "via": what}
+                detail = {"session": e.data.session, "via": what}
                 if not dev.online and what != "stale":
                     detail["cause"] = dev.offline_reason
                     if what == "will":
@@ -194,10 +195,9 @@ def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], chang
         if not dev.online and (dev.last_seen_at is None or e.ts > dev.last_seen_at):
             dev.online, dev.offline_reason = True, None  # any message newer than what we saw: it is talking to us
             timeline.add(dev.branch_id, dev.device_id, at, "presence", "online", {"via": e.type})
-        if e.type == "status":
-            _apply_status(dev, e, change, rolls)
-            timeline.add(dev.branch_id, dev.device_id, e.ts, "status", e.data["component"],
-                         {k: v for k, v in e.data.items() if k != "component"})
+        if isinstance(e.data, StatusData):
+            entry = _apply_status(dev, e.data, e.ts, change, rolls)
+            timeline.add(dev.branch_id, dev.device_id, e.ts, "status", str(e.data.component), entry)
         if e.type == "heartbeat":
             if dev.last_seen_at is None or e.ts > dev.last_seen_at:
                 dev.last_seen_at = e.ts
@@ -214,53 +214,54 @@ def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], chang
         dev.seq_gaps += gaps
 
 
-def _apply_state(dev: Device, e: EventRecord) -> str:
+def _apply_state(dev: Device, data: StateData, at: datetime) -> str:
     """"birth", "goodbye", "will" or "stale" (a will or birth of an older session, ignored as Sparkplug's bdSeq)."""
-    data = e.data
-    session_no = int(data.get("session", 0))
-    if data.get("online"):
+    session_no = data.session
+    if data.online:
         if session_no < dev.session:
             return "stale"  # an old birth, redelivered late
         dev.session = session_no
         dev.online, dev.offline_reason = True, None
         if dev.registered_at is None:
-            dev.registered_at = e.ts
+            dev.registered_at = at
         for field in ("model", "serial", "sw"):
-            if data.get(field) is not None:
-                setattr(dev, field, data[field])
-        if data.get("components"):
-            dev.components = list(data["components"])
-        if dev.last_seen_at is None or e.ts > dev.last_seen_at:
-            dev.last_seen_at = e.ts
+            if getattr(data, field) is not None:
+                setattr(dev, field, getattr(data, field))
+        if data.components:
+            dev.components = [str(c) for c in data.components]
+        if dev.last_seen_at is None or at > dev.last_seen_at:
+            dev.last_seen_at = at
         return "birth"
     if session_no != dev.session:
         return "stale"
     # the current session's goodbye or will; older sessions' are stale
     dev.online = False
-    if data.get("reason") == OfflineReason.SHUTDOWN:
+    if data.reason == OfflineReason.SHUTDOWN:
         dev.offline_reason = OfflineCause.SHUTDOWN.value
-        if dev.last_seen_at is None or e.ts > dev.last_seen_at:
-            dev.last_seen_at = e.ts  # its last word
+        if dev.last_seen_at is None or at > dev.last_seen_at:
+            dev.last_seen_at = at  # its last word
         return "goodbye"
     dev.offline_reason = OfflineCause.LOST.value
     return "will"
 
 
-def _apply_status(dev: Device, e: EventRecord, change: Change, rolls: list[dict[str, Any]]) -> None:
+def _apply_status(dev: Device, data: StatusData, at: datetime, change: Change,
+                  rolls: list[dict[str, Any]]) -> dict[str, Any]:
+    """Keep the component's status (as JSON, with when); returns it less that time, for the timeline."""
     status = dict(dev.status or {})
-    entry = {k: v for k, v in e.data.items() if k != "component"}
-    entry["at"] = e.ts.isoformat()
-    component = e.data["component"]
+    reported = data.model_dump(mode="json", exclude_none=True, exclude={"component"})
+    entry = {**reported, "at": at.isoformat()}
+    component = str(data.component)
     before = status.get(component)
     if card_retained(before, entry):
         change.retained.append(component)
     paper, was = entry.get("paper"), (before or {}).get("paper")
     if paper == "full" and was in ("low", "out", "jammed"):  # refilled: the roll's history is kept
         rolls.append({"branch_id": dev.branch_id, "device_id": dev.device_id, "started_at": dev.paper_refilled_at,
-                      "ended_at": e.ts, "printed": dev.receipts_since_refill or 0,
+                      "ended_at": at, "printed": dev.receipts_since_refill or 0,
                       "printed_at_low": dev.paper_low_receipts, "printed_at_out": dev.paper_out_receipts})
         dev.receipts_since_refill = 0
-        dev.paper_refilled_at = e.ts
+        dev.paper_refilled_at = at
         dev.paper_low_receipts = dev.paper_out_receipts = None
     elif paper == "low" and dev.paper_low_receipts is None:
         dev.paper_low_receipts = dev.receipts_since_refill or 0
@@ -269,9 +270,10 @@ def _apply_status(dev: Device, e: EventRecord, change: Change, rolls: list[dict[
     status[component] = entry
     dev.status = status
     change.status_changed = True
+    return reported
 
 
-def _presence_label(what: str, data: dict, online: bool) -> str:
+def _presence_label(what: str, data: StateData, online: bool) -> str:
     if what == "stale":
-        return "stale_birth_ignored" if data.get("online") else "stale_will_ignored"
+        return "stale_birth_ignored" if data.online else "stale_will_ignored"
     return "online" if online else "offline"

@@ -24,7 +24,7 @@ def insert_new_events(session: Session, events: Sequence[EventRecord], now: date
     """Insert events (ids unique within the batch); return the ids that were not stored before."""
     db = Bulk(session)
     received = db.ts(now)
-    rows = [(e.id, e.branch, e.device, e.seq, e.type, db.ts(e.ts), received, db.json(e.data)) for e in events]
+    rows = [(e.id, e.branch, e.device, e.seq, e.type, db.ts(e.ts), received, e.data_json()) for e in events]
     return {r[0] for r in db.insert("events", _COLUMNS, rows, "ON CONFLICT (id) DO NOTHING RETURNING id")}
 
 
@@ -34,6 +34,6 @@ def stored_versions(session: Session, ids: Sequence[str]) -> dict[str, EventReco
     for start in range(0, len(ids), 500):
         rows = session.execute(select(Event.id, Event.branch_id, Event.device_id, Event.seq, Event.type, Event.ts,
                                       Event.data).where(Event.id.in_(ids[start:start + 500])))
-        out.update((r.id, EventRecord(id=r.id, branch=r.branch_id, device=r.device_id, seq=r.seq, type=r.type,
-                                      ts=r.ts, data=r.data)) for r in rows)
+        out.update((r.id, EventRecord.of(id=r.id, branch=r.branch_id, device=r.device_id, seq=r.seq, type=r.type,
+                                         ts=r.ts, data=r.data)) for r in rows)
     return out

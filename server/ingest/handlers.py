@@ -2,7 +2,7 @@
 
 A handler is `handle(session, events, now, kept) -> outbox rows`: it gets only events that were
 stored for the first time (never a redelivery), runs inside the batch's transaction, and
-returns messages for devices (see `server.outbox.service.outbox_row`); `kept` is what the hub
+returns messages for devices (`server.outbox.service.outbox_row`s); `kept` is what the hub
 keeps between batches (`server.ingest.kept`). To add a domain, append one `Step` to HANDLERS, saying
 in which roles it runs (`szconfig.roles`: a branch's `edge`, the `central` site, or `all` in one).
 Keep handlers set-based: one statement per batch, not per event. Work that may lag a moment and gains
@@ -23,12 +23,13 @@ from server.devices import handlers as fleet
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 from server.link import service as link
+from server.outbox.service import OutboxRow
 from server.queueing import flows as queue_flows
 from server.touchpoints.service import record_touchpoints
 from szconfig.roles import BRANCH, CENTRE, EDGE_LINK, Role, Roles
 
-Handler = Callable[[Session, Sequence[EventRecord], datetime, Kept], Sequence[dict[str, Any]]]
-Deferred = Callable[[Session, datetime, Kept], Sequence[dict[str, Any]]]
+Handler = Callable[[Session, Sequence[EventRecord], datetime, Kept], Sequence[OutboxRow]]
+Deferred = Callable[[Session, datetime, Kept], Sequence[OutboxRow]]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Step:
     roles: Roles
 
 
-def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[dict[str, Any]]:
+def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime, _kept: Kept) -> list[OutboxRow]:
     record_touchpoints(session, events)
     return []
 

@@ -1,16 +1,19 @@
-"""What the hub hands to the domain: validated events and dead letters, as plain data."""
+"""What the hub hands to the domain: validated events (with their typed data) and dead letters."""
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from wire.messages import DATA_MODELS, DeviceData
+
 KEEP_BYTES = 4096  # how much of a dead letter's payload is kept for someone to look at
 
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
-    """A device message that passed validation (the hub checked it against the wire contract)."""
+    """A device message that passed validation: `data` is its wire model (`TicketRequestData`, …), so
+    handlers read attributes, never keys; the event log stores it as JSON (`data_json`)."""
 
     id: str
     branch: str
@@ -18,9 +21,29 @@ class EventRecord:
     seq: int
     type: str
     ts: datetime
-    data: dict[str, Any]
+    data: DeviceData
     topic: str = ""  # where it came from, and its raw bytes: to dead-letter it whole if it must be
     payload: bytes = b""
+
+    @classmethod
+    def of(cls, *, type: str, data: dict[str, Any], **fields: Any) -> "EventRecord":
+        """An event whose data is given as JSON-like values (read back from the event log; tests), validated
+        into the type's model; raises pydantic.ValidationError."""
+        return cls(type=type, data=DATA_MODELS[type].model_validate(data), **fields)
+
+    def data_json(self) -> str:
+        """The data as the event log keeps it (and as it came, less nulls)."""
+        return self.data.model_dump_json(exclude_none=True)
+
+    @property
+    def visit_id(self) -> str | None:
+        """The visit the event belongs to, for the types that carry one."""
+        return getattr(self.data, "visit_id", None)
+
+    @property
+    def customer_ref(self) -> str | None:
+        """The customer's keyed hash: the one the event names, or the card's."""
+        return getattr(self.data, "customer_ref", None) or getattr(self.data, "card_hash", None)
 
     def same_event(self, other: "EventRecord") -> bool:
         """Two messages with one id describe one event (a repeat), or the id was reused for another."""

@@ -22,7 +22,7 @@ from server.events.store import insert_new_events, stored_versions
 from server.ingest import handlers
 from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord, id_conflict
-from server.outbox.service import enqueue
+from server.outbox.service import OutboxRow, enqueue
 from szconfig.roles import Role
 
 
@@ -61,7 +61,7 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     dead_letters = [*dead_letters, *conflicts]
 
     apply_device_messages(session, new, heartbeats, now=now)
-    outbound: list[dict] = []
+    outbound: list[OutboxRow] = []
     if new:
         for handle in handlers.for_role(handlers.HANDLERS, role):
             outbound.extend(handle(session, new, now, kept))
@@ -83,7 +83,7 @@ def run_deferred(session: Session, *, now: datetime | None = None, kept: Kept | 
     Returns the number of outbound messages."""
     now = now or utcnow()
     kept = kept or Kept()
-    outbound: list[dict] = []
+    outbound: list[OutboxRow] = []
     for work in handlers.for_role(handlers.DEFERRED, role):
         outbound.extend(work(session, now, kept))
     enqueue(session, outbound)

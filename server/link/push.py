@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.db import utcnow
 from server.link.models import CachedItem
 from server.link.service import store_cached
-from server.outbox.service import enqueue, outbox_row
+from server.outbox.service import OutboxRow, enqueue, outbox_row
 from server.staff.models import Staff, StaffBranch
+from wire.messages import PushData
 
 WATERMARK = ("watermark", "push.staff")
 _STAFF_FIELDS = ("display_name", "role", "password_hash", "must_change_password", "active", "locale")
@@ -30,16 +31,16 @@ def _version(at: datetime) -> int:
     return int(at.timestamp() * 1_000_000)
 
 
-def staff_pushes(session: Session, since: datetime | None, now: datetime) -> list[dict[str, Any]]:
+def staff_pushes(session: Session, since: datetime | None, now: datetime) -> list[OutboxRow]:
     """Outbox rows: one push per (branch, account) for branch accounts changed after `since`."""
     q = select(Staff, StaffBranch.branch_id).join(StaffBranch, StaffBranch.staff_id == Staff.id)
     if since is not None:
         q = q.where(Staff.updated_at > since)
     rows = []
     for staff, branch in session.execute(q.order_by(Staff.updated_at, Staff.id)):
-        rows.append(outbox_row(branch_id=branch, kind="push", now=now, data={
-            "kind": "staff", "key": staff.username, "version": _version(staff.updated_at),
-            "data": {"username": staff.username, **{f: getattr(staff, f) for f in _STAFF_FIELDS}}}))
+        rows.append(outbox_row(branch_id=branch, now=now, data=PushData(
+            kind="staff", key=staff.username, version=_version(staff.updated_at),
+            data={"username": staff.username, **{f: getattr(staff, f) for f in _STAFF_FIELDS}})))
     return rows
 
 

@@ -19,12 +19,13 @@ from server.db import insert_for
 from server.events.models import Event
 from server.ingest.records import EventRecord
 from server.link.models import CachedItem, LinkState, UplinkItem
+from server.outbox.service import OutboxRow
 
 _COLUMNS = (("event_id", "text"), ("branch_id", "text"), ("device_id", "text"), ("queued_at", "timestamp"))
 
 
 def enqueue(session: Session, events: Sequence[EventRecord], now: datetime,
-            _kept: object = None) -> list[dict[str, Any]]:
+            _kept: object = None) -> list[OutboxRow]:
     """Ingest handler (edge): every newly stored event waits for the centre's confirmation, in order."""
     if events:
         db = Bulk(session)
@@ -40,7 +41,7 @@ def pending(session: Session, *, after: int, limit: int) -> list[tuple[int, Even
         select(UplinkItem.id, Event.id, Event.branch_id, Event.device_id, Event.seq, Event.type, Event.ts, Event.data)
         .join(Event, Event.id == UplinkItem.event_id).where(UplinkItem.id > after)
         .order_by(UplinkItem.id).limit(limit))
-    return [(key, EventRecord(id=i, branch=b, device=d, seq=q, type=t, ts=ts, data=data))
+    return [(key, EventRecord.of(id=i, branch=b, device=d, seq=q, type=t, ts=ts, data=data))
             for key, i, b, d, q, t, ts, data in rows]
 
 

@@ -22,7 +22,7 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(36), unique=True)
     branch_id: Mapped[str] = mapped_column(String(32))
     device_id: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(20))  # reply | command | queue_board | queue_call | staff_lead
+    kind: Mapped[str] = mapped_column(String(20))  # the message type: wire.messages.HUB_TYPES
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     retain: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,7 +1,13 @@
-"""Write outbound messages inside domain transactions; hand unsent ones to the relay."""
+"""Write outbound messages inside domain transactions; hand unsent ones to the relay.
+
+A row carries a wire data model (`wire.messages.HubData`), never a dict: the model names the message
+type, so its topic and whether the broker retains it, and it was validated when it was built. `enqueue`
+takes only rows made by `outbox_row`, so nothing untyped reaches a device.
+"""
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,17 +17,39 @@ from sqlalchemy.orm import Session
 from server.bulk import Bulk
 from server.db import utcnow
 from server.outbox.models import OutboxMessage
+from wire.messages import HUB_TYPE_OF, HubData
+from wire.topics import HUB_TOPICS, RETAINED, hub_topic
 
-KINDS = {"reply", "command", "queue_board", "queue_call", "staff_lead", "push"}
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One message for a device (device_id) or a whole branch (device_id None), not yet written."""
+
+    branch_id: str
+    device_id: str | None
+    data: HubData
+    created_at: datetime
+    message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def kind(self) -> str:
+        """The message type (`ticket_reply`, `queue_board`, …), named by the data model."""
+        return HUB_TYPE_OF[type(self.data)]
+
+    @property
+    def retain(self) -> bool:
+        return HUB_TOPICS[self.kind] in RETAINED
 
 
-def outbox_row(*, branch_id: str, kind: str, data: dict[str, Any], device_id: str | None = None,
-               retain: bool = False, now: datetime | None = None) -> dict[str, Any]:
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r}; one of {sorted(KINDS)}")
-    return {"message_id": str(uuid.uuid4()), "branch_id": branch_id, "device_id": device_id,
-            "kind": kind, "data": data, "retain": retain, "created_at": now or utcnow(),
-            "sent_at": None, "attempts": 0}
+def outbox_row(*, branch_id: str, data: HubData, device_id: str | None = None,
+               now: datetime | None = None) -> OutboxRow:
+    """A message for the relay; raises TypeError for anything but a hub data model of `wire.messages`, and
+    TopicError for an address it could not be sent to."""
+    kind = HUB_TYPE_OF.get(type(data))
+    if kind is None:
+        raise TypeError(f"an outbox row carries a hub message model of wire.messages, not {type(data).__name__}")
+    hub_topic(kind, branch_id, device_id)  # a bad address is refused here, not by the relay later
+    return OutboxRow(branch_id=branch_id, device_id=device_id, data=data, created_at=now or utcnow())
 
 
 _COLUMNS = (("message_id", "text"), ("branch_id", "text"), ("device_id", "text"), ("kind", "text"),
@@ -29,11 +57,16 @@ _COLUMNS = (("message_id", "text"), ("branch_id", "text"), ("device_id", "text")
             ("attempts", "integer"))
 
 
-def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+def enqueue(session: Session, rows: Sequence[OutboxRow]) -> None:
     """Add `outbox_row`s (straight to the driver: the hub enqueues a reply per ticket and its boards)."""
-    if rows:
-        db = Bulk(session)
-        db.insert("outbox", _COLUMNS, [db.values(_COLUMNS, r) for r in rows])
+    if not rows:
+        return
+    untyped = [type(r).__name__ for r in rows if not isinstance(r, OutboxRow)]
+    if untyped:
+        raise TypeError(f"enqueue takes outbox_row(...)s, got {', '.join(sorted(set(untyped)))}")
+    db = Bulk(session)
+    db.insert("outbox", _COLUMNS, [(r.message_id, r.branch_id, r.device_id, r.kind, r.data.model_dump_json(
+        exclude_none=True), r.retain, db.ts(r.created_at), None, 0) for r in rows])
 
 
 def pending(session: Session, *, limit: int = 100) -> list[Any]:

@@ -31,7 +31,6 @@ from server.queueing.models import QueueState, Ticket
 from server.queueing.schemas import (
     CounterActionOut,
     CounterStateOut,
-    IssuedOut,
     IssueIn,
     IssuingIn,
     IssuingOut,
@@ -47,7 +46,7 @@ from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found
 from server.web.i18n import register_messages
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale
 from server.web.validation import BranchId, IntId
-from wire.messages import QueueBoardData
+from wire.messages import IssuedTicket, QueueBoardData
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["queueing"])
@@ -99,7 +98,7 @@ def get_queue(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dic
 
 
 @router.get("/api/branches/{branch_id}/queue/board", response_model=QueueBoardData)
-def get_board(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
+def get_board(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> QueueBoardData:
     """The board as displays get it on `queue/board`."""
     _branch(session, staff, branch_id)
     return board.board(session, locks.branch_config(session, branch_id), utcnow())
@@ -125,10 +124,10 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
 
 
-@router.post("/api/branches/{branch_id}/tickets", status_code=201, response_model=IssuedOut,
-             response_model_exclude_unset=True)
+@router.post("/api/branches/{branch_id}/tickets", status_code=201, response_model=IssuedTicket,
+             response_model_exclude_none=True)
 def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session: DbSession,
-                 audit: Audit) -> dict[str, Any]:
+                 audit: Audit) -> IssuedTicket:
     """Issue a ticket at the lobby desk."""
     _branch(session, staff, branch_id)
     issued = issuing.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
@@ -137,9 +136,9 @@ def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session:
     enqueue(session, issued.outbox)
     audit.record("queue.issue", "ticket", issued.ticket.id, branch_id=branch_id,
                  detail={"business": body.business, "rule": issued.ticket.reasons[0]["rule"]})
-    from server.queueing.flows import reply_data
+    from server.queueing.flows import issued_ticket
 
-    return reply_data(issued)
+    return issued_ticket(issued)
 
 
 def _counter_action(action: str, branch_id: str, counter: int, staff: Principal, session: Session,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from server.outbox.service import outbox_row
+from server.outbox.service import OutboxRow, outbox_row
 from server.queueing import estimates
 from server.queueing.cache import QueueCache
 from server.queueing.locks import branch_configs
@@ -21,6 +21,7 @@ from server.queueing.models import QueueState, Ticket, TicketStep
 from server.queueing.snapshot import IssueContext, Lane, snapshot, snapshots, waiting_lanes
 from server.queueing.transitions import TicketStatus
 from szconfig.branch import BranchConfig, Channel
+from wire.messages import BilingualText, BoardBusiness, BoardCall, QueueBoardData, QueueCallData
 
 
 def _recent_calls() -> Any:
@@ -35,20 +36,19 @@ def _recent_calls() -> Any:
 _RECENT_CALLS = _recent_calls()
 
 
-def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> dict[str, Any]:
+def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> QueueBoardData:
     """The branch's board: current calls, last N calls, waiting and P50/P90 per business.
 
     With the batch's issue context (taken under the branch lock, kept current while issuing), its
     snapshot and lanes are reused instead of read again."""
     snap = ctx.snap if ctx is not None else snapshot(session, cfg, now)
     lanes = ctx.lanes if ctx is not None else waiting_lanes(session, [cfg.id])[cfg.id]
-    current = [{"ticket": t.display, "counter": n, "business": t.business, "at": t.called_at.isoformat()}
+    current = [BoardCall(ticket=t.display, counter=n, business=t.business, at=t.called_at)
                for n, t in sorted(snap.busy.items()) if t.status == TicketStatus.CALLED.value and t.called_at]
     calls = ctx.last_calls if ctx is not None else None
     if calls is None:
         recent = session.connection().execute(_RECENT_CALLS, {"b_branch": cfg.id, "n": cfg.queue.board_calls})
-        calls = [{"ticket": r.display, "counter": r.counter, "business": r.business, "at": r.at.isoformat()}
-                 for r in recent]
+        calls = [BoardCall(ticket=r.display, counter=r.counter, business=r.business, at=r.at) for r in recent]
         if ctx is not None:
             ctx.last_calls = calls
     per_business = Tally(b for lane in lanes.values() for b in lane.all)
@@ -63,25 +63,25 @@ def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext 
     businesses = []
     for b in cfg.business_types:
         est = ests[b.code]
-        businesses.append({"business": b.code, "name": {"zh": b.name.zh, "en": b.name.en},
-                           "prefix": b.prefix, "waiting": per_business.get(b.code, 0),
-                           "wait_p50_min": est.p50_min if est else None,
-                           "wait_p90_min": est.p90_min if est else None})
+        businesses.append(BoardBusiness(business=b.code, name=BilingualText(zh=b.name.zh, en=b.name.en),
+                                        prefix=b.prefix, waiting=per_business.get(b.code, 0),
+                                        wait_p50_min=est.p50_min if est else None,
+                                        wait_p90_min=est.p90_min if est else None))
     if ctx is not None:
         issuing, version = ctx.issuing, ctx.version
     else:
         state = session.get(QueueState, cfg.id)
         issuing, version = (bool(state.issuing), state.version) if state else (True, 0)
-    return {"branch": cfg.id, "updated_at": now.isoformat(), "issuing": issuing, "current": current,
-            "calls": calls, "waiting": dict(per_business), "businesses": businesses, "version": version}
+    return QueueBoardData(branch=cfg.id, updated_at=now, issuing=issuing, current=current, calls=calls,
+                          waiting=dict(per_business), businesses=businesses, version=version)
 
 
-def board_row(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> dict[str, Any]:
+def board_row(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> OutboxRow:
     """The branch's board as an outbox row (retained), marked as shown so the hub does not render it again."""
     session.flush()
     data = board(session, cfg, now, ctx)
-    session.connection().execute(_MARK_SHOWN, [{"b_branch": cfg.id, "shown": data["version"]}])
-    return outbox_row(branch_id=cfg.id, kind="queue_board", data=data, retain=True, now=now)
+    session.connection().execute(_MARK_SHOWN, [{"b_branch": cfg.id, "shown": data.version}])
+    return outbox_row(branch_id=cfg.id, data=data, now=now)
 
 
 def _mark_shown() -> Any:
@@ -97,7 +97,7 @@ STALE_BOARDS_PER_RUN = 200
 
 
 def stale_boards(session: Session, now: datetime, cache: QueueCache | None = None,
-                 limit: int = STALE_BOARDS_PER_RUN) -> list[dict[str, Any]]:
+                 limit: int = STALE_BOARDS_PER_RUN) -> list[OutboxRow]:
     """Boards of the branches whose queue changed since their last board (oldest change first).
 
     The hub issues kiosk tickets without rendering boards and calls this on its own clock, so a burst of
@@ -122,18 +122,16 @@ def stale_boards(session: Session, now: datetime, cache: QueueCache | None = Non
         if branch in cfgs:
             ctx = contexts.get(branch) or IssueContext(cfgs[branch], bool(issuing), version, lanes[branch], 0,
                                                        snaps[branch])
-            out.append(outbox_row(branch_id=branch, kind="queue_board", data=board(session, cfgs[branch], now, ctx),
-                                  retain=True, now=now))
+            out.append(outbox_row(branch_id=branch, data=board(session, cfgs[branch], now, ctx), now=now))
         shown.append({"b_branch": branch, "shown": version})
     session.connection().execute(_MARK_SHOWN, shown)
     return out
 
 
-def call_row(cfg: BranchConfig, t: Ticket, now: datetime, *, recall: bool = False) -> dict[str, Any]:
+def call_row(cfg: BranchConfig, t: Ticket, now: datetime, *, recall: bool = False) -> OutboxRow:
     b = cfg.business(t.business)
-    return outbox_row(branch_id=cfg.id, kind="queue_call", now=now, data={
-        "ticket": t.display, "counter": t.counter, "business": t.business, "recall": recall,
-        "at": now.isoformat(), "text": {
-            "zh": f"请 {t.display} 号到 {t.counter} 号窗口" + (f"（{b.name.zh}）" if b else ""),
-            "en": f"Ticket {t.display}, please go to counter {t.counter}"}})
+    return outbox_row(branch_id=cfg.id, now=now, data=QueueCallData(
+        ticket=t.display, counter=t.counter, business=t.business, recall=recall, at=now, text=BilingualText(
+            zh=f"请 {t.display} 号到 {t.counter} 号窗口" + (f"（{b.name.zh}）" if b else ""),
+            en=f"Ticket {t.display}, please go to counter {t.counter}")))
 

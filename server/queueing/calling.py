@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict, NotFound
+from server.outbox.service import OutboxRow
 from server.queueing import policy
 from server.queueing.board import board_row, call_row
 from server.queueing.journey import SYSTEM, step
@@ -24,7 +25,7 @@ from szconfig.branch import BranchConfig, Channel, PriorityClass
 @dataclass
 class CallResult:
     ticket: Ticket | None
-    outbox: list[dict[str, Any]]
+    outbox: list[OutboxRow]
     finished: Ticket | None = None
 
 
@@ -69,7 +70,7 @@ def call_next(session: Session, *, branch_id: str, counter: int, now: datetime, 
                                      cfg.queue.aging_fraction)
     choice = policy.choose(cands, view, now, regular_streak=row.regular_streak, settings=settings,
                            served=_served(session, cfg))
-    out: list[dict[str, Any]] = []
+    out: list[OutboxRow] = []
     ticket = None
     if choice is not None:
         ticket = next(t for t in waiting if t.id == choice.ticket_id)

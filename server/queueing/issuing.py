@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.bulk import Bulk
 from server.db import insert_for
 from server.errors import Conflict, DomainError, Invalid, NotFound
+from server.outbox.service import OutboxRow
 from server.queueing import estimates
 from server.queueing.board import board_row
 from server.queueing.cache import QueueCache
@@ -66,7 +67,7 @@ class Issued:
     created: bool
     people_ahead: int
     estimate: estimates.Estimate | None
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[OutboxRow] = field(default_factory=list)
     reconciled: bool = False  # a retry brought the provisional number the customer holds
 
 

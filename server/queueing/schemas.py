@@ -135,28 +135,6 @@ class QueueKpisOut(BaseModel):
     businesses: list[BusinessKpisOut]
 
 
-class IssuedOut(BaseModel):
-    """A ticket issued at the lobby desk: what a kiosk's reply carries."""
-
-    accepted: bool
-    ticket: str
-    number: str
-    ticket_id: int
-    token: str = Field(description="for the status page /t/<token>")
-    business: str
-    people_ahead: int
-    wait_p50_min: float | None
-    wait_p90_min: float | None
-    wait_min: int | None
-    status_url: str
-    routed_to: Channel
-    reason: str | None
-    reason_zh: str | None
-    priority: bool
-    status: TicketStatus
-    provisional_number: str | None = None
-
-
 class CounterActionOut(BaseModel):
     """A counter's call, recall or finish: the ticket it now has (and why), the one it finished."""
 

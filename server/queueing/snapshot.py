@@ -19,6 +19,7 @@ from server.queueing import estimates
 from server.queueing.models import CounterState, Ticket
 from server.queueing.transitions import WAITING_STATES, TicketStatus
 from szconfig.branch import BranchConfig, Channel, DeviceKind, PriorityClass
+from wire.messages import BoardCall
 
 RECENT_SERVICES = 30  # service times per business that feed the estimates…
 RECENT_DAYS = 7  # …taken from the past week
@@ -229,10 +230,10 @@ class IssueContext:
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
-    def last_calls(self) -> list[dict[str, Any]] | None:
+    def last_calls(self) -> list[BoardCall] | None:
         return self._memo.get("last_calls")
 
     @last_calls.setter
-    def last_calls(self, calls: list[dict[str, Any]]) -> None:
+    def last_calls(self, calls: list[BoardCall]) -> None:
         self._memo["last_calls"] = calls
 

@@ -24,6 +24,7 @@ from server.touchpoints.service import record_staff_touchpoint
 from server.web.deps import Audit, DbSession, Principal, not_found, require_roles
 from server.web.validation import STRICT, IntId, Text200, text
 from server.webhooks.service import enqueue as webhook
+from wire.ids import Ident
 
 router = APIRouter(tags=["referrals"])
 LeadStaff = Annotated[Principal, Depends(require_roles(Role.CUSTOMER_MANAGER, Role.BRANCH_MANAGER))]
@@ -34,7 +35,7 @@ Referrer = Annotated[Principal, Depends(require_roles(Role.CUSTOMER_MANAGER, Rol
 class ReferralIn(BaseModel):
     model_config = STRICT
     customer_id: int = Field(ge=1, le=2**31 - 1)
-    business: text(32) | None = None  # type: ignore[valid-type]
+    business: Ident | None = None
     note: Text200 | None = None
 
 
@@ -88,7 +89,7 @@ def refer(body: ReferralIn, staff: Referrer, session: DbSession, audit: Audit, r
     if not rows:
         raise Conflict("already_referred", "this customer's visit already has a lead; see GET /api/referrals")
     enqueue(session, rows)
-    lead = session.get(Referral, rows[0]["data"]["lead_id"])
+    lead = session.get(Referral, rows[0].data.lead_id)
     assert lead is not None
     audit.record("referral.create", "referral", lead.id, branch_id=lead.branch_id, detail={"customer": c.ref})
     request.app.state.events.publish("crm.lead", lead_view(lead, c), branch_id=lead.branch_id)

@@ -27,13 +27,12 @@ def escalate_leads(factory: sessionmaker[Session], now: datetime) -> int:
         zones = dict(s.execute(select(Branch.id, Branch.timezone)).tuples().all()) if rows else {}
         for r in rows:
             audit.record(s, actor=audit.SYSTEM, action="referral.escalate", object_type="referral",
-                         object_id=r["data"]["lead_id"], branch_id=r["branch_id"],
-                         detail={"escalated_to": r["data"]["escalated_to"]})
-            lead = r["data"]  # the managers' rota and the branch manager it went to are told
-            notify(s, texts.lead_sla(lead_id=lead["lead_id"], branch_id=r["branch_id"], tier=lead.get("tier"),
-                                     sla_due_at=datetime.fromisoformat(lead["sla_due_at"]),
-                                     escalated_to=lead.get("escalated_to"),
-                                     tz=zones.get(r["branch_id"]) or "UTC"), now)
+                         object_id=r.data.lead_id, branch_id=r.branch_id,
+                         detail={"escalated_to": r.data.escalated_to})
+            lead = r.data  # the managers' rota and the branch manager it went to are told
+            notify(s, texts.lead_sla(lead_id=lead.lead_id, branch_id=r.branch_id, tier=lead.tier,
+                                     sla_due_at=lead.sla_due_at, escalated_to=lead.escalated_to,
+                                     tz=zones.get(r.branch_id) or "UTC"), now)
     if rows:
         log.info("escalated %d overdue leads", len(rows))
     return len(rows)

@@ -18,10 +18,11 @@ from server.customers.config import crm
 from server.customers.models import Customer
 from server.db import insert_for
 from server.errors import Conflict
-from server.outbox.service import outbox_row
+from server.outbox.service import OutboxRow, outbox_row
 from server.referrals.models import OPEN, LeadStatus, Referral
 from server.staff.models import Role, Staff, StaffBranch
 from server.touchpoints.models import Visit
+from wire.messages import StaffLeadData
 
 # Allowed transitions (pure): action → (from states, to state)
 TRANSITIONS: dict[str, tuple[frozenset[LeadStatus], LeadStatus]] = {
@@ -81,16 +82,16 @@ def _pick_manager(session: Session, branch_id: str, preferred: int | None, cms: 
     return min(cms, key=lambda s: (load.get(s, 0), s))
 
 
-def lead_message(r: Referral, c: Customer | None, *, escalated: bool = False) -> dict[str, Any]:
+def lead_message(r: Referral, c: Customer | None, *, escalated: bool = False) -> StaffLeadData:
     """The staff/lead payload: masked and pseudonymous only."""
-    return {"lead_id": r.id, "status": r.status, "reason": r.reason, "business": r.business,
-            "customer_ref": c.ref if c else None, "masked_name": c.masked_name if c else None,
-            "tier": c.tier if c else None, "assigned_to": r.assigned_to, "visit_id": r.visit_id,
-            "device_id": r.device_id, "created_at": r.created_at.isoformat(), "sla_due_at": r.sla_due_at.isoformat(),
-            "escalated": escalated, "escalated_to": r.escalated_to}
+    return StaffLeadData(lead_id=r.id, status=r.status, reason=r.reason, business=r.business,
+                         customer_ref=c.ref if c else None, masked_name=c.masked_name if c else None,
+                         tier=c.tier if c else None, assigned_to=r.assigned_to, visit_id=r.visit_id,
+                         device_id=r.device_id, created_at=r.created_at, sla_due_at=r.sla_due_at,
+                         escalated=escalated, escalated_to=r.escalated_to)
 
 
-def create_leads(session: Session, candidates: Sequence[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+def create_leads(session: Session, candidates: Sequence[dict[str, Any]], now: datetime) -> list[OutboxRow]:
     """Insert leads (ignoring any that would repeat a customer visit's lead); staff_lead outbox rows for new ones.
 
     A candidate: branch_id, customer_id, visit_id, device_id, reason, business, referrer, referrer_staff_id, note.
@@ -120,8 +121,8 @@ def create_leads(session: Session, candidates: Sequence[dict[str, Any]], now: da
     new_ids = list(session.connection().execute(stmt.returning(Referral.__table__.c.id), list(rows.values()))
                    .scalars())
     new = list(session.scalars(select(Referral).where(Referral.id.in_(new_ids)))) if new_ids else []
-    return [outbox_row(branch_id=r.branch_id, kind="staff_lead", now=now,
-                       data=lead_message(r, customers.get(r.customer_id))) for r in new]
+    return [outbox_row(branch_id=r.branch_id, now=now, data=lead_message(r, customers.get(r.customer_id)))
+            for r in new]
 
 
 def transition(session: Session, lead: Referral, action: str, *, now: datetime, staff_id: int,
@@ -145,7 +146,7 @@ def transition(session: Session, lead: Referral, action: str, *, now: datetime, 
     return lead
 
 
-def escalate_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
+def escalate_overdue(session: Session, now: datetime) -> list[OutboxRow]:
     """Leads past their SLA, still not accepted, while the customer is in the branch → the branch manager."""
     overdue = session.execute(
         select(Referral, Visit.ended_at).outerjoin(Visit, Visit.id == Referral.visit_id)
@@ -158,8 +159,7 @@ def escalate_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
         bms = branch_managers(session, lead.branch_id)
         lead.escalated_at, lead.escalated_to, lead.updated_at = now, (bms[0] if bms else None), now
         cust = session.get(Customer, lead.customer_id) if lead.customer_id else None
-        rows.append(outbox_row(branch_id=lead.branch_id, kind="staff_lead", now=now,
-                               data=lead_message(lead, cust, escalated=True)))
+        rows.append(outbox_row(branch_id=lead.branch_id, now=now, data=lead_message(lead, cust, escalated=True)))
     session.flush()
     return rows
 

@@ -11,24 +11,20 @@ from server.bulk import Bulk
 from server.customers.service import resolve_hashes
 from server.ingest.records import EventRecord
 from server.touchpoints.models import Touchpoint
+from wire.messages import CardReadData, SurveyData, TicketRequestData, VisitData
 
 # Event type → what the touchpoint says about the contact.
 TOUCHPOINT_TYPES = {"card_read", "ticket_request", "survey", "face_probe"}
-_CUSTOMER_REF_FIELDS = ("customer_ref", "card_hash")
-
-
-def _customer_ref(data: dict[str, Any]) -> str | None:
-    return next((data[f] for f in _CUSTOMER_REF_FIELDS if data.get(f)), None)
 
 
 def _detail(e: EventRecord) -> dict[str, Any]:
     d = e.data
-    if e.type == "card_read":
-        return {"card_kind": d["card_kind"], "masked": d["masked"]}
-    if e.type == "ticket_request":
-        return {k: d[k] for k in ("business", "elderly", "appointment_code") if d.get(k) is not None}
-    if e.type == "survey":
-        return {"score": d["score"], "tags": d.get("tags", [])}
+    if isinstance(d, CardReadData):
+        return {"card_kind": d.card_kind, "masked": d.masked}
+    if isinstance(d, TicketRequestData):
+        return d.model_dump(include={"business", "elderly", "appointment_code"}, exclude_none=True)
+    if isinstance(d, SurveyData):
+        return {"score": d.score, "tags": d.tags}
     return {}  # face probes: never the embedding
 
 
@@ -36,9 +32,9 @@ def record_touchpoints(session: Session, events: Sequence[EventRecord]) -> int:
     """Touchpoints and visits for new events; keyed hashes of known customers resolve to customer ids.
 
     Both are multi-row statements straight to the driver (`server.bulk`): this runs for every batch."""
-    known = resolve_hashes(session, (_customer_ref(e.data) for e in events))
+    known = resolve_hashes(session, (e.customer_ref for e in events))
     db = Bulk(session)
-    rows = [(e.id, e.branch, e.device, e.data.get("visit_id"), (ref := _customer_ref(e.data)), "self_service",
+    rows = [(e.id, e.branch, e.device, e.visit_id, (ref := e.customer_ref), "self_service",
              e.type, db.ts(e.ts), "ok", db.json(_detail(e)), known.get(ref) if ref else None, None)
             for e in events if e.type in TOUCHPOINT_TYPES]
     if rows:
@@ -70,7 +66,7 @@ def _upsert_visits(db: Bulk, events: Sequence[EventRecord], known: dict[str, int
     """One row per visit the batch touched: created, or widened to the batch's first and last event."""
     visits: dict[str, dict[str, Any]] = {}
     for e in events:
-        vid = e.data.get("visit_id")
+        vid = e.visit_id
         if not vid:
             continue
         v = visits.get(vid)
@@ -79,8 +75,8 @@ def _upsert_visits(db: Bulk, events: Sequence[EventRecord], known: dict[str, int
                                "started_at": e.ts, "last_event_at": e.ts, "ended_at": None, "touchpoints": 0}
         v["started_at"] = min(v["started_at"], e.ts)
         v["last_event_at"] = max(v["last_event_at"], e.ts)
-        v["customer_ref"] = v["customer_ref"] or _customer_ref(e.data)
-        if e.type == "visit" and e.data.get("phase") == "end":
+        v["customer_ref"] = v["customer_ref"] or e.customer_ref
+        if isinstance(e.data, VisitData) and e.data.phase == "end":
             v["ended_at"] = e.ts
         if e.type in TOUCHPOINT_TYPES:
             v["touchpoints"] += 1

@@ -21,6 +21,7 @@ from server.staff import security
 from server.touchpoints.models import Touchpoint, Visit
 from tests.crm.kit import Kiosk
 from tests.spine.hubkit import HubThread, simulate
+from wire.messages import FaceReplyData, RecognisedCustomer
 
 SIM_KEY = "smartzone-simulator-branch-key"
 PASSWORD = "correct horse battery"
@@ -71,14 +72,12 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
             kiosk.send("face_probe", {"request_id": rid, "embeddings": [probe.tolist()] * 2,
                                       "consent_version": "2026-11", "visit_id": visit})
             wait_until(lambda: rid in kiosk.replies, timeout=30, message="the face probe's reply")
-            wait_until(lambda: any(m.get("customer_ref") == vip.ref for m in kiosk.leads), timeout=30,
+            wait_until(lambda: any(m.customer_ref == vip.ref for m in kiosk.leads), timeout=30,
                        message="the VIP's lead on staff/lead")
             ids = sim.ids
 
-        greeting = kiosk.replies[rid]
-        assert greeting["status"] == "ok"
-        assert greeting["data"] == {"result": "matched", "customer_ref": vip.ref, "masked_name": "王*明",
-                                    "tier": "vip", "usual_business": "deposit"}
+        assert kiosk.replies[rid] == FaceReplyData(request_id=rid, result="matched", customer=RecognisedCustomer(
+            customer_ref=vip.ref, masked_name="王*明", tier="vip", usual_business="deposit"))
         kiosk.close()
         with factory() as s:
             tps = s.scalars(select(Touchpoint).where(Touchpoint.visit_id == visit)).all()

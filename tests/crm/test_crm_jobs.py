@@ -20,7 +20,6 @@ from server.customers.scheduled import reevaluate_customers
 from server.customers.service import upsert_customer
 from server.db import utcnow
 from server.notifications.service import log as notification_log
-from server.outbox.models import OutboxMessage
 from server.referrals.models import Referral
 from server.referrals.scheduled import escalate_leads, expire_leads
 from server.referrals.service import create_leads
@@ -28,7 +27,7 @@ from server.touchpoints.models import Visit
 from server.webhooks.models import WebhookDelivery
 from server.webhooks.scheduled import deliver_webhooks
 from server.webhooks.service import MAX_ATTEMPTS, enqueue, verify
-from tests.support import WebhookReceiver
+from tests.support import WebhookReceiver, outbox
 
 
 def _customer(s, n: int, now) -> Customer:
@@ -64,9 +63,9 @@ def test_sla_escalation_and_expiry_with_a_controlled_clock(migrated):
     with factory() as s:
         leads = {r.visit_id: r for r in s.scalars(select(Referral))}
         assert leads["v-in"].escalated_to == bm_id and leads["v-out"].escalated_at is None
-        msgs = [m.data for m in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_lead"))]
-        assert any(m["escalated"] and m["escalated_to"] == bm_id for m in msgs)
-        assert all("王小明" not in json.dumps(m, ensure_ascii=False) for m in msgs)
+        msgs = outbox(s, "staff_lead")
+        assert any(m.escalated and m.escalated_to == bm_id for m in msgs)
+        assert all("王小明" not in m.model_dump_json() for m in msgs)
         [(note, deliveries)] = notification_log(s, "b001")
         assert note.key == f"lead:{leads['v-in'].id}:sla" and note.team == "managers"
         assert [(d.channel, d.staff_id) for d in deliveries] == [("bell", bm_id)]

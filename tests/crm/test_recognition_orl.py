@@ -19,6 +19,7 @@ from server.customers.service import enrol_face, record_consent, upsert_customer
 from server.db import utcnow
 from tests.crm.kit import Kiosk
 from tests.spine.hubkit import HubThread
+from wire.messages import FaceReplyData
 
 ORL_DIR = Path(os.environ.get("SZ_ORL_DIR", Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
                               / "orl_faces"))
@@ -66,32 +67,30 @@ def test_orl_recognition_through_the_hub(migrated, mosquitto, wait_until):
 
     kiosk = Kiosk(mosquitto.url)
 
-    def probe(frames: list[list[float]]) -> dict:
+    def probe(frames: list[list[float]]) -> FaceReplyData:
         rid = f"r-{uuid.uuid4().hex[:10]}"
         kiosk.send("face_probe", {"request_id": rid, "embeddings": frames, "consent_version": "face-2026-11"})
         wait_until(lambda: rid in kiosk.replies, timeout=30, message=f"reply to {rid}")
-        return kiosk.replies[rid]["data"]
+        return kiosk.replies[rid]
 
     with HubThread(mosquitto.url, factory):
         matched = 0
         for p in ENROLLED:
             frames = [faces[(p, i)] for i in (7, 8) if (p, i) in faces]
             answer = probe(frames)
-            assert answer["result"] in ("matched", "unknown")
-            if answer["result"] == "matched":
-                assert answer["customer_ref"] == refs[p], f"s{p} matched as someone else"
-                assert set(answer) == {"result", "customer_ref", "masked_name", "tier", "usual_business"}
+            if answer.result == "matched":
+                assert answer.customer.customer_ref == refs[p], f"s{p} matched as someone else"
                 matched += 1
         assert matched >= 7
         for p in STRANGERS:
-            assert probe([faces[(p, i)] for i in (1, 2) if (p, i) in faces]) == {"result": "unknown"}
+            assert probe([faces[(p, i)] for i in (1, 2) if (p, i) in faces]).customer is None
 
         with factory() as s, s.begin():
             c = s.scalar(select(Customer).where(Customer.ref == refs[1]))
             record_consent(s, c, kind=ConsentKind.FACE, granted=False, source="staff:1", text_version="face-2026-11",
                            now=utcnow())
             assert s.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.customer_id == c.id)) == 0
-        assert probe([faces[(1, i)] for i in (7, 8) if (1, i) in faces])["result"] == "unknown"
+        assert probe([faces[(1, i)] for i in (7, 8) if (1, i) in faces]).result == "unknown"
     kiosk.close()
 
     with factory() as s:

@@ -15,7 +15,7 @@ DAY = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday; the branch opens 08:30
 
 
 def ev(type_: str, seq: int, at: datetime, data: dict, device: str = "k1") -> EventRecord:
-    return EventRecord(id=str(uuid.uuid4()), branch="b001", device=device, seq=seq, type=type_, ts=at, data=data)
+    return EventRecord.of(id=str(uuid.uuid4()), branch="b001", device=device, seq=seq, type=type_, ts=at, data=data)
 
 
 def usage(i: int, start: datetime, minutes: float, outcome: str = "ok") -> EventRecord:

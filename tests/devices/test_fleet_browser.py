@@ -17,8 +17,8 @@ from tests.server.test_browser import ARTIFACTS, chromium  # noqa: F401 (fixture
 
 
 def _event(type_: str, seq: int, data: dict, device: str = "k1") -> EventRecord:
-    return EventRecord(id=str(uuid.uuid4()), branch="b001", device=device, seq=seq, type=type_,
-                       ts=utcnow() - timedelta(seconds=1), data=data)
+    return EventRecord.of(id=str(uuid.uuid4()), branch="b001", device=device, seq=seq, type=type_,
+                          ts=utcnow() - timedelta(seconds=1), data=data)
 
 
 @pytest.mark.timeout(120)

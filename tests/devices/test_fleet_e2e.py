@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
@@ -17,8 +16,8 @@ from server.outbox.service import enqueue
 from server.workorders.service import transition
 from tests.devices.helpers import active_alarms, alarms, command, device, kiosk, orders, timeline
 from tests.spine.hubkit import HubThread
-from wire import encode, envelope
-from wire.messages import StateData, StateMessage
+from wire import decode_hub_message, encode, envelope
+from wire.messages import CommandData, StateData, StateMessage
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -178,15 +177,15 @@ def test_relay_never_sends_an_expired_command(migrated, mosquitto, wait_until):
     seen: list[str] = []
     host, port = mosquitto.url.removeprefix("mqtt://").split(":")
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="sz-test-watch")
-    c.on_message = lambda _c, _u, m: seen.append(json.loads(m.payload)["data"]["command_id"])
+    c.on_message = lambda _c, _u, m: seen.append(decode_hub_message(m.payload).data.command_id)
     c.connect(host, int(port))
     c.subscribe("sz/v1/b001/dev/k5/cmd", qos=1)
     c.loop_start()
     past, future = utcnow() - timedelta(seconds=1), utcnow() + timedelta(seconds=60)
     with factory() as s, s.begin():
-        enqueue(s, [outbox_row(branch_id="b001", device_id="k5", kind="command", data={
-            "command_id": cid, "name": "diagnostics", "args": {}, "expires_at": at.isoformat()})
-            for cid, at in (("c-expired-1", past), ("c-fresh-1", future))])
+        enqueue(s, [outbox_row(branch_id="b001", device_id="k5", data=CommandData(
+            command_id=cid, name="diagnostics", expires_at=at)) for cid, at in (("c-expired-1", past),
+                                                                                ("c-fresh-1", future))])
     with HubThread(mosquitto.url, factory):
         wait_until(lambda: "c-fresh-1" in seen, message="fresh command published")
 

@@ -7,6 +7,7 @@ from server.db import utcnow
 from server.devices.live import Poller
 from server.ingest.records import EventRecord
 from server.ingest.service import store_batch
+from wire.messages import StateData
 
 
 class Collected:
@@ -21,7 +22,7 @@ class Collected:
 
 def birth_or_will(online: bool, at) -> EventRecord:
     return EventRecord(id=str(uuid.uuid4()), branch="b001", device="k1", seq=0, type="state", ts=at,
-                       data={"online": online, "session": 1})
+                       data=StateData(online=online, session=1))
 
 
 def test_changes_are_published_once(migrated) -> None:

@@ -108,8 +108,8 @@ class Spy:
     def of(self, suffix: str) -> list[dict]:
         return [body for topic, body in self.messages if topic.endswith(suffix)]
 
-    def publish(self, topic: str, body: dict, retain: bool = False) -> None:
-        self.client.publish(topic, json.dumps(body), qos=1, retain=retain).wait_for_publish(5)
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def close(self) -> None:
         self.client.loop_stop()

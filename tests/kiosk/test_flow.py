@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from kiosk_client.core import flow as f
 from kiosk_client.core.board import Board, announcement
@@ -13,10 +14,29 @@ from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen, Timer
 from kiosk_client.core.i18n import TEXTS, Lang, tr
 from kiosk_client.core.masking import mask_name, mask_number
 from kiosk_client.core.numbering import Counter, format_number, next_number
-from kiosk_client.core.ticket import read_reply
 from wire import Component, TopicKind
+from wire.messages import (
+    BoardCall,
+    FaceReplyData,
+    IssuedTicket,
+    QueueBoardData,
+    QueueCallData,
+    RecognisedCustomer,
+    Refusal,
+    TicketReplyData,
+)
 
 HASH = "ab" * 32
+AT = datetime(2026, 11, 30, 1, 20, tzinfo=UTC)
+
+
+def ticket_reply(request_id: str, number: str = "A012", *, people_ahead: int = 3, wait: float | None = 9.0,
+                 status_url: str = "/t/abc123") -> TicketReplyData:
+    """The hub's reply with a ticket, as `ticket_reply` carries it."""
+    return TicketReplyData(request_id=request_id, ticket=IssuedTicket(
+        number=number, ticket_id=12, token=status_url.removeprefix("/t/"), business="deposit",
+        people_ahead=people_ahead, wait_p50_min=wait, wait_p90_min=wait and wait * 1.5, status_url=status_url,
+        routed_to="counter", status="waiting"))
 
 
 def make_flow(**kw) -> KioskFlow:
@@ -51,22 +71,11 @@ def test_ticket_flow_with_hub_number():
     req = sent(effects, "ticket_request")[0]
     assert flow.screen is Screen.ISSUING and req.business == "deposit" and req.provisional_number is None
     assert any(isinstance(e, f.StartTimer) and e.timer is Timer.REPLY for e in effects)
-    effects = flow.ticket_reply(req.request_id, "ok", {"number": "A012", "people_ahead": 3, "wait_min": 9})
+    effects = flow.ticket_reply(ticket_reply(req.request_id, "A012", people_ahead=3, wait=8.6))
     ticket = flow.customer.ticket
     assert flow.screen is Screen.TICKET and ticket.number == "A012" and not ticket.provisional
-    assert (ticket.people_ahead, ticket.wait_min) == (3, 9)
+    assert (ticket.people_ahead, ticket.wait_estimate_min) == (3, 9)  # the median, in whole minutes
     assert [e for e in effects if isinstance(e, f.PrintTicket)]
-
-
-def test_plain_acknowledgement_gives_a_provisional_number():
-    """GIVEN today's hub that answers {"accepted": true} WHEN it answers THEN the kiosk shows its own number
-    and tells the hub which one under the same request id."""
-    flow = make_flow()
-    rid = to_issuing(flow)
-    effects = flow.ticket_reply(rid, "ok", {"accepted": True})
-    follow = sent(effects, "ticket_request")[0]
-    assert follow.request_id == rid and follow.provisional_number == "K1-001"
-    assert flow.customer.ticket.provisional and flow.customer.ticket.number == "K1-001"
 
 
 def test_hub_silence_gives_one_provisional_ticket_and_late_reply_is_ignored():
@@ -75,7 +84,7 @@ def test_hub_silence_gives_one_provisional_ticket_and_late_reply_is_ignored():
     rid = to_issuing(flow)
     effects = flow.timer_expired(Timer.REPLY, rid)
     assert flow.customer.ticket.number == "K1-001" and sent(effects, "ticket_request")
-    assert flow.ticket_reply(rid, "ok", {"number": "A099"}) == []
+    assert flow.ticket_reply(ticket_reply(rid, "A099")) == []
     assert flow.customer.ticket.number == "K1-001"
     assert flow.timer_expired(Timer.REPLY, rid) == []
 
@@ -83,8 +92,10 @@ def test_hub_silence_gives_one_provisional_ticket_and_late_reply_is_ignored():
 def test_refused_request_returns_to_business_with_reason():
     flow = make_flow()
     rid = to_issuing(flow)
-    flow.ticket_reply(rid, "error", None, "closed")
+    flow.ticket_reply(TicketReplyData(request_id=rid, refused=Refusal(code="issuing_stopped",
+                                                                     message="ticket issuing is paused")))
     assert flow.screen is Screen.BUSINESS and flow.customer.message == "request_refused"
+    assert flow.customer.message_args == {"reason": "ticket issuing is paused"}
 
 
 def test_card_read_identifies_and_requests_ticket_with_customer_ref():
@@ -119,7 +130,7 @@ def test_printer_out_of_paper_shows_ticket_on_screen():
     flow = make_flow()
     flow.set_component(Component.PRINTER, False)
     rid = to_issuing(flow)
-    effects = flow.ticket_reply(rid, "ok", {"number": "A001"})
+    effects = flow.ticket_reply(ticket_reply(rid, "A001"))
     assert not [e for e in effects if isinstance(e, f.PrintTicket)]
     assert flow.customer.ticket.printed is False and flow.customer.message == "print_failed"
     assert flow.status_url("A001").startswith("SZTICKET:b001:")
@@ -128,7 +139,7 @@ def test_printer_out_of_paper_shows_ticket_on_screen():
 def test_print_failure_after_issue_switches_to_on_screen():
     flow = make_flow()
     rid = to_issuing(flow)
-    flow.ticket_reply(rid, "ok", {"number": "A001"})
+    flow.ticket_reply(ticket_reply(rid, "A001"))
     flow.print_result(rid, False)
     assert flow.customer.ticket.printed is False and flow.customer.message == "print_failed"
 
@@ -175,20 +186,25 @@ def test_greeting_masks_the_name_and_suggests_usual_business():
     flow.recognise_me()
     flow.consent(True)
     rid = flow.customer.pending_probe
-    flow.reply(rid, "ok", {"name": "王小明", "usual_business": "wealth", "customer_ref": HASH})
-    assert flow.screen is Screen.GREETING and flow.customer.greeting_name == "王*明"
+    flow.face_reply(FaceReplyData(request_id=rid, result="matched", customer=RecognisedCustomer(
+        customer_ref="c-c89b697062ddf063", masked_name="王小明", usual_business="wealth")))
+    assert flow.screen is Screen.GREETING and flow.customer.greeting_name == "王*明"  # masked again here
     assert flow.customer.suggested_business == "wealth"
     flow.continue_after_greeting()
     assert flow.screen is Screen.BUSINESS
 
 
-def test_plain_ack_or_timeout_for_probe_means_not_recognised():
+def test_unknown_face_or_timeout_for_probe_means_not_recognised():
     flow = make_flow()
     flow.recognise_me()
     flow.consent(True)
     rid = flow.customer.pending_probe
-    flow.reply(rid, "ok", {"accepted": True})
+    flow.face_reply(FaceReplyData(request_id=rid, result="unknown"))
     assert flow.screen is Screen.BUSINESS and flow.customer.message == "not_recognised"
+    flow.recognise_me()
+    rid = flow.customer.pending_probe
+    flow.timer_expired(Timer.PROBE, rid)
+    assert flow.screen is Screen.BUSINESS and flow.customer.pending_probe is None
 
 
 def test_withdraw_consent_is_sent_and_confirmed():
@@ -281,30 +297,36 @@ def test_local_numbers_restart_daily_and_wrap():
     assert format_number("K3", 17, 999) == "K3-017"
 
 
-def test_read_reply_tolerates_missing_and_bad_fields():
-    info = read_reply("ok", {"ticket_number": "A7", "people_ahead": "x", "estimated_wait_min": 4})
-    assert (info.number, info.people_ahead, info.wait_min) == ("A7", None, 4)
-    assert read_reply("ok", {"accepted": False}).ok is False
+def test_no_wait_estimate_is_shown_as_unknown():
+    """GIVEN a hub with no estimate yet (no service history) WHEN the ticket is shown THEN it says how many are
+    ahead and no wait time (never "0 minutes")."""
+    flow = make_flow(language=Lang.EN)
+    rid = to_issuing(flow)
+    flow.ticket_reply(ticket_reply(rid, people_ahead=0, wait=None))
+    assert flow.customer.ticket.wait_estimate_min is None
+    assert flow._wait_text(flow.customer.ticket) == "0 people ahead of you"
 
 
 def test_board_model_and_announcement():
     board = Board(keep=3)
-    board.apply_board({"calls": [{"ticket": "A1", "counter": 2}, {"bad": 1}], "waiting": {"deposit": 4}})
-    board.apply_call({"number": "B2", "counter": 3})
-    board.apply_call({"ticket": "A1", "counter": 2})
-    assert [c.ticket for c in board.calls] == ["A1", "B2"] and board.waiting == {"deposit": 4}
-    assert announcement(board.current) == ("请 A1 号到 2 号窗口", "Ticket A1, please go to counter 2")
+    board.apply_board(QueueBoardData(branch="b001", updated_at=AT, waiting={"deposit": 4}, calls=[
+        BoardCall(ticket="A001", counter=2, business="deposit", at=AT),
+        BoardCall(ticket="A002", business="deposit", at=AT)]))  # no counter: not shown
+    board.apply_call(QueueCallData(ticket="B002", counter=3, business="card", at=AT))
+    board.apply_call(QueueCallData(ticket="A001", counter=2, business="deposit", at=AT, recall=True))
+    assert [c.ticket for c in board.calls] == ["A001", "B002"] and board.waiting == {"deposit": 4}
+    assert announcement(board.current) == ("请 A001 号到 2 号窗口", "Ticket A001, please go to counter 2")
 
 
 def test_qr_links_to_the_hubs_ticket_page():
     """GIVEN the queueing reply with a status page WHEN the ticket is shown THEN its QR code links to
-    <ticket_page_base>/t/<token>; a malformed status_url is ignored (falls back to the template)."""
+    <ticket_page_base>/t/<token>; a status_url that is no such path is refused by the contract."""
     flow = make_flow()
     flow.ticket_page_base = "http://branch.example:8000/"
     rid = to_issuing(flow)
-    flow.ticket_reply(rid, "ok", {"ticket": "A007", "people_ahead": 2, "wait_min": 6,
-                                  "status_url": "/t/abc123"})
+    flow.ticket_reply(ticket_reply(rid, "A007", people_ahead=2, wait=6.0, status_url="/t/abc123"))
     t = flow.customer.ticket
-    assert (t.number, t.people_ahead, t.wait_min) == ("A007", 2, 6)
+    assert (t.number, t.people_ahead, t.wait_estimate_min) == ("A007", 2, 6)
     assert flow.status_url(t.number, t.status_path) == "http://branch.example:8000/t/abc123"
-    assert f.read_reply("ok", {"ticket": "A008", "status_url": "javascript:alert(1)"}).status_path is None
+    with pytest.raises(ValidationError):  # the contract refuses anything but a status page path
+        ticket_reply(rid, "A008", status_url="javascript:alert(1)")

@@ -13,6 +13,19 @@ from PySide6.QtCore import Qt
 from hardware.card_reader.simulator import TEST_PAN
 from kiosk_client.core.flow import Screen
 from tests.kiosk.conftest import KEY
+from wire import encode, envelope
+from wire.messages import (
+    BoardCall,
+    CommandData,
+    CommandMessage,
+    FaceReplyData,
+    FaceReplyMessage,
+    QueueBoardData,
+    QueueBoardMessage,
+    QueueCallData,
+    QueueCallMessage,
+    RecognisedCustomer,
+)
 
 
 def click(qtbot, widget) -> None:
@@ -93,8 +106,9 @@ def test_greeting_from_a_richer_hub_reply(qtbot, make_kiosk, mosquitto, spy):
     kiosk.act("consent", True)
     qtbot.waitUntil(lambda: bool(spy.of("evt/face_probe")), timeout=5000)
     rid = spy.of("evt/face_probe")[0]["data"]["request_id"]
-    spy.publish("sz/v1/b001/dev/k1/reply", _hub_msg("reply", {"request_id": rid, "status": "ok", "data": {
-        "masked_name": "王*明", "usual_business": "wealth"}}))
+    spy.publish("sz/v1/b001/dev/k1/reply", _hub_msg(FaceReplyMessage, FaceReplyData(
+        request_id=rid, result="matched", customer=RecognisedCustomer(customer_ref="c-c89b697062ddf063",
+                                                                      masked_name="王*明", usual_business="wealth"))))
     qtbot.waitUntil(lambda: kiosk.screen is Screen.GREETING, timeout=5000)
     assert "王*明" in w_text(kiosk)
 
@@ -116,16 +130,14 @@ def test_survey_reaches_the_hub(qtbot, make_kiosk, hub, mosquitto):
     assert hub.events("survey")[0].data["score"] == 4 and hub.events("survey")[0].data["tags"] == ["staff"]
 
 
-def _hub_msg(type_: str, data: dict) -> dict:
-    return {"v": 1, "id": str(uuid.uuid4()), "ts": datetime.now(UTC).isoformat(), "branch": "b001",
-            "device": "k1", "seq": 1, "type": type_, "data": data}
+def _hub_msg(message_type: type, data: object, device: str = "k1") -> bytes:
+    return encode(envelope(message_type, branch="b001", device=device, seq=1, data=data))
 
 
-def _command(name: str, args: dict | None = None, expired: bool = False) -> tuple[str, dict]:
+def _command(name: str, args: dict | None = None, expired: bool = False) -> tuple[str, bytes]:
     cid = uuid.uuid4().hex
     exp = datetime.now(UTC) + timedelta(seconds=-5 if expired else 60)
-    return cid, _hub_msg("command", {"command_id": cid, "name": name, "args": args or {},
-                                     "expires_at": exp.isoformat()})
+    return cid, _hub_msg(CommandMessage, CommandData(command_id=cid, name=name, args=args or {}, expires_at=exp))
 
 
 def test_remote_commands_are_acknowledged(qtbot, make_kiosk, mosquitto, spy):
@@ -178,9 +190,15 @@ def test_lobby_display_follows_retained_board_and_calls(qtbot, mosquitto, spy):
     from kiosk_client.workers.board import BoardListener
     from szconfig.loader import default_config_dir, load_branch
 
-    spy.publish("sz/v1/b001/queue/board", _hub_msg("queue_board", {
-        "calls": [{"ticket": "A012", "counter": 3}, {"ticket": "C004", "counter": 1}],
-        "waiting": {"deposit": 4, "card": 2}}), retain=True)
+    now = datetime.now(UTC)
+    board = _hub_msg(QueueBoardMessage, QueueBoardData(branch="b001", updated_at=now, calls=[
+        BoardCall(ticket="A012", counter=3, business="deposit", at=now),
+        BoardCall(ticket="C004", counter=1, business="card", at=now)], waiting={"deposit": 4, "card": 2}),
+        device="hub")
+    # a newer hub's board with a field this display does not know: shown all the same
+    newer = json.loads(board)
+    newer["data"]["calls"][0]["screen_hint"] = "flash"
+    spy.publish("sz/v1/b001/queue/board", json.dumps(newer).encode(), retain=True)
     branch = load_branch(default_config_dir() / "branches" / "b001.toml")
     speaker = Speaker(enabled=False)
     view = LobbyDisplay(branch, speaker=speaker)
@@ -192,7 +210,8 @@ def test_lobby_display_follows_retained_board_and_calls(qtbot, mosquitto, spy):
     try:
         qtbot.waitUntil(lambda: view.now.text() == "A012", timeout=5000)
         assert "C004 → 1" in view.recent[0].text() and "4" in view.waiting["deposit"].text()
-        spy.publish("sz/v1/b001/queue/call", _hub_msg("queue_call", {"ticket": "B007", "counter": 2}))
+        spy.publish("sz/v1/b001/queue/call", _hub_msg(QueueCallMessage, QueueCallData(
+            ticket="B007", counter=2, business="card", at=datetime.now(UTC)), device="hub"))
         qtbot.waitUntil(lambda: view.now.text() == "B007", timeout=5000)
         assert speaker.spoken[-1] == ("zh", "请 B007 号到 2 号窗口")
     finally:

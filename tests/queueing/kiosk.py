@@ -1,19 +1,19 @@
-"""A scripted kiosk for tests and the benchmark: sends ticket requests, collects replies by request_id."""
+"""A scripted kiosk for tests and the benchmark: sends ticket requests, collects the typed replies by
+request_id."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 from device_hub.link.device import DeviceLink
 from device_hub.link.mqtt import parse_broker_url
-from wire.messages import TicketRequestData, TicketRequestMessage
+from wire.messages import TicketReplyData, TicketReplyMessage, TicketRequestData, TicketRequestMessage
 
 
 class ScriptedKiosk:
     def __init__(self, broker_url: str, *, branch: str = "b001", device: str = "k1"):
-        self.replies: dict[str, dict] = {}
+        self.replies: dict[str, TicketReplyData] = {}
         self.received_at: dict[str, float] = {}
         self.sent_at: dict[str, float] = {}
         self._cond = threading.Condition()
@@ -29,20 +29,19 @@ class ScriptedKiosk:
     def __exit__(self, *exc) -> None:
         self.link.stop(goodbye=True, timeout=10)
 
-    def _on_message(self, topic: str, payload: bytes) -> None:
-        if not topic.endswith("/reply"):
+    def _on_message(self, msg: object) -> None:
+        if not isinstance(msg, TicketReplyMessage):
             return
-        data = json.loads(payload)["data"]
         with self._cond:
-            self.replies.setdefault(data["request_id"], data)
-            self.received_at.setdefault(data["request_id"], time.perf_counter())
+            self.replies.setdefault(msg.data.request_id, msg.data)
+            self.received_at.setdefault(msg.data.request_id, time.perf_counter())
             self._cond.notify_all()
 
     def request(self, request_id: str, business: str, **kw) -> None:
         self.sent_at.setdefault(request_id, time.perf_counter())
         self.link.send(TicketRequestMessage, TicketRequestData(request_id=request_id, business=business, **kw))
 
-    def reply(self, request_id: str, timeout: float = 10) -> dict:
+    def reply(self, request_id: str, timeout: float = 10) -> TicketReplyData:
         with self._cond:
             if not self._cond.wait_for(lambda: request_id in self.replies, timeout):
                 raise AssertionError(f"no reply to {request_id} within {timeout} s")

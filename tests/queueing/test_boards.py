@@ -12,19 +12,21 @@ from server.ingest.records import EventRecord
 from server.ingest.service import run_deferred, store_batch
 from server.queueing import board, calling, locks
 from server.queueing.models import QueueState
+from tests.support import outbox
+from wire.messages import QueueBoardData, TicketRequestData
 
 MON = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 Monday in Shanghai
 
 
 def request(branch: str, business: str, n: int) -> EventRecord:
     return EventRecord(id=str(uuid.uuid4()), branch=branch, device="k1", seq=n, type="ticket_request",
-                       ts=MON + timedelta(seconds=n), data={"request_id": f"req-{branch}-{n:04d}",
-                                                            "business": business})
+                       ts=MON + timedelta(seconds=n),
+                       data=TicketRequestData(request_id=f"req-{branch}-{n:04d}", business=business))
 
 
-def boards(factory, now: datetime) -> dict[str, dict]:
+def boards(factory, now: datetime) -> dict[str, QueueBoardData]:
     with factory() as s, s.begin():
-        return {row["branch_id"]: row["data"] for row in board.stale_boards(s, now)}
+        return {row.branch_id: row.data for row in board.stale_boards(s, now)}
 
 
 def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
@@ -38,12 +40,12 @@ def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
                             request("b002", "card", batch)], now=MON)
     first = boards(factory, MON)
     assert sorted(first) == ["b001", "b002"]
-    assert first["b001"]["waiting"] == {"card": 3, "loan": 3} and first["b002"]["waiting"] == {"card": 3}
+    assert first["b001"].waiting == {"card": 3, "loan": 3} and first["b002"].waiting == {"card": 3}
     assert boards(factory, MON) == {}
 
     with factory() as s, s.begin():
         res = calling.call_next(s, branch_id="b001", counter=1, now=MON + timedelta(minutes=1))
-        assert [row["kind"] for row in res.outbox][-1] == "queue_board"
+        assert [row.kind for row in res.outbox][-1] == "queue_board"
     assert boards(factory, MON) == {}
     with factory() as s, s.begin():
         store_batch(s, [request("b002", "card", 9)], now=MON)
@@ -51,13 +53,8 @@ def test_boards_follow_bursts_of_kiosk_tickets(migrated) -> None:
 
 
 def ahead_in_reply(factory, request_id: str) -> int:
-    from sqlalchemy import select
-
-    from server.outbox.models import OutboxMessage
-
     with factory() as s:
-        replies = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
-        return next(r.data["data"]["people_ahead"] for r in replies if r.data["request_id"] == request_id)
+        return next(r.ticket.people_ahead for r in outbox(s, "ticket_reply") if r.request_id == request_id)
 
 
 def test_kept_queue_follows_other_changes_and_forgets_rolled_back_ones(migrated) -> None:

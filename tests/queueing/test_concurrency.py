@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from server.db import utcnow
 from server.ingest.records import EventRecord
 from server.ingest.service import store_batch
-from server.outbox.models import OutboxMessage
 from server.queueing.models import Ticket
+from tests.support import outbox
+from wire.messages import TicketRequestData
 
 
 def _event(request_id: str, business: str, device: str) -> EventRecord:
     return EventRecord(str(uuid.uuid4()), "b001", device, 1, "ticket_request", utcnow(),
-                       {"request_id": request_id, "business": business})
+                       TicketRequestData(request_id=request_id, business=business))
 
 
 @pytest.mark.timeout(240)
@@ -61,9 +62,9 @@ def test_two_workers_1000_requests_no_duplicate_numbers(migrated) -> None:
         assert len(set(numbers)) == 1000
         per_prefix = {p: sorted(int(n[1:]) for n in numbers if n[0] == p) for p in "CD"}
         assert per_prefix["C"][-1] == 500 and per_prefix["D"][-1] == 500  # no gaps either
-        replies = list(s.scalars(select(OutboxMessage.data).where(OutboxMessage.kind == "reply")))
+        replies = outbox(s, "ticket_reply")
     by_request: dict[str, set[str]] = {}
     for r in replies:
-        by_request.setdefault(r["request_id"], set()).add(r["data"]["ticket"])
+        by_request.setdefault(r.request_id, set()).add(r.ticket.number)
     assert len(by_request) == 1000 and all(len(v) == 1 for v in by_request.values())
-    assert sum(1 for r in replies if r["request_id"] in {x for x, _ in retried}) == 200
+    assert sum(1 for r in replies if r.request_id in {x for x, _ in retried}) == 200

@@ -39,7 +39,7 @@ def test_ticket_from_kiosk_appears_live_and_staff_calls_it(chromium, live_server
 
     with HubThread(mosquitto.url, factory), ScriptedKiosk(mosquitto.url) as kiosk:
         kiosk.request("req-browser-1", "loan")
-        number = kiosk.reply("req-browser-1")["data"]["ticket"]
+        number = kiosk.reply("req-browser-1").ticket.number
         row = page.locator(f"tr[data-ticket='{number}']")
         row.wait_for(timeout=10_000)  # live, no reload
         assert "按业务类型" in row.inner_text()  # the routing reason, in the staff member's language
@@ -55,11 +55,8 @@ def test_ticket_from_kiosk_appears_live_and_staff_calls_it(chromium, live_server
 
 
 def _board_current(factory) -> list[str]:
-    from sqlalchemy import select
-
-    from server.outbox.models import OutboxMessage
+    from tests.support import outbox
 
     with factory() as s:
-        row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "queue_board")
-                        .order_by(OutboxMessage.id.desc())).first()
-    return [c["ticket"] for c in row.data["current"]] if row else []
+        boards = outbox(s, "queue_board")
+    return [c.ticket for c in boards[-1].current] if boards else []

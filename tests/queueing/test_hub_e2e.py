@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -16,14 +16,15 @@ from server.queueing import calling
 from server.queueing.models import Ticket
 from tests.queueing.kiosk import ScriptedKiosk
 from tests.spine.hubkit import HubThread
+from wire import decode_hub_message
 
 
 class Listener:
-    """Subscribes to the branch's queue topics and keeps what arrives."""
+    """Subscribes to the branch's queue topics and keeps what arrives, decoded as displays decode it."""
 
     def __init__(self, url: str):
         host, port = url.removeprefix("mqtt://").split(":")
-        self.messages: list[tuple[str, dict, bool]] = []
+        self.messages: list[tuple[str, Any, bool]] = []
         self.lock = threading.Lock()
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="queue-listener")
         self.c.on_message = lambda _c, _u, m: self._add(m)
@@ -33,9 +34,9 @@ class Listener:
 
     def _add(self, m) -> None:
         with self.lock:
-            self.messages.append((m.topic, json.loads(m.payload), m.retain))
+            self.messages.append((m.topic, decode_hub_message(m.payload), m.retain))
 
-    def of(self, suffix: str) -> list[dict]:
+    def of(self, suffix: str) -> list[Any]:
         with self.lock:
             return [body for topic, body, _r in self.messages if topic.endswith(suffix)]
 
@@ -53,23 +54,20 @@ def test_kiosk_ticket_reply_retry_provisional_call_and_board(mosquitto, migrated
     _engine, factory = migrated
     with HubThread(mosquitto.url, factory), ScriptedKiosk(mosquitto.url) as kiosk:
         kiosk.request("req-e2e-0001", "card")
-        first = kiosk.reply("req-e2e-0001")
-        assert first["status"] == "ok"
-        d = first["data"]
-        assert d["accepted"] is True and d["ticket"] == "C001" and d["people_ahead"] == 0
-        assert d["status_url"] == f"/t/{d['token']}" and d["routed_to"] == "counter" and d["reason"]
-        assert d["wait_p50_min"] is not None and d["wait_p90_min"] >= d["wait_p50_min"]
+        d = kiosk.reply("req-e2e-0001").ticket
+        assert d is not None and d.number == "C001" and d.people_ahead == 0
+        assert d.status_url == f"/t/{d.token}" and d.routed_to == "counter" and d.reason
+        assert d.wait_p50_min is not None and d.wait_p90_min >= d.wait_p50_min
 
         kiosk.request("req-e2e-0002", "card", elderly=True)
-        second = kiosk.reply("req-e2e-0002")["data"]
-        assert second["ticket"] == "C002" and second["routed_to"] == "counter" and "elderly" in second["reason"]
+        second = kiosk.reply("req-e2e-0002").ticket
+        assert second.number == "C002" and second.routed_to == "counter" and "elderly" in second.reason.en
 
         # the kiosk timed out and printed K1-001 itself; the same request_id comes again
         kiosk.replies.pop("req-e2e-0001")
         kiosk.request("req-e2e-0001", "card", provisional_number="K1-001")
-        again = kiosk.reply("req-e2e-0001")["data"]
-        assert again["ticket_id"] == d["ticket_id"] and again["ticket"] == "K1-001"
-        assert again["provisional_number"] == "K1-001"
+        again = kiosk.reply("req-e2e-0001").ticket
+        assert again.ticket_id == d.ticket_id and again.number == "K1-001" and again.provisional_number == "K1-001"
 
         listener = Listener(mosquitto.url)
         try:
@@ -79,17 +77,16 @@ def test_kiosk_ticket_reply_retry_provisional_call_and_board(mosquitto, migrated
                 enqueue(s, res.outbox)
             wait_until(lambda: listener.of("queue/call"), timeout=10, message="queue/call")
             call = listener.of("queue/call")[0]
-            assert call["type"] == "queue_call" and call["data"]["ticket"] == "K1-001"
-            assert call["data"]["counter"] == 3
-            wait_until(lambda: any(b["data"]["current"] for b in listener.of("queue/board")), timeout=10,
+            assert call.type == "queue_call" and (call.data.ticket, call.data.counter) == ("K1-001", 3)
+            wait_until(lambda: any(b.data.current for b in listener.of("queue/board")), timeout=10,
                        message="board with the current call")
         finally:
             listener.close()
         late = Listener(mosquitto.url)  # a display switched on now gets the retained board at once
         try:
             wait_until(lambda: late.of("queue/board"), timeout=10, message="retained board for a late display")
-            board = late.of("queue/board")[-1]["data"]
-            assert board["current"][0]["ticket"] == "K1-001" and board["waiting"] == {"card": 1}
+            board = late.of("queue/board")[-1].data
+            assert board.current[0].ticket == "K1-001" and board.waiting == {"card": 1}
         finally:
             late.close()
     with factory() as s:

@@ -8,6 +8,7 @@ from server.ingest.service import store_batch
 from server.queueing import issuing, locks, scheduled
 from server.queueing.models import Ticket
 from tests.queueing.test_service import MON
+from wire.messages import StateData
 
 
 def test_self_service_tickets_close_after_the_customer_left(migrated) -> None:
@@ -17,7 +18,7 @@ def test_self_service_tickets_close_after_the_customer_left(migrated) -> None:
     _engine, factory = migrated
     with factory() as s, s.begin():  # kiosk k1 is online, so self-service is open
         store_batch(s, [EventRecord(id=str(uuid.uuid4()), branch="b001", device="k1", seq=0, type="state",
-                                    ts=MON - timedelta(minutes=5), data={"online": True, "session": 1})])
+                                    ts=MON - timedelta(minutes=5), data=StateData(online=True, session=1))])
     with factory() as s, s.begin():
         kiosk = issuing.issue(s, branch_id="b001", business="deposit", now=MON, request_id="req-self-1",
                               device_id="k1", source="kiosk").ticket

@@ -32,10 +32,10 @@ def test_issue_call_transfer_journey(migrated) -> None:
 
         call = calling.call_next(s, branch_id="b001", counter=3, now=MON + timedelta(minutes=3))
         assert call.ticket.id == a.ticket.id and call.ticket.call_reason["rule"] == "regular_only"
-        kinds = [o["kind"] for o in call.outbox]
+        kinds = [o.kind for o in call.outbox]
         assert kinds == ["queue_call", "queue_board"]
-        assert call.outbox[0]["data"]["ticket"] == "C001" and call.outbox[0]["data"]["counter"] == 3
-        assert call.outbox[1]["retain"] is True and call.outbox[1]["data"]["current"][0]["ticket"] == "C001"
+        assert call.outbox[0].data.ticket == "C001" and call.outbox[0].data.counter == 3
+        assert call.outbox[1].retain is True and call.outbox[1].data.current[0].ticket == "C001"
 
         # the card customer also needs a loan: same ticket, on to loans, at the front
         tickets.transfer(s, ticket_id=a.ticket.id, business="loan", front=True, now=MON + timedelta(minutes=9))
@@ -111,7 +111,7 @@ def test_api_drives_the_queue(client, make_user, factory) -> None:
     r = client.post("/api/branches/b001/tickets", json={"business": "loan", "elderly": True}, headers=h)
     assert r.status_code == 201, r.text
     issued = r.json()
-    assert issued["ticket"] == "D001" and issued["routed_to"] == "counter" and "elderly" in issued["reason"]
+    assert issued["number"] == "D001" and issued["routed_to"] == "counter" and "elderly" in issued["reason"]["en"]
     client.post("/api/branches/b001/tickets", json={"business": "card"}, headers=h)
     q = client.get("/api/branches/b001/queue", headers=h).json()
     assert [w["ticket"] for w in q["waiting"]] == ["D001", "C001"]

@@ -22,7 +22,7 @@ def fixtures(factory) -> dict:
             c, _ = upsert_customer(s, parse_row(row, ["k" * 8], "k" * 8), branch_id=branch, now=now)
             rows = create_leads(s, [{"branch_id": branch, "customer_id": c.id, "visit_id": f"v-authz-{id(ctx)}",
                                      "reason": "staff_referral", "referrer": "test"}], now)
-            ctx[f"{where}_customer"], ctx[f"{where}_lead"] = c.id, rows[0]["data"]["lead_id"]
+            ctx[f"{where}_customer"], ctx[f"{where}_lead"] = c.id, rows[0].data.lead_id
     return ctx
 
 

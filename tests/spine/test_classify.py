@@ -9,6 +9,7 @@ import pytest
 from device_hub.ingest import classify as classify_module
 from device_hub.ingest.classify import Limits
 from server.ingest.records import DeadLetterRecord, EventRecord
+from wire.messages import SurveyData
 
 BRANCHES = {"b001", "b002"}
 T = "sz/v1/b001/dev/k1/evt/survey"
@@ -39,7 +40,7 @@ def test_good_message_becomes_event() -> None:
     payload = body()
     rec = classify(T, payload)
     assert isinstance(rec, EventRecord)
-    assert rec.id == json.loads(payload)["id"] and rec.data == {"score": 4, "tags": []}
+    assert rec.id == json.loads(payload)["id"] and rec.data == SurveyData(score=4)
 
 
 @pytest.mark.parametrize(("topic", "payload", "expected"), [

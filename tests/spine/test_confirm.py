@@ -24,7 +24,7 @@ NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 def record(device: str, event_id: str | None = None) -> EventRecord:
     return EventRecord(id=event_id or str(uuid.uuid4()), branch="b001", device=device, seq=1, type="survey",
-                       ts=NOW, data={"score": 5})
+                       ts=NOW, data=SurveyData(score=5))
 
 
 def test_one_confirmation_per_device_naming_each_event_once() -> None:

@@ -13,6 +13,8 @@ from server.events.models import DeadLetter, Event
 from server.events.service import counts
 from tests.spine.hubkit import HubThread, simulate
 from tests.support import wait_until
+from wire import encode, envelope
+from wire.messages import SurveyData, SurveyMessage
 
 
 def stored(factory, what: str = "events") -> int:
@@ -90,16 +92,17 @@ def test_an_event_that_breaks_the_domain_is_isolated(mosquitto, migrated, monkey
     from szconfig.roles import EVERYWHERE
 
     def fragile(_session, events, _now, _kept):
-        if any(e.type == "survey" and e.data.get("score") == 1 for e in events):
+        if any(isinstance(e.data, SurveyData) and e.data.score == 1 for e in events):
             raise RuntimeError("cannot handle a score of 1")
         return []
 
     monkeypatch.setattr(handlers, "HANDLERS", [*handlers.HANDLERS, handlers.Step(fragile, EVERYWHERE)])
     _engine, factory = migrated
-    base = {"v": 1, "ts": datetime.now(UTC).isoformat(), "branch": "b001", "device": "k7", "seq": 1,
-            "type": "survey"}
-    poison = json.dumps({**base, "id": str(uuid.uuid4()), "data": {"score": 1}}).encode()
-    fine = [json.dumps({**base, "id": str(uuid.uuid4()), "data": {"score": 5}}).encode() for _ in range(5)]
+    def survey(score: int) -> bytes:
+        return encode(envelope(SurveyMessage, branch="b001", device="k7", seq=1, data=SurveyData(score=score)))
+
+    poison = survey(1)
+    fine = [survey(5) for _ in range(5)]
     topic = "sz/v1/b001/dev/k7/evt/survey"
     with HubThread(mosquitto.url, factory):
         _publish_raw(mosquitto.url, [(topic, p) for p in [*fine[:2], poison, *fine[2:]]])
@@ -121,9 +124,8 @@ def test_a_hub_whose_database_thread_dies_stops_and_acknowledges_nothing(mosquit
     from device_hub.ingest.hub import Hub
 
     _engine, factory = migrated
-    base = {"v": 1, "ts": datetime.now(UTC).isoformat(), "branch": "b001", "device": "k7", "type": "survey"}
     items = [("sz/v1/b001/dev/k7/evt/survey",
-              json.dumps({**base, "id": str(uuid.uuid4()), "seq": i, "data": {"score": 5}}).encode())
+              encode(envelope(SurveyMessage, branch="b001", device="k7", seq=i, data=SurveyData(score=5))))
              for i in range(1, 6)]
 
     def broken(*_a, **_k):

@@ -11,14 +11,15 @@ from server.ingest.records import DeadLetterRecord, EventRecord
 from server.ingest.service import run_deferred, store_batch
 from server.outbox.models import OutboxMessage
 from server.touchpoints.models import Touchpoint, Visit
+from wire.messages import SurveyData
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 HASH = "cd" * 32
 
 
 def ev(type_: str, data: dict, *, seq: int = 1, device: str = "k1", at: int = 0) -> EventRecord:
-    return EventRecord(id=str(uuid.uuid4()), branch="b001", device=device, seq=seq, type=type_,
-                       ts=T0 + timedelta(seconds=at), data=data)
+    return EventRecord.of(id=str(uuid.uuid4()), branch="b001", device=device, seq=seq, type=type_,
+                          ts=T0 + timedelta(seconds=at), data=data)
 
 
 def stay(visit: str) -> list[EventRecord]:
@@ -58,8 +59,8 @@ def test_batch_is_stored_once_even_when_redelivered(migrated) -> None:
         assert visit.started_at == T0 + timedelta(seconds=1) and visit.ended_at == T0 + timedelta(seconds=61)
         card_tp = s.scalar(select(Touchpoint).where(Touchpoint.type == "card_read"))
         assert card_tp.detail == {"card_kind": "bank", "masked": "622848******1234"}
-        reply = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "reply"))
-        assert (reply.kind, reply.device_id, reply.data["request_id"]) == ("reply", "k1", "req-00000001")
+        reply = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "ticket_reply"))
+        assert (reply.device_id, reply.data["request_id"]) == ("k1", "req-00000001")
 
 
 def test_duplicates_inside_one_batch(migrated) -> None:
@@ -157,9 +158,9 @@ def test_an_id_reused_for_a_different_event_is_an_id_conflict(migrated) -> None:
 
     _engine, factory = migrated
     e = replace(ev("survey", {"score": 3}), topic="sz/v1/b001/dev/k1/evt/survey", payload=b'{"score":3}')
-    imposter = replace(e, data={"score": 1}, payload=b'{"score":1}')
+    imposter = replace(e, data=SurveyData(score=1), payload=b'{"score":1}')
     twin = replace(e, id=str(uuid.uuid4()))
-    twin_imposter = replace(twin, data={"score": 2}, payload=b'{"score":2}')
+    twin_imposter = replace(twin, data=SurveyData(score=2), payload=b'{"score":2}')
     with factory() as s, s.begin():
         first = store_batch(s, [e, twin, twin_imposter])
     with factory() as s, s.begin():
@@ -169,7 +170,7 @@ def test_an_id_reused_for_a_different_event_is_an_id_conflict(migrated) -> None:
     assert (later.stored, later.duplicates, later.dead_lettered) == (0, 1, 1)  # e itself is a repeat
     assert later.rejected == {("b001", "k1", e.id): "id_conflict"}
     with factory() as s:
-        assert s.get(Event, e.id).data == {"score": 3} and s.get(Event, twin.id).data == {"score": 3}
+        assert s.get(Event, e.id).data == {"score": 3, "tags": []} == s.get(Event, twin.id).data
         letters = s.scalars(select(DeadLetter).order_by(DeadLetter.id)).all()
         assert [(d.reason, d.payload) for d in letters] == [("id_conflict", b'{"score":2}'),
                                                             ("id_conflict", b'{"score":1}')]

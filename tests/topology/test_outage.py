@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 
@@ -23,6 +22,7 @@ from server.touchpoints.service import TOUCHPOINT_TYPES
 from tests.spine.hubkit import simulate
 from tests.support import wait_until
 from tests.topology.kit import backlog, central_hub, edge_hub, event_ids, start_centre, start_edge
+from wire import decode_hub_message
 
 KIOSKS = 20
 EVENTS = 6  # per kiosk: with birth and goodbye, 160 events per branch
@@ -32,7 +32,7 @@ def _board_versions(port: int, branch: str) -> tuple[mqtt.Client, list[int]]:
     """The lobby display's view: every queue board the edge's broker publishes."""
     seen: list[int] = []
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"display-{branch}")
-    c.on_message = lambda _c, _u, m: seen.append(json.loads(m.payload)["data"]["version"])
+    c.on_message = lambda _c, _u, m: seen.append(decode_hub_message(m.payload).data.version)
     c.connect("127.0.0.1", port)
     c.subscribe(f"sz/v1/{branch}/queue/board", 1)
     c.loop_start()

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from server.events.store import insert_new_events
 from server.ingest.records import EventRecord
 from server.link import service
+from wire.messages import SurveyData
 
 
 def _events(n: int) -> list[EventRecord]:
     now = datetime.now(UTC)
     return [EventRecord(id=str(uuid.uuid4()), branch="b001", device="k1", seq=i, type="survey", ts=now,
-                        data={"score": 5}) for i in range(n)]
+                        data=SurveyData(score=5)) for i in range(n)]
 
 
 def test_a_drained_queue_never_hands_out_an_id_again(migrated) -> None:
