@@ -77,7 +77,7 @@ class OutboxRelay:
                 continue
             if len(self._in_flight) >= MAX_IN_FLIGHT:
                 break
-            built = _message(row, self._seq + 1)
+            built = outbox_message(row, self._seq + 1)
             if built is None:
                 dropped.append(row.id)
                 continue
@@ -118,7 +118,7 @@ class OutboxRelay:
                             held, err)
 
 
-def _message(row: Any, seq: int) -> tuple[Any, str] | None:
+def outbox_message(row: Any, seq: int) -> tuple[Any, str] | None:
     """The row's message and topic; None (logged) for a row that is none: an unknown kind, data the model
     refuses, or an address no topic can have."""
     try:

@@ -31,10 +31,15 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 
 
 def test_protocol_schema_is_json() -> None:
-    """GIVEN `protocol schema` THEN stdout is a JSON Schema naming the envelope fields."""
+    """GIVEN `protocol schema` THEN stdout is a JSON Schema naming the envelope fields and every message type
+    of both directions."""
+    from wire import ALL_DEVICE_TYPES, HUB_TYPES
+
     result = CliRunner().invoke(cli, ["protocol", "schema"])
     schema = json.loads(result.output)
     assert "DeviceMessage" in schema["$defs"] and '"seq"' in result.output
+    named = {t for side in ("DeviceMessage", "HubMessage") for t in schema["$defs"][side]["discriminator"]["mapping"]}
+    assert named == set(ALL_DEVICE_TYPES) | set(HUB_TYPES)
 
 
 def test_sim_and_stats_agree(mosquitto, migrated) -> None:

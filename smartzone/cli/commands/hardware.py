@@ -84,9 +84,9 @@ def print_test(port: str, baud: int, timeout: float) -> None:
 @click.option("--branch", default="智慧银行 示范支行", show_default=True, help="Branch name.")
 @click.option("--business", default="个人业务 Personal banking", show_default=True, help="Business type.")
 @click.option("--ahead", type=int, default=3, show_default=True, help="People ahead.")
-@click.option("--wait", "wait_min", type=int, default=9, show_default=True, help="Estimated wait, minutes.")
+@click.option("--wait", "wait_minutes", type=int, default=9, show_default=True, help="Estimated wait, minutes.")
 @click.option("--url", default=None, help="Status page URL [default: https://smartzone.local/t/NUMBER].")
-def print_ticket(port: str, baud: int, number: str, branch: str, business: str, ahead: int, wait_min: int,
+def print_ticket(port: str, baud: int, number: str, branch: str, business: str, ahead: int, wait_minutes: int,
                  url: str | None) -> None:
     """Print a queue ticket as the kiosk does."""
     from datetime import datetime
@@ -97,7 +97,7 @@ def print_ticket(port: str, baud: int, number: str, branch: str, business: str, 
 
     driver = PrinterDriver(open_transport(port, baudrate=baud))
     ticket = TicketReceipt(branch_name=branch, ticket_number=number, business_type=business,
-                           people_ahead=ahead, estimated_wait_min=wait_min, issued_at=datetime.now(),
+                           people_ahead=ahead, estimated_wait_min=wait_minutes, issued_at=datetime.now(),
                            status_url=url or f"https://smartzone.local/t/{number}")
     try:
         driver.print_ticket(ticket)
