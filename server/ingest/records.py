@@ -10,6 +10,15 @@ from wire.messages import DATA_MODELS, DeviceData
 KEEP_BYTES = 4096  # how much of a dead letter's payload is kept for someone to look at
 
 
+def _types_with(field_name: str) -> frozenset[str]:
+    """The message types whose data has this field (looked up once: getattr of a field a pydantic model
+    lacks goes through its slow __getattr__, and the hub asks for every event)."""
+    return frozenset(t for t, model in DATA_MODELS.items() if field_name in model.model_fields)
+
+
+_HAS_VISIT, _HAS_REF, _HAS_CARD = _types_with("visit_id"), _types_with("customer_ref"), _types_with("card_hash")
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     """A device message that passed validation: `data` is its wire model (`TicketRequestData`, …), so
@@ -38,12 +47,14 @@ class EventRecord:
     @property
     def visit_id(self) -> str | None:
         """The visit the event belongs to, for the types that carry one."""
-        return getattr(self.data, "visit_id", None)
+        return self.data.visit_id if self.type in _HAS_VISIT else None  # type: ignore[union-attr]
 
     @property
     def customer_ref(self) -> str | None:
         """The customer's keyed hash: the one the event names, or the card's."""
-        return getattr(self.data, "customer_ref", None) or getattr(self.data, "card_hash", None)
+        if self.type in _HAS_REF and self.data.customer_ref:  # type: ignore[union-attr]
+            return self.data.customer_ref  # type: ignore[union-attr]
+        return self.data.card_hash if self.type in _HAS_CARD else None  # type: ignore[union-attr]
 
     def same_event(self, other: "EventRecord") -> bool:
         """Two messages with one id describe one event (a repeat), or the id was reused for another."""

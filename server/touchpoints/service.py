@@ -22,7 +22,10 @@ def _detail(e: EventRecord) -> dict[str, Any]:
     if isinstance(d, CardReadData):
         return {"card_kind": d.card_kind, "masked": d.masked}
     if isinstance(d, TicketRequestData):
-        return d.model_dump(include={"business", "elderly", "appointment_code"}, exclude_none=True)
+        detail: dict[str, Any] = {"business": d.business, "elderly": d.elderly}
+        if d.appointment_code is not None:
+            detail["appointment_code"] = d.appointment_code
+        return detail
     if isinstance(d, SurveyData):
         return {"score": d.score, "tags": d.tags}
     return {}  # face probes: never the embedding
