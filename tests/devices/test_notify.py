@@ -30,6 +30,7 @@ from server.workorders.scheduled import notify_overdue
 from tests.devices.helpers import orders
 from tests.server.helpers import bearer
 from tests.support import WebhookReceiver
+from wire.messages import StateData, StatusData
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SECRET = "bot-signing-key-for-tests"
@@ -84,10 +85,10 @@ def test_escalation_reaches_the_rota_by_mail_bot_and_bell(client, factory, make_
                               starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=12),
                               created_by="test", created_at=now))
         store_batch(s, [EventRecord(str(uuid.uuid4()), "b001", "k1", 0, "state", now,
-                                    {"online": True, "session": 1, "components": ["cardReader"]}),
+                                    StateData(online=True, session=1, components=["cardReader"])),
                         EventRecord(str(uuid.uuid4()), "b001", "k1", 1, "status", now,
-                                    {"component": "cardReader", "device": "hardwareError",
-                                     "action": "maintenance", "detail": "motor stalled"})], now=now)
+                                    StatusData(component="cardReader", device="hardwareError",
+                                               action="maintenance", detail="motor stalled"))], now=now)
     [order] = orders(factory)
     assert (order.team, order.task, order.assignee, order.severity) == ("field", "repair_hardware", "m1", "CRITICAL")
     assert order.due_at == now + timedelta(hours=4)

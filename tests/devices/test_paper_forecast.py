@@ -38,8 +38,8 @@ class Kiosk:
     def send(self, type_: str, data: dict, at: datetime) -> None:
         self.seq += 1
         with self.factory() as s, s.begin():
-            store_batch(s, [EventRecord(id=str(uuid.uuid4()), branch="b001", device="k1", seq=self.seq, type=type_,
-                                        ts=at, data=data)], now=at)
+            store_batch(s, [EventRecord.of(id=str(uuid.uuid4()), branch="b001", device="k1", seq=self.seq,
+                                           type=type_, ts=at, data=data)], now=at)
 
     def report(self, at: datetime) -> PaperState:
         paper = self.driver.status().paper
