@@ -2,7 +2,7 @@
 
 A row carries a wire data model (`wire.messages.HubData`), never a dict: the model names the message
 type, so its topic and whether the broker retains it, and it was validated when it was built. `enqueue`
-takes only rows made by `outbox_row`, so nothing untyped reaches a device.
+takes only `OutboxRow`s, which refuse anything else, so nothing untyped reaches a device.
 """
 
 import uuid
@@ -23,13 +23,23 @@ from wire.topics import HUB_TOPICS, RETAINED, hub_topic
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
-    """One message for a device (device_id) or a whole branch (device_id None), not yet written."""
+    """One message for a device (device_id) or a whole branch (device_id None), not yet written.
+
+    Raises TypeError for data that is no hub message model of `wire.messages`, and TopicError for an address
+    the message could not be sent to: both refused where they are written, not by the relay later."""
 
     branch_id: str
     device_id: str | None
     data: HubData
     created_at: datetime
     message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def __post_init__(self) -> None:
+        kind = HUB_TYPE_OF.get(type(self.data))
+        if kind is None:
+            raise TypeError(f"an outbox row carries a hub message model of wire.messages, not "
+                            f"{type(self.data).__name__}")
+        hub_topic(kind, self.branch_id, self.device_id)
 
     @property
     def kind(self) -> str:
@@ -43,12 +53,7 @@ class OutboxRow:
 
 def outbox_row(*, branch_id: str, data: HubData, device_id: str | None = None,
                now: datetime | None = None) -> OutboxRow:
-    """A message for the relay; raises TypeError for anything but a hub data model of `wire.messages`, and
-    TopicError for an address it could not be sent to."""
-    kind = HUB_TYPE_OF.get(type(data))
-    if kind is None:
-        raise TypeError(f"an outbox row carries a hub message model of wire.messages, not {type(data).__name__}")
-    hub_topic(kind, branch_id, device_id)  # a bad address is refused here, not by the relay later
+    """A message for the relay, made now unless `now` is given (see `OutboxRow` for what is refused)."""
     return OutboxRow(branch_id=branch_id, device_id=device_id, data=data, created_at=now or utcnow())
 
 
@@ -58,12 +63,12 @@ _COLUMNS = (("message_id", "text"), ("branch_id", "text"), ("device_id", "text")
 
 
 def enqueue(session: Session, rows: Sequence[OutboxRow]) -> None:
-    """Add `outbox_row`s (straight to the driver: the hub enqueues a reply per ticket and its boards)."""
+    """Add `OutboxRow`s (straight to the driver: the hub enqueues a reply per ticket and its boards)."""
     if not rows:
         return
     untyped = [type(r).__name__ for r in rows if not isinstance(r, OutboxRow)]
     if untyped:
-        raise TypeError(f"enqueue takes outbox_row(...)s, got {', '.join(sorted(set(untyped)))}")
+        raise TypeError(f"enqueue takes OutboxRows (outbox_row(...)), got {', '.join(sorted(set(untyped)))}")
     db = Bulk(session)
     db.insert("outbox", _COLUMNS, [(r.message_id, r.branch_id, r.device_id, r.kind, r.data.model_dump_json(
         exclude_none=True), r.retain, db.ts(r.created_at), None, 0) for r in rows])

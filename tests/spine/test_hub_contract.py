@@ -25,7 +25,7 @@ from server.devices.timeline import Timeline
 from server.ingest.records import EventRecord
 from server.ingest.service import run_deferred, store_batch
 from server.outbox.models import OutboxMessage
-from server.outbox.service import enqueue, outbox_row
+from server.outbox.service import OutboxRow, enqueue, outbox_row
 from server.queueing import service as queue
 from server.referrals.scheduled import escalate_leads
 from tests.spine.hubkit import HubThread
@@ -134,6 +134,8 @@ def test_nothing_untyped_can_be_written_to_the_outbox(migrated) -> None:
     call = {"ticket": "C001", "counter": 3, "business": "card", "at": now.isoformat()}
     with pytest.raises(TypeError):
         outbox_row(branch_id="b001", data=call)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        OutboxRow(branch_id="b001", device_id=None, data=call, created_at=now)  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         QueueCallData(**call, number="C001")  # an alias key
     with pytest.raises(TopicError):
