@@ -26,7 +26,7 @@ from server.ingest.records import EventRecord
 from server.ingest.service import run_deferred, store_batch
 from server.outbox.models import OutboxMessage
 from server.outbox.service import OutboxRow, enqueue, outbox_row
-from server.queueing import service as queue
+from server.queueing import calling
 from server.referrals.scheduled import escalate_leads
 from tests.spine.hubkit import HubThread
 from tests.support import wait_until
@@ -102,7 +102,7 @@ def test_every_outbox_row_the_domains_write_is_a_hub_message(migrated) -> None:
                                      ttl_s=300, actor="test", now=now)
         enqueue(s, rows)
         run_deferred(s, now=now)
-        enqueue(s, queue.call_next(s, branch_id="b001", counter=3, now=now).outbox)
+        enqueue(s, calling.call_next(s, branch_id="b001", counter=3, now=now).outbox)
     assert escalate_leads(factory, now + timedelta(minutes=16)) == 1
 
     with factory() as s:
