@@ -24,10 +24,12 @@ from server.devices.models import Device
 from server.devices.timeline import Timeline
 from server.ingest.records import EventRecord
 from server.ingest.service import run_deferred, store_batch
+from server.link import push
 from server.outbox.models import OutboxMessage
 from server.outbox.service import OutboxRow, enqueue, outbox_row
 from server.queueing import calling
 from server.referrals.scheduled import escalate_leads
+from server.staff.service import create_staff
 from tests.spine.hubkit import HubThread
 from tests.support import wait_until
 from wire import HUB_TOPICS, HUB_TYPES, TopicError, TopicKind, decode_hub_message, device_topic, encode, envelope, parse
@@ -77,7 +79,8 @@ def test_a_device_takes_only_well_formed_messages_meant_for_it(mosquitto) -> Non
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_every_outbox_row_the_domains_write_is_a_hub_message(migrated) -> None:
     """GIVEN a kiosk's birth, tickets (one refused), a recognised VIP's and a stranger's face probes, a remote
-    command, a counter's call, the hub's deferred boards and an overdue lead's escalation
+    command, a counter's call, the hub's deferred boards, an overdue lead's escalation and a staff account
+    pushed down to the branch's edge
     WHEN the relay turns each outbox row into its message THEN every one decodes on a device as the type the
     row names, on that type's topic, with every field declared and none lost; every type the outbox can carry
     was written."""
@@ -103,6 +106,8 @@ def test_every_outbox_row_the_domains_write_is_a_hub_message(migrated) -> None:
         enqueue(s, rows)
         run_deferred(s, now=now)
         enqueue(s, calling.call_next(s, branch_id="b001", counter=3, now=now).outbox)
+        create_staff(s, username="lobby9", role="lobby_staff", branch_ids=("b001",), password="a long passphrase 9")
+        enqueue(s, push.staff_pushes(s, None, now))
     assert escalate_leads(factory, now + timedelta(minutes=16)) == 1
 
     with factory() as s:

@@ -24,6 +24,7 @@ from wire.messages import (
     ConfirmData,
     FaceReplyData,
     IssuedTicket,
+    PushData,
     QueueBoardData,
     QueueCallData,
     RecognisedCustomer,
@@ -149,6 +150,7 @@ HUB_SAMPLES = {
         zh="请 C012 号到 3 号窗口", en="Ticket C012, please go to counter 3")),
     "staff_lead": StaffLeadData(lead_id=42, status="created", reason="vip_arrival", customer_ref="c-c89b697062ddf063",
                                 masked_name="王*明", tier="vip", created_at=AT, sla_due_at=AT),
+    "push": PushData(kind="staff", key="lobby1", version=1, data={"username": "lobby1", "active": True}),
 }
 
 
