@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -200,6 +201,13 @@ class ConfirmData(_Data):
 class BilingualText(_Data):
     zh: Text(500)
     en: Text(500)
+
+
+@lru_cache(maxsize=4096)
+def bilingual(zh: str, en: str) -> BilingualText:
+    """A BilingualText, made once per pair: boards and replies repeat the same names and reasons, and a frozen
+    model can be shared (the hub renders hundreds of boards a second under load)."""
+    return BilingualText(zh=zh, en=en)
 
 
 class Refusal(_Data):

@@ -21,7 +21,7 @@ from server.queueing.models import QueueState, Ticket, TicketStep
 from server.queueing.snapshot import IssueContext, Lane, snapshot, snapshots, waiting_lanes
 from server.queueing.transitions import TicketStatus
 from szconfig.branch import BranchConfig, Channel
-from wire.messages import BilingualText, BoardBusiness, BoardCall, QueueBoardData, QueueCallData
+from wire.messages import BilingualText, BoardBusiness, BoardCall, QueueBoardData, QueueCallData, bilingual
 
 
 def _recent_calls() -> Any:
@@ -63,7 +63,7 @@ def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext 
     businesses = []
     for b in cfg.business_types:
         est = ests[b.code]
-        businesses.append(BoardBusiness(business=b.code, name=BilingualText(zh=b.name.zh, en=b.name.en),
+        businesses.append(BoardBusiness(business=b.code, name=bilingual(b.name.zh, b.name.en),
                                         prefix=b.prefix, waiting=per_business.get(b.code, 0),
                                         wait_p50_min=est.p50_min if est else None,
                                         wait_p90_min=est.p90_min if est else None))

@@ -22,7 +22,7 @@ from server.ingest.records import EventRecord
 from server.outbox.service import OutboxRow, outbox_row
 from server.queueing import board, issuing
 from server.queueing.issuing import Issued, TicketRequest
-from wire.messages import BilingualText, IssuedTicket, Refusal, TicketReplyData, TicketRequestData
+from wire.messages import IssuedTicket, Refusal, TicketReplyData, TicketRequestData, bilingual
 
 
 def issued_ticket(issued: Issued) -> IssuedTicket:
@@ -33,7 +33,7 @@ def issued_ticket(issued: Issued) -> IssuedTicket:
         number=t.display, ticket_id=t.id, token=t.token, business=t.business, people_ahead=issued.people_ahead,
         wait_p50_min=est.p50_min if est else None, wait_p90_min=est.p90_min if est else None,
         status_url=f"/t/{t.token}", routed_to=t.channel,
-        reason=BilingualText(zh=reason["zh"], en=reason["en"]) if reason else None,
+        reason=bilingual(reason["zh"], reason["en"]) if reason else None,
         priority=t.priority == "priority", status=t.status, provisional_number=t.provisional_number)
 
 
