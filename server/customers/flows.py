@@ -45,7 +45,7 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
         if ref in known:
             by_event[eid] = known[ref]
     if not by_event:
-        return out + _leads(session, events, {}, {}, now)
+        return out
 
     ids = sorted(set(by_event.values()))
     session.execute(update(Customer).where(Customer.id.in_(ids)).values(last_seen_at=now))
@@ -87,19 +87,18 @@ def _face_probe(session: Session, e: EventRecord, now: datetime, by_event: dict[
 
 def _leads(session: Session, events: Sequence[EventRecord], by_event: dict[str, int],
            customers: dict[int, Customer], now: datetime) -> list[dict[str, Any]]:
+    """Leads only for known customers: an anonymous wealth ticket is nobody a manager can follow up."""
     rules = crm().rules
     candidates = []
     for e in events:
-        if e.type not in ("ticket_request", "face_probe"):
-            continue
         c = customers.get(by_event.get(e.id, -1))
-        facts = LeadFacts("face_match" if e.type == "face_probe" else e.type, e.data.get("business"),
-                          c.tier if c else None, c.tags if c else ())
+        if c is None or e.type not in ("ticket_request", "face_probe"):
+            continue
+        facts = LeadFacts("face_match" if e.type == "face_probe" else e.type, e.data.get("business"), c.tier, c.tags)
         reason = lead_reason(facts, rules)
         if reason is not None:
-            candidates.append({"branch_id": e.branch, "customer_id": c.id if c else None,
-                               "visit_id": e.data.get("visit_id"), "event_id": e.id, "device_id": e.device,
-                               "reason": reason.value,
+            candidates.append({"branch_id": e.branch, "customer_id": c.id, "visit_id": e.data.get("visit_id"),
+                               "event_id": e.id, "device_id": e.device, "reason": reason.value,
                                "business": e.data.get("business"), "referrer": f"rule:{reason.value}"})
     rows = create_leads(session, candidates, now)
     if rows and crm().settings.webhook_url:
