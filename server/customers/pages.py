@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from server.customers.i18n import MESSAGES
 from server.customers.models import Customer
 from server.customers.rules import LeadReason, Tier
 from server.db import utcnow
+from server.errors import Invalid
 from server.referrals.models import DECLINE_OUTCOMES, OPEN, Referral
 from server.referrals.schemas import LeadOut
 from server.referrals.views import KindFilter, LeadQuery, Sort, StatusFilter, WhoFilter, list_leads
@@ -40,6 +42,15 @@ def _labels(principal: Principal) -> str:
     """Texts the page's script needs, in the caller's language (JSON, rendered as data, not code)."""
     keys = [k for k in MESSAGES["en"] if k.startswith(("leads.", "kpi.", "crm."))]
     return _json({k: i18n.translate(principal.locale, k) for k in keys})
+
+
+def _choice(enum: type[StrEnum], value: str | None, name: str) -> str | None:
+    """A form's select: empty is "any", anything else must be one of the enum's values."""
+    if not value:
+        return None
+    if value not in {m.value for m in enum}:
+        raise Invalid(f"bad_{name}", f"{name} is one of {', '.join(m.value for m in enum)}")
+    return value
 
 
 def _json(data: object) -> str:
@@ -84,11 +95,12 @@ def referrals_page(principal: LeadPage, session: DbSession, request: Request, au
                    status: Annotated[StatusFilter, Query()] = StatusFilter.OPEN,
                    who: Annotated[WhoFilter, Query()] = WhoFilter.ANYONE,
                    kind: Annotated[KindFilter, Query()] = KindFilter.ANY,
-                   reason: Annotated[LeadReason | None, Query()] = None,
-                   tier: Annotated[Tier | None, Query()] = None,
+                   reason: Annotated[str | None, Query(max_length=32)] = None,
+                   tier: Annotated[str | None, Query(max_length=16)] = None,
                    sort: Annotated[Sort, Query()] = Sort.RANK) -> Response:
+    """The worklist (the filter form sends an empty reason or tier for "all")."""
     live.ensure(request.app)
-    q = LeadQuery(status, who, kind, reason.value if reason else None, tier.value if tier else None, sort, 200)
+    q = LeadQuery(status, who, kind, _choice(LeadReason, reason, "reason"), _choice(Tier, tier, "tier"), sort, 200)
     items = list_leads(session, principal.scope(Referral.branch_id), q, me=principal.id, now=utcnow())
     audit.record("referral.list", "referral", None, branch_id=next(iter(sorted(principal.branch_ids)), None),
                  detail={"results": len(items), "via": "console"})

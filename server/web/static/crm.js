@@ -145,6 +145,9 @@
 
   // --- webhook deliveries: resend ----------------------------------------------------------
   function initWebhooks() {
+    document.querySelectorAll(".wh-table time[datetime]").forEach((t) => {  // shown in the reader's time zone
+      t.textContent = new Date(t.getAttribute("datetime")).toLocaleString(document.documentElement.lang);
+    });
     document.querySelectorAll("[data-resend]").forEach((b) => b.addEventListener("click", async () => {
       b.disabled = true;
       try {

@@ -20,7 +20,7 @@
                                                                    minute: "2-digit"}) : "");
 
   let list, filter, managers, outcomes;
-  const leads = new Map();
+  const leads = new Map();  // id → the lead as the API last said
 
   function matches(lead) {
     const f = filter;
@@ -123,6 +123,12 @@
     return box;
   }
 
+  function timeOf(lead) {
+    const mins = Math.max(Math.floor((Date.now() - new Date(lead.created_at).getTime()) / 60000), 0);
+    return el("span", {class: "lead-time muted"}, hm(lead.created_at), WAITING.includes(lead.status)
+      ? ` · ${tr("leads.waited", {m: mins})} · ${tr("leads.sla")} ${hm(lead.sla_due_at)}` : "");
+  }
+
   function card(lead) {
     const head = el("div", {class: "lead-head"});
     head.append(el("span", {class: "lead-rank", title: tr("leads.rank"), "data-testid": `rank-${lead.id}`}, lead.rank));
@@ -134,29 +140,48 @@
       head.append(el("span", {class: "lead-name"}, tr("leads.kind.walk_in")),
                   el("small", {class: "muted"}, `${tr("leads.why")}: ${lead.walk_in_reason || ""}`));
     }
-    head.append(el("span", {class: "lead-reason"}, tr("leads.reason." + lead.reason),
-                   lead.interest ? ` · ${lead.interest}` : ""));
-    const mins = Math.floor((Date.now() - new Date(lead.created_at).getTime()) / 60000);
+    const interest = lead.interest === "relationship" ? tr("leads.interest.relationship") : lead.interest;
+    head.append(el("span", {class: "lead-reason"}, tr("leads.reason." + lead.reason), interest ? ` · ${interest}` : ""));
     const status = el("span", {class: `lead-status st-${lead.status}`, "data-testid": `status-${lead.id}`},
                       tr("leads.st." + lead.status), lead.escalated_at ? ` · ${tr("leads.escalated")}` : "",
                       lead.outcome && lead.outcome !== "converted" ? ` · ${tr("leads.outcome." + lead.outcome)}` : "");
-    const time = el("span", {class: "lead-time muted"}, hm(lead.created_at),
-                    WAITING.includes(lead.status) ? ` · ${tr("leads.waited", {m: Math.max(mins, 0)})} · ${tr("leads.sla")} ${hm(lead.sla_due_at)}` : "");
-    head.append(status, time);
+    head.append(status, timeOf(lead));
     const body = el("div", {class: "lead-body"}, who(lead), followUp(lead), actions(lead));
     return el("article", {class: "lead", "data-lead": lead.id, "data-status": lead.status, "data-rank": lead.rank,
                           "data-testid": `lead-${lead.id}`}, head, body);
   }
 
+  // Cards are built once per version of a lead and moved, not rebuilt, when the order changes: a select or a
+  // half-filled follow-up form in another card survives a live update.
+  const cards = new Map();
+
   function render() {
     const shown = [...leads.values()].filter(matches).sort(order);
-    list.replaceChildren(...shown.map(card));
+    const keep = new Set(shown.map((l) => l.id));
+    cards.forEach((c, id) => { if (!keep.has(id)) c.node.remove(); });
+    shown.forEach((lead, i) => {
+      const node = cards.get(lead.id).node;
+      if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+    });
     document.getElementById("leads-empty").hidden = shown.length > 0;
   }
 
   function put(lead) {
+    const version = JSON.stringify(lead);
+    const had = cards.get(lead.id);
+    if (had && had.version === version) return;
+    const node = card(lead);
+    if (had) had.node.replaceWith(node);
+    cards.set(lead.id, {version, node});
     leads.set(lead.id, lead);
     render();
+  }
+
+  function tick() {  // the waiting minutes move on
+    cards.forEach((c, id) => {
+      const time = c.node.querySelector(".lead-time");
+      if (time) time.replaceWith(timeOf(leads.get(id)));
+    });
   }
 
   function walkIn() {
@@ -182,10 +207,10 @@
     filter = list.dataset;
     managers = json("lead-managers", {});
     outcomes = json("lead-outcomes", []);
-    json("lead-items", []).forEach((l) => leads.set(l.id, l));
+    json("lead-items", []).forEach(put);
     render();
     sz.on("crm.lead", (evt) => put(evt.data));
-    setInterval(render, 60000); // waiting minutes (and the rank they add) move on
+    setInterval(tick, 60000);
     walkIn();
   });
 })();
