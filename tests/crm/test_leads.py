@@ -84,8 +84,8 @@ def test_leads_only_for_customers_one_per_interest_and_local_day(migrated):
     _store(factory, _stay(None, "wealth", MORNING) + _stay("6228489999999999", "wealth", MORNING), MORNING)
     assert _leads(factory) == [], "nobody to follow up: an unknown card and no card make no lead"
 
-    _store(factory, _stay(cards[vip], "deposit", MORNING), MORNING)
-    [first] = _leads(factory)
+    _store(factory, _stay(None, "wealth", MORNING) + _stay(cards[vip], "deposit", MORNING), MORNING)
+    [first] = _leads(factory)  # the stranger in the same batch still makes none
     assert (first.customer_id, first.interest, first.reason, first.assigned_to) == (vip, "relationship",
                                                                                    "vip_arrival", cm)
     later = MORNING + timedelta(hours=2)
