@@ -44,6 +44,7 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
     for eid, ref in refs.items():
         if ref in known:
             by_event[eid] = known[ref]
+    _link_by_visit(session, events, by_event)
     if not by_event:
         return out
 
@@ -59,6 +60,22 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
             "at": e.ts.isoformat(), "visit_id": e.data.get("visit_id")}) for e in events
             if e.id in by_event and e.type != "visit"], now)
     return out
+
+
+def _link_by_visit(session: Session, events: Sequence[EventRecord], by_event: dict[str, int]) -> None:
+    """A ticket without a card of its own belongs to whoever the visit is known to be (a card read or a face match
+    earlier in the stay, in this batch or before): its touchpoint is linked, and its business can make a lead."""
+    unlinked = {e.id: e.data["visit_id"] for e in events
+                if e.type == "ticket_request" and e.id not in by_event and e.data.get("visit_id")}
+    if not unlinked:
+        return
+    owners = dict(session.execute(select(Visit.id, Visit.customer_id).where(
+        Visit.id.in_(sorted(set(unlinked.values()))), Visit.customer_id.is_not(None))).tuples().all())
+    linked = {eid: owners[v] for eid, v in unlinked.items() if v in owners}
+    for cid in set(linked.values()):
+        session.execute(update(Touchpoint).where(Touchpoint.event_id.in_([e for e, c in linked.items() if c == cid]),
+                                                 Touchpoint.customer_id.is_(None)).values(customer_id=cid))
+    by_event.update(linked)
 
 
 def _face_probe(session: Session, e: EventRecord, now: datetime, by_event: dict[str, int]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from server.ingest.service import store_batch
 from server.notifications.models import OnCallShift
 from server.referrals.models import LeadTask, Referral, Routing
 from server.referrals.service import staff_stats
+from server.touchpoints.models import Touchpoint
 from tests.server.helpers import PASSWORD, bearer
 
 KEY = "k" * 8
@@ -71,9 +72,10 @@ def _leads(factory) -> list[Referral]:
 def test_leads_only_for_customers_one_per_interest_and_local_day(migrated):
     """GIVEN a VIP, a private customer and a stranger
     WHEN the stranger asks for wealth, the VIP arrives twice for deposits and then asks for wealth, and the private
-    customer comes back the same day and again after midnight in Shanghai
-    THEN the stranger makes no lead; the VIP has one lead whose interest became wealth (and ranks higher);
-    the private customer one lead that day and a second the next local day."""
+    customer reads a card and (a batch later) takes a wealth ticket in the same visit, comes back the same day and
+    again after midnight in Shanghai
+    THEN the stranger makes no lead; the VIP has one lead whose interest became wealth (and ranks higher); the
+    private customer's ticket is theirs through the visit, and makes one lead that day and a second the next day."""
     _engine, factory = migrated
     with factory() as s, s.begin():
         cm = _staff(s, "cm1", "customer_manager")
@@ -94,7 +96,12 @@ def test_leads_only_for_customers_one_per_interest_and_local_day(migrated):
     assert upgraded.id == first.id and upgraded.interest == "wealth" and upgraded.business == "wealth"
     assert upgraded.score > first.score
 
-    _store(factory, _stay(cards[private], "wealth", later), later)
+    card_first, ticket_later = _stay(cards[private], "wealth", later)[:2], _stay(None, "wealth", later)[1:]
+    ticket_later[0].data["visit_id"] = card_first[0].data["visit_id"]  # the card read, then (a batch later) a ticket
+    _store(factory, card_first, later)
+    _store(factory, ticket_later, later)
+    with factory() as s:
+        assert s.scalar(select(Touchpoint.customer_id).where(Touchpoint.event_id == ticket_later[0].id)) == private
     _store(factory, _stay(cards[private], "wealth", later + timedelta(hours=3)), later + timedelta(hours=3))
     assert [(r.customer_id, r.interest) for r in _leads(factory)] == [(vip, "wealth"), (private, "wealth")]
     next_day = datetime(2026, 12, 7, 16, 30, tzinfo=UTC)  # 00:30 on the 8th in Shanghai
