@@ -119,16 +119,15 @@ def leads_day(tmp: str, seed: int = 1, population: int = 3000) -> dict:
 
     from sqlalchemy import select
 
+    from server.branches.service import sync_branches
     from server.customers.models import Customer, Identity
     from server.customers.privacy import keyed_hash
     from server.customers.rules import LeadFacts, lead_reason
+    from server.db import make_engine, session_factory
+    from server.migrate import upgrade_engine
     from server.notifications.models import OnCallShift
     from server.referrals.models import Referral
     from server.staff.service import create_staff
-
-    from server.branches.service import sync_branches
-    from server.db import make_engine, session_factory
-    from server.migrate import upgrade_engine
     from szconfig import load_branches
 
     rng = random.Random(seed)
@@ -149,9 +148,9 @@ def leads_day(tmp: str, seed: int = 1, population: int = 3000) -> dict:
         for i in range(population):
             tier = rng.choices(list(TIERS), [w for w, _b in TIERS.values()])[0]
             high = tier in ("vip", "private")
+            own = rng.choice(cms) if high and rng.random() < OWN_MANAGER_SHARE else None
             c = Customer(ref=f"c-{i:016x}", branch_id="b001", masked_name="王*明", tier=tier, declared_tier=tier,
-                         aum_band=TIERS[tier][1], tags=["wealth_interest"] if tier != "standard" and rng.random() < .1
-                         else [], manager_id=rng.choice(cms) if high and rng.random() < OWN_MANAGER_SHARE else None,
+                         aum_band=TIERS[tier][1], tags=[], manager_id=own,
                          created_at=DAY, updated_at=DAY, evaluated_at=DAY + timedelta(hours=HOURS))
             s.add(c)
             people.append(c)

@@ -137,7 +137,7 @@
                   el("span", {class: `tier tier-${lead.tier}`}, lead.tier || ""));
       if (lead.aum_band) head.append(el("span", {class: "lead-band", title: tr("crm.holdings")}, lead.aum_band));
     } else {
-      head.append(el("span", {class: "lead-name"}, tr("leads.kind.walk_in")),
+      head.append(el("span", {class: "lead-name"}, tr("leads.walk_in_one")),
                   el("small", {class: "muted"}, `${tr("leads.why")}: ${lead.walk_in_reason || ""}`));
     }
     const interest = lead.interest === "relationship" ? tr("leads.interest.relationship") : lead.interest;
