@@ -22,18 +22,8 @@ from server.customers.rules import LeadScoring, wait_points, wait_steps
 from server.referrals.models import OPEN, WAITING, LeadStatus, LeadTask, Referral
 from server.staff.models import Staff
 
-
-class StatusFilter(StrEnum):
-    """`open` (created, accepted or met: the worklist), `all`, or one status."""
-
-    OPEN = "open"
-    ALL = "all"
-    CREATED = "created"
-    ACCEPTED = "accepted"
-    MET = "met"
-    CONVERTED = "converted"
-    DECLINED = "declined"
-    EXPIRED = "expired"
+# `open` (created, accepted or met: the worklist), `all`, or one status
+StatusFilter = StrEnum("StatusFilter", {"OPEN": "open", "ALL": "all", **{s.name: s.value for s in LeadStatus}})
 
 
 class WhoFilter(StrEnum):
@@ -55,7 +45,7 @@ class Sort(StrEnum):
 
 @dataclass(frozen=True)
 class LeadQuery:
-    status: StatusFilter = StatusFilter.OPEN
+    status: StatusFilter = StatusFilter.OPEN  # type: ignore[valid-type]
     who: WhoFilter = WhoFilter.ANYONE
     kind: KindFilter = KindFilter.ANY
     reason: str | None = None

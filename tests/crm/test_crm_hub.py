@@ -127,6 +127,7 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
             assert not CLEAR.search(r.text), f"{r.url}: {CLEAR.search(r.text).group(0)}"
         assert "138****0000" in bodies[2].text and "622848******0018" in bodies[3].text
         assert "138****0000 after 5pm" in bodies[10].text and "call 138****0000" in bodies[11].text
+        assert (bodies[2].json()["holdings"], bodies[2].json()["manager"]) == ("500k – 6m", None)
 
     with factory() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.object_id == vip.ref)))
