@@ -84,7 +84,7 @@ class Referral(Base):
     escalated_to: Mapped[int | None] = mapped_column(Integer)
     product: Mapped[str | None] = mapped_column(String(64))  # what was sold (convert)
     value: Mapped[float | None] = mapped_column(Float)
-    # migration 0010_crm: what the lead is about, its standing points, how it was routed, what came of it
+    # migration 0011_crm: what the lead is about, its standing points, how it was routed, what came of it
     interest: Mapped[str | None] = mapped_column(String(32))
     score: Mapped[int] = mapped_column(Integer, default=0)
     routed: Mapped[Routing | None] = mapped_column(state_type(Routing, 16))

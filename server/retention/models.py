@@ -19,7 +19,7 @@ class Target(StrEnum):
 
 class RetentionRun(Base):
     """A run of a retention job. For the audit log it is also the permit: the append-only trigger lets a row
-    go only when a logged run's cutoff is past it (migration 0010_crm)."""
+    go only when a logged run's cutoff is past it (migration 0011_crm)."""
 
     __tablename__ = "retention_runs"
     __table_args__ = (Index("ix_retention_runs_target_cutoff", "target", "cutoff"),)

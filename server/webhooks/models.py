@@ -35,4 +35,4 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resends: Mapped[int] = mapped_column(Integer, default=0)  # migration 0010_crm: times staff sent it again
+    resends: Mapped[int] = mapped_column(Integer, default=0)  # migration 0011_crm: times staff sent it again

@@ -1,7 +1,7 @@
 """crm: leads worth following (interest, score, routing, outcome, follow-up tasks), customer notes, webhook resends;
 retention runs, and an audit log that lets go only of what a logged retention run has put past its cutoff
 
-Revision ID: 0010_crm
+Revision ID: 0011_crm
 Revises: 0004
 Create Date: 2026-12-06 12:00:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import server.db
 
-revision: str = "0010_crm"
+revision: str = "0011_crm"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
