@@ -70,7 +70,7 @@ JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and tem
     Job("crm.template_purge", customer_jobs.purge_templates, CENTRE, cron={"hour": 2, "minute": 30}),
     Job("crm.webhooks", webhook_jobs.deliver_webhooks, CENTRE, every_s=10),
 ]
-JOBS += [  # retention: customer data and the audit log past their configured time, in bounded chunks (central)
+JOBS += [  # retention: customer data and the audit log past their configured time, in bounded chunks
     Job("retention.touchpoints", retention_jobs.purge_touchpoints, CENTRE, every_s=3600),
     Job("retention.visits", retention_jobs.purge_visits, CENTRE, every_s=3600),
     Job("retention.audit", retention_jobs.purge_audit, EVERYWHERE, every_s=3600),  # an edge audits sign-ins too

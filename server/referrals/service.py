@@ -91,22 +91,7 @@ def create_leads(session: Session, candidates: Sequence[dict[str, Any]], now: da
     customers = {c.id: c for c in session.scalars(select(Customer).where(
         Customer.id.in_({c["customer_id"] for c in wanted if c.get("customer_id")})))}
     days = local_days(session, {c["branch_id"] for c in wanted}, now)
-    fresh: dict[str, dict[str, Any]] = {}
-    for cand in wanted:
-        cust = customers.get(cand.get("customer_id"))
-        if cand.get("customer_id") and cust is None:
-            continue  # the customer is gone (deleted meanwhile)
-        interest = cand.get("interest") or lead_interest(cand["reason"], cand.get("business"), rules)
-        if cust is None:
-            fresh[f"walk-in:{uuid.uuid4()}"] = {**cand, "interest": interest, "customer": None}
-            continue
-        day = days[cand["branch_id"]]
-        general = dedup_key(cust.id, RELATIONSHIP, day)
-        if interest != RELATIONSHIP:
-            fresh.pop(general, None)  # the product says more than the arrival
-        elif any(k.startswith(f"{cust.id}:") and k.endswith(f":{day}") for k in fresh):
-            continue  # this customer already has a lead in this batch today
-        fresh.setdefault(dedup_key(cust.id, interest, day), {**cand, "interest": interest, "customer": cust})
+    fresh = _one_per_key(wanted, customers, days, rules)
     ids = sorted({c["customer"].id for c in fresh.values() if c["customer"] is not None})
     existing = {r.dedup_key: r for r in session.scalars(select(Referral).where(  # today's, in any time zone
         Referral.customer_id.in_(ids), Referral.created_at >= now - timedelta(hours=36)))} if ids else {}
@@ -150,6 +135,27 @@ def create_leads(session: Session, candidates: Sequence[dict[str, Any]], now: da
     leads = touched + (list(session.scalars(select(Referral).where(Referral.id.in_(new_ids)))) if new_ids else [])
     return [outbox_row(branch_id=r.branch_id, kind="staff_lead", now=now,
                        data=lead_message(r, customers.get(r.customer_id))) for r in leads]
+
+
+def _one_per_key(wanted: Sequence[dict[str, Any]], customers: dict[int, Customer], days: dict[str, str],
+                 rules: CrmRules) -> dict[str, dict[str, Any]]:
+    """The batch's candidates by dedup key, a product interest winning over the same day's `relationship`."""
+    fresh: dict[str, dict[str, Any]] = {}
+    for cand in wanted:
+        cust = customers.get(cand.get("customer_id"))  # type: ignore[arg-type]
+        if cand.get("customer_id") and cust is None:
+            continue  # the customer is gone (deleted meanwhile)
+        interest = cand.get("interest") or lead_interest(cand["reason"], cand.get("business"), rules)
+        if cust is None:
+            fresh[f"walk-in:{uuid.uuid4()}"] = {**cand, "interest": interest, "customer": None}
+            continue
+        day = days[cand["branch_id"]]
+        if interest != RELATIONSHIP:
+            fresh.pop(dedup_key(cust.id, RELATIONSHIP, day), None)  # the product says more than the arrival
+        elif any(k.startswith(f"{cust.id}:") and k.endswith(f":{day}") for k in fresh):
+            continue  # this customer already has a lead in this batch today
+        fresh.setdefault(dedup_key(cust.id, interest, day), {**cand, "interest": interest, "customer": cust})
+    return fresh
 
 
 def _score(cust: Customer | None, cand: dict[str, Any], rules: CrmRules) -> int:
