@@ -45,6 +45,7 @@ ROUTERS: list[tuple[str, Roles]] = [
     ("server.queueing.api:router", BRANCH),  # the branch's queue: tickets, calling, teller and lobby consoles
     ("server.customers.routes:router", CENTRE),  # crm: customers, KPIs, referral leads, console pages
     ("server.notifications.api:router", CENTRE),  # notifications: the bell, delivery log, on-call rota
+    ("server.webhooks.api:router", CENTRE),  # crm: the webhook delivery log and its dead letters, resend
 ]
 
 MAX_BODY_BYTES = 1024 * 1024

@@ -3,7 +3,14 @@
 from server.alarms.models import Alarm  # noqa: F401 (fleet)
 from server.audit.models import AuditEntry
 from server.branches.models import Branch
-from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration  # noqa: F401 (crm)
+from server.customers.models import (  # noqa: F401 (crm)
+    Consent,
+    Customer,
+    CustomerNote,
+    FaceTemplate,
+    Identity,
+    TemplateGeneration,
+)
 from server.devices.models import (  # noqa: F401 (fleet)
     Device,
     DeviceCommand,
@@ -18,7 +25,8 @@ from server.link.models import CachedItem, LinkState, UplinkItem  # noqa: F401 (
 from server.notifications.models import Delivery, Notification, OnCallShift  # noqa: F401 (notifications)
 from server.outbox.models import OutboxMessage
 from server.queueing.models import CounterState, NumberCounter, QueueState, Ticket, TicketStep  # noqa: F401 (queueing)
-from server.referrals.models import Referral  # noqa: F401 (crm)
+from server.referrals.models import LeadTask, Referral  # noqa: F401 (crm)
+from server.retention.models import RetentionRun  # noqa: F401 (retention)
 from server.staff.models import Staff, StaffBranch, StaffSession
 from server.touchpoints.models import Touchpoint, Visit
 from server.webhooks.models import WebhookDelivery  # noqa: F401 (crm)

@@ -31,6 +31,7 @@ from server.link import push as link_push
 from server.notifications import scheduled as notify_jobs
 from server.queueing import scheduled as queue_jobs
 from server.referrals import scheduled as referral_jobs
+from server.retention import scheduled as retention_jobs
 from server.webhooks import scheduled as webhook_jobs
 from server.workorders import scheduled as order_jobs
 from szconfig.roles import BRANCH, CENTRE, CENTRE_LINK, EVERYWHERE, Role, Roles
@@ -68,6 +69,11 @@ JOBS += [  # crm: referral SLA escalation and expiry, nightly tags/tiers and tem
     Job("crm.reevaluate", customer_jobs.reevaluate_customers, CENTRE, cron={"hour": 2, "minute": 0}),
     Job("crm.template_purge", customer_jobs.purge_templates, CENTRE, cron={"hour": 2, "minute": 30}),
     Job("crm.webhooks", webhook_jobs.deliver_webhooks, CENTRE, every_s=10),
+]
+JOBS += [  # retention: customer data and the audit log past their configured time, in bounded chunks
+    Job("retention.touchpoints", retention_jobs.purge_touchpoints, CENTRE, every_s=3600),
+    Job("retention.visits", retention_jobs.purge_visits, CENTRE, every_s=3600),
+    Job("retention.audit", retention_jobs.purge_audit, EVERYWHERE, every_s=3600),  # an edge audits sign-ins too
 ]
 JOBS += [  # queueing: self-service tickets whose customer has left the device
     Job("queueing.close_self_service", queue_jobs.close_stale_self_service, BRANCH, every_s=60),

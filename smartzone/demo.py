@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -184,6 +185,7 @@ class Demo:
         branch = "b001" if "b001" in self.plan.businesses else next(iter(self.plan.businesses))
         with self.factory() as s, s.begin():
             seed_demo_customers(s, utcnow(), branch)
+            _manager_on_duty(s, branch, utcnow())
         t = threading.Thread(target=self._greet, args=(branch,), name="crm-greeter", daemon=True)
         t.start()
         self._threads.append(t)
@@ -264,6 +266,20 @@ class Demo:
                 chunk = ids[i:i + 500]
                 found.update(s.scalars(select(Event.id).where(Event.id.in_(chunk))))
         return set(ids) - found
+
+
+def _manager_on_duty(session, branch: str, now: datetime) -> None:
+    """The branch's first customer manager is on the managers' rota for the demo's day (leads of customers without
+    a manager go to them; lead SLA breaches ring their bell), unless someone already is."""
+    from server.notifications.models import OnCallShift, RotaTeam
+    from server.notifications.rota import first_on_call
+    from server.referrals.routing import managers_of
+    from server.staff.models import Role
+
+    managers = managers_of(session, [branch], (Role.CUSTOMER_MANAGER,))[branch]
+    if managers and first_on_call(session, branch, RotaTeam.MANAGERS.value, now) is None:
+        session.add(OnCallShift(branch_id=branch, team=RotaTeam.MANAGERS.value, staff_id=managers[0], level=1,
+                                starts_at=now, ends_at=now + timedelta(hours=12), created_by="demo", created_at=now))
 
 
 def snapshot(factory) -> dict:

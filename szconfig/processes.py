@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 
@@ -137,6 +137,19 @@ class ServerSettings(BaseModel):
         default=SecretStr(DEV_WEBHOOK_SECRET), min_length=8,
         description="HMAC-SHA256 secret that signs webhook bodies; the development default is refused without "
                     "--dev: set SZ_WEBHOOK_SECRET")
+    # --- retention (docs/privacy.md#retention): scheduled jobs delete what is older, in bounded chunks ---
+    touchpoint_retention_days: int = Field(
+        default=730, ge=30, le=36500, description="touchpoints (every contact with a customer) are deleted after")
+    visit_retention_days: int = Field(
+        default=730, ge=30, le=36500, description="visits (a customer's stays) are deleted this long after they began")
+    audit_retention_days: int = Field(
+        default=1825, ge=365, le=36500,
+        description="audit entries are deleted after this; at least as long as touchpoints and visits are kept")
+    retention_chunk_rows: int = Field(
+        default=2000, ge=10, le=100_000, description="rows deleted per transaction (short locks on a busy database)")
+    retention_max_rows: int = Field(
+        default=200_000, ge=10, le=100_000_000,
+        description="rows one run of a retention job deletes at most; the next run goes on where it stopped")
     # --- notifications (docs/devices.md#notifications) ---
     console_url: str | None = Field(
         default=None, pattern=r"^https?://[^\s]+$",
@@ -164,3 +177,12 @@ class ServerSettings(BaseModel):
                     "once a webhook is configured: set SZ_NOTIFY_WEBHOOK_SECRET or notify_webhook_secret_file")
     notify_webhook_secret_file: Path | None = Field(
         default=None, description="file whose first line is the bot webhook signing key; outside the repository")
+
+    @model_validator(mode="after")
+    def _audit_kept_longest(self) -> Self:
+        """The audit log says who saw what: it must outlive the customer data it speaks of."""
+        kept = max(self.touchpoint_retention_days, self.visit_retention_days)
+        if self.audit_retention_days < kept:
+            raise ValueError(f"audit_retention_days ({self.audit_retention_days}) must be at least as long as "
+                             f"touchpoints and visits are kept ({kept} days)")
+        return self

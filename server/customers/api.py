@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.customers import service
+from server.customers import profile, service
 from server.customers.kpis import branch_kpis
 from server.customers.models import ConsentKind, Customer
 from server.customers.schemas import (
@@ -23,6 +24,9 @@ from server.customers.schemas import (
     CustomerDetailOut,
     CustomerListOut,
     EnrolledOut,
+    ManagerAssignedOut,
+    NoteOut,
+    NotesOut,
     TimelineOut,
     TouchpointCreatedOut,
 )
@@ -39,6 +43,7 @@ CRM_ROLES = (Role.CUSTOMER_MANAGER, Role.BRANCH_MANAGER, Role.LOBBY_STAFF, Role.
 Reader = Annotated[Principal, Depends(require_roles(*CRM_ROLES))]
 Manager = Annotated[Principal, Depends(require_roles(Role.CUSTOMER_MANAGER, Role.BRANCH_MANAGER))]
 KpiReader = Annotated[Principal, Depends(require_roles(Role.BRANCH_MANAGER, Role.CUSTOMER_MANAGER))]
+BranchManager = Annotated[Principal, Depends(require_roles(Role.BRANCH_MANAGER))]
 
 
 class ConsentIn(BaseModel):
@@ -57,6 +62,17 @@ class EnrolIn(BaseModel):
     device_id: text(32) | None = None  # type: ignore[valid-type]
 
 
+class NoteIn(BaseModel):
+    model_config = STRICT
+    body: text(profile.NOTE_MAX, 1)  # type: ignore[valid-type]
+
+
+class ManagerIn(BaseModel):
+    model_config = STRICT
+    staff_id: int | None = Field(ge=1, le=2**31 - 1, description="a customer manager of the customer's branch; "
+                                                                   "null: nobody")
+
+
 class TouchpointIn(BaseModel):
     model_config = STRICT
     channel: Literal["counter", "wealth", "vip", "phone", "lobby"]
@@ -65,13 +81,14 @@ class TouchpointIn(BaseModel):
     note: Text200 | None = None
 
 
-def load_customer(session: Session, customer_id: int, principal: Principal, audit: Audit, action: str) -> Customer:
+def load_customer(session: Session, customer_id: int, principal: Principal, audit: Audit, action: str, *,
+                  members_only: bool = False) -> Customer:
     """The customer, 404 when missing or outside the caller's branches (the attempt is audited)."""
     c = session.get(Customer, customer_id)
     if c is None:
         raise not_found("customer")
     audit.require_branch(principal, c.branch_id, action=action, object_type="customer", object_id=c.ref,
-                         what="customer")
+                         what="customer", members_only=members_only)
     return c
 
 
@@ -95,13 +112,43 @@ def _kind(q: str | None) -> str:
 def get_customer(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit) -> dict[str, Any]:
     c = load_customer(session, customer_id, staff, audit, "customer.read")
     audit.record("customer.read", "customer", c.ref, branch_id=c.branch_id)
-    open_leads = session.query(Referral).filter(Referral.customer_id == c.id,
-                                                Referral.status.in_([s.value for s in OPEN])).all()
-    return {**service.customer_view(c), "usual_business": service.usual_business(session, c.id),
+    open_leads = session.scalars(select(Referral).where(Referral.customer_id == c.id, Referral.status.in_(OPEN)))
+    return {**service.customer_view(c), "holdings": profile.HOLDINGS.get(c.aum_band or ""),
+            "manager": profile.manager_of(session, c), "usual_business": service.usual_business(session, c.id),
             "recent_visits": service.recent_visits(session, c.id),
             "open_referrals": [{"id": r.id, "status": r.status, "reason": r.reason, "business": r.business,
                                 "created_at": r.created_at} for r in open_leads],
             "satisfaction": service.satisfaction(session, c.id)}
+
+
+@router.get("/api/customers/{customer_id}/notes", response_model=NotesOut)
+def get_notes(customer_id: IntId, staff: Reader, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """Managers' notes: only the staff of the customer's own branch read them; every read is audited."""
+    c = load_customer(session, customer_id, staff, audit, "customer.notes", members_only=True)
+    audit.record("customer.notes", "customer", c.ref, branch_id=c.branch_id)
+    return {"customer_ref": c.ref, "items": profile.notes_of(session, c.id)}
+
+
+@router.post("/api/customers/{customer_id}/notes", status_code=201, response_model=NoteOut)
+def post_note(customer_id: IntId, body: NoteIn, staff: Manager, session: DbSession, audit: Audit) -> dict[str, Any]:
+    """Add a note (numbers in it are masked before it is stored)."""
+    c = load_customer(session, customer_id, staff, audit, "customer.note_add", members_only=True)
+    note = profile.add_note(session, c, body=body.body, author=staff.id, now=utcnow())
+    audit.record("customer.note_add", "customer", c.ref, branch_id=c.branch_id, detail={"note": note.id})
+    return {"id": note.id, "body": note.body, "author_id": note.author_id, "author": staff.display_name,
+            "created_at": note.created_at}
+
+
+@router.put("/api/customers/{customer_id}/manager", response_model=ManagerAssignedOut)
+def put_manager(customer_id: IntId, body: ManagerIn, staff: BranchManager, session: DbSession,
+                audit: Audit) -> dict[str, Any]:
+    """Assign the customer's manager (their leads go to them first)."""
+    c = load_customer(session, customer_id, staff, audit, "customer.manager")
+    before = c.manager_id
+    profile.assign_manager(session, c, body.staff_id, utcnow())
+    audit.record("customer.manager", "customer", c.ref, branch_id=c.branch_id,
+                 detail={"from": before, "to": body.staff_id})
+    return {"customer_ref": c.ref, "manager": profile.manager_of(session, c)}
 
 
 @router.get("/api/customers/{customer_id}/timeline", response_model=TimelineOut)

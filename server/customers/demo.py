@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from server.customers.config import crm
 from server.customers.importer import parse_row
 from server.customers.service import enrol_face, upsert_customer
+from server.referrals.routing import managers_of
+from server.staff.models import Role
 
 # Kept equal to device_hub/sim/flows.py DEMO_CARD_NUMBERS (a test checks): the server imports no device code.
 DEMO_CARD_NUMBERS = ("6228480000000018", "6228480000000026", "6228480000000034", "6228480000000042",
@@ -40,12 +42,16 @@ def demo_face(index: int) -> np.ndarray:
 
 
 def seed_demo_customers(session: Session, now: datetime, branch_id: str = "b001") -> list[str]:
-    """Create (or refresh) the demo customers; the first two get face templates with recorded consent."""
+    """Create (or refresh) the demo customers; the first two get face templates with recorded consent; the VIP and
+    private ones are looked after by the branch's first customer manager (their leads go to them)."""
     cfg = crm()
     refs = []
+    managers = managers_of(session, [branch_id], (Role.CUSTOMER_MANAGER,))[branch_id]
     for i, row in enumerate(demo_rows()):
         parsed = parse_row(row, sorted(cfg.identity_keys()), cfg.identity_key(None))
         c, created = upsert_customer(session, parsed, branch_id=branch_id, now=now)
+        if managers and c.manager_id is None and _TIERS[i] in ("vip", "private"):
+            c.manager_id = managers[0]
         refs.append(c.ref)
         if created and i < 2:
             enrol_face(session, c, [demo_face(i)], source="system:demo", text_version="demo-2026-11", now=now,

@@ -1,4 +1,5 @@
-"""Branch KPIs from visits, touchpoints and leads: arrivals, diversion, funnel, CSAT/NPS, identification."""
+"""Branch KPIs from visits, touchpoints, leads and device roll-ups: arrivals, tickets by business, diversion,
+funnel, CSAT per device, NPS, identification, utilisation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
+from server.devices.queries import branch_utilisation
 from server.referrals.models import LeadStatus, Referral
 from server.referrals.service import staff_stats
 from server.touchpoints.models import Touchpoint, Visit
@@ -93,6 +95,18 @@ def branch_kpis(session: Session, branch_id: str, since: datetime, until: dateti
                       "value": float(value)},
         "satisfaction": {"surveys": len(scores), "csat": csat(scores), "nps": nps(nps_scores),
                          "nps_answers": len(nps_scores),
-                         "by_device": {d: csat(s) for d, s in sorted(by_device.items())}},
+                         "by_device": {d: csat(s) for d, s in sorted(by_device.items())},
+                         "surveys_by_device": {d: len(s) for d, s in sorted(by_device.items())}},
+        "utilisation": _utilisation(session, branch, since, until),
         "staff": staff_stats(session, branch_id=branch_id, since=since, until=until),
     }
+
+
+def _utilisation(session: Session, branch: Branch | None, since: datetime, until: datetime) -> dict[str, Any]:
+    """How busy the self-service devices were while open (the fleet's hourly roll-ups)."""
+    if branch is None:
+        return {"availability": None, "utilisation": None, "devices": []}
+    u = branch_utilisation(session, branch.id, branch.timezone, since, until)
+    return {"availability": u["total"]["availability"], "utilisation": u["total"]["utilisation"],
+            "devices": [{"device": d["name"], "utilisation": d["utilisation"], "availability": d["availability"],
+                         "sessions": d["sessions"]} for d in u["devices"]]}

@@ -5,7 +5,6 @@ Polled by a `server.web.live.ChangePoller`; it starts with the first CRM page or
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,19 +23,16 @@ class LeadPoller(live.ChangePoller):
     name = "crm"
 
     def poll(self) -> int:
-        from server.referrals.api import lead_view
+        from server.referrals.schemas import LeadOut
+        from server.referrals.views import lead_views
 
         now = utcnow()
-        n = 0
         with self.factory() as s:
             rows = s.execute(select(Referral, Customer).outerjoin(Customer, Customer.id == Referral.customer_id)
                              .where(Referral.updated_at >= self.since - self.overlap).order_by(Referral.id)).all()
-            for r, c in rows:
-                if not self.first_time(r.id, (r.status, r.updated_at)):
-                    continue
-                view = lead_view(r, c)
-                self.events.publish("crm.lead", {k: (v.isoformat() if isinstance(v, datetime) else v)
-                                                 for k, v in view.items()}, branch_id=r.branch_id)
-                n += 1
+            changed = [(r, c) for r, c in rows if self.first_time(r.id, (r.status, r.updated_at))]
+            for view in lead_views(s, changed, now):
+                self.events.publish("crm.lead", LeadOut.model_validate(view).model_dump(mode="json"),
+                                    branch_id=view["branch_id"])
         self.advance(now)
-        return n
+        return len(changed)

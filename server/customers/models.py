@@ -102,3 +102,18 @@ def template_aad(customer_id: int, branch_id: str) -> str:
     return f"face-template:{branch_id}:{customer_id}"
 
 
+
+
+class CustomerNote(Base):
+    """A manager's note about a customer: customer data (read only by the branch's staff, every read audited);
+    numbers are masked before the note is stored."""
+
+    __tablename__ = "customer_notes"
+    __table_args__ = (Index("ix_customer_notes_customer", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id", ondelete="CASCADE"))
+    branch_id: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[int] = mapped_column(Integer)  # staff id
+    body: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

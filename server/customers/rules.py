@@ -21,6 +21,28 @@ TIER_ORDER = [Tier.STANDARD, Tier.GOLD, Tier.VIP, Tier.PRIVATE]
 AUM_BANDS = ("0-50k", "50k-500k", "500k-6m", "6m+")
 
 
+class LeadScoring(BaseModel):
+    """Points that rank a lead: who the customer is (tier, AUM band), what they want (interest), how long
+    they have waited for a manager."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: dict[Tier, int] = Field(default_factory=lambda: {Tier.STANDARD: 0, Tier.GOLD: 10, Tier.VIP: 25,
+                                                           Tier.PRIVATE: 35}, description="points by tier")
+    aum_band: dict[str, int] = Field(default_factory=lambda: {"0-50k": 0, "50k-500k": 5, "500k-6m": 15, "6m+": 25},
+                                     description="points by declared AUM band (holdings)")
+    product_interest: int = Field(default=20, ge=0, le=1000,
+                                  description="points when the lead is about a product (wealth, …), not only the "
+                                              "relationship")
+    reason: dict[str, int] = Field(default_factory=lambda: {"staff_referral": 10},
+                                   description="points by why it was raised (a colleague vouching counts)")
+    tag: dict[str, int] = Field(default_factory=lambda: {"wealth_interest": 10},
+                                description="points for customer tags that show an interest")
+    wait_step_minutes: int = Field(default=5, ge=1, le=60, description="waiting adds points in steps of this")
+    wait_points_per_step: int = Field(default=5, ge=0, le=100, description="points per step waited")
+    wait_cap_minutes: int = Field(default=30, ge=0, le=24 * 60, description="waiting adds nothing beyond this")
+
+
 class CrmRules(BaseModel):
     """The rule parameters (configs/crm.toml may override any of them)."""
 
@@ -39,6 +61,8 @@ class CrmRules(BaseModel):
                                    description="tiers whose arrival makes a lead")
     lead_tags: list[str] = Field(default_factory=lambda: ["wealth_interest"],
                                  description="tags whose ticket makes a lead")
+    lead_scoring: LeadScoring = Field(default_factory=LeadScoring,
+                                      description="how leads are ranked for customer managers")
 
 
 @dataclass(frozen=True)
@@ -110,3 +134,36 @@ def lead_reason(f: LeadFacts, rules: CrmRules) -> LeadReason | None:
     if f.event_type == "ticket_request" and set(f.tags) & set(rules.lead_tags):
         return LeadReason.WEALTH_INTEREST
     return None
+
+
+RELATIONSHIP = "relationship"  # a lead about the customer, not about a product they asked for
+
+
+def lead_interest(reason: str, business: str | None, rules: CrmRules) -> str:
+    """The product line a lead is about (leads are deduplicated per customer and interest per day)."""
+    if business in rules.wealth_businesses:
+        return business  # type: ignore[return-value]
+    if reason == LeadReason.WEALTH_INTEREST:
+        return rules.wealth_businesses[0] if rules.wealth_businesses else RELATIONSHIP
+    return RELATIONSHIP
+
+
+def lead_score(*, tier: str | None, aum_band: str | None, reason: str, interest: str, tags: Iterable[str],
+               scoring: LeadScoring) -> int:
+    """The lead's standing points, fixed when it is raised (waiting adds `wait_points` while it is open)."""
+    points = scoring.tier.get(Tier(tier), 0) if tier in TIER_ORDER else 0
+    points += scoring.aum_band.get(aum_band or "", 0) + scoring.reason.get(reason, 0)
+    points += scoring.product_interest if interest != RELATIONSHIP else 0
+    return points + sum(scoring.tag.get(t, 0) for t in set(tags) if t != reason)
+
+
+def wait_steps(scoring: LeadScoring) -> list[tuple[int, int]]:
+    """(minutes waited at least, points), longest first: the table both Python and SQL rank by."""
+    step = scoring.wait_step_minutes
+    return [(m, (m // step) * scoring.wait_points_per_step)
+            for m in range(scoring.wait_cap_minutes - scoring.wait_cap_minutes % step, 0, -step)]
+
+
+def wait_points(minutes: float, scoring: LeadScoring) -> int:
+    """Points for a lead that has waited `minutes` for a manager to act."""
+    return next((p for m, p in wait_steps(scoring) if minutes >= m), 0)

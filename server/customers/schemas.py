@@ -61,9 +61,18 @@ class SurveyOut(BaseModel):
     device_id: str | None
 
 
-class CustomerDetailOut(CustomerOut):
-    """The customer's profile: the masked view, their usual business, recent visits, open leads, surveys."""
+class ManagerOut(BaseModel):
+    id: int
+    name: str
+    active: bool
 
+
+class CustomerDetailOut(CustomerOut):
+    """The customer's profile: the masked view, holdings band, assigned manager, usual business, recent visits,
+    open leads, surveys (notes: GET /api/customers/{id}/notes, for the branch's own staff)."""
+
+    holdings: str | None = Field(description="the declared AUM band as shown on the page (never amounts)")
+    manager: ManagerOut | None = Field(description="the customer's assigned customer manager")
     usual_business: str | None
     recent_visits: list[VisitOut]
     open_referrals: list[OpenReferralOut]
@@ -143,9 +152,24 @@ class ReferralKpisOut(BaseModel):
 class SatisfactionKpisOut(BaseModel):
     surveys: int
     csat: float | None = Field(description="share of 4-5 scores")
-    nps: float | None
+    nps: float | None = Field(description="from surveys that carried the 0-10 question (`nps_<n>` tags); none "
+                                          "when no survey did")
     nps_answers: int
-    by_device: dict[str, float | None]
+    by_device: dict[str, float | None] = Field(description="CSAT per device")
+    surveys_by_device: dict[str, int]
+
+
+class DeviceUseOut(BaseModel):
+    device: str
+    utilisation: float | None = Field(description="busy share of the time it was in service and open")
+    availability: float | None
+    sessions: int
+
+
+class UtilisationKpisOut(BaseModel):
+    availability: float | None
+    utilisation: float | None
+    devices: list[DeviceUseOut]
 
 
 class StaffKpisOut(BaseModel):
@@ -175,4 +199,23 @@ class BranchKpisOut(BaseModel):
     identified_visits: int
     referrals: ReferralKpisOut
     satisfaction: SatisfactionKpisOut
+    utilisation: UtilisationKpisOut
     staff: list[StaffKpisOut]
+
+
+class NoteOut(BaseModel):
+    id: int
+    body: str = Field(description="numbers in it are masked before it is stored")
+    author_id: int
+    author: str | None
+    created_at: datetime
+
+
+class NotesOut(BaseModel):
+    customer_ref: str
+    items: list[NoteOut] = Field(description="newest first")
+
+
+class ManagerAssignedOut(BaseModel):
+    customer_ref: str
+    manager: ManagerOut | None

@@ -242,20 +242,21 @@ class Auditor:
 
 
     def require_branch(self, principal: Principal, branch_id: str | None, *, action: str, object_type: str,
-                       object_id: str | int | None, what: str = "object") -> None:
+                       object_id: str | int | None, what: str = "object", members_only: bool = False) -> None:
         """Like branch_scope, but an attempt outside the caller's branches is also audited as `denied`.
 
+        `members_only`: only staff of the branch itself, not those who see every branch (customer notes).
         The entry is committed on its own session (the request's is rolled back by the 404) and carries no
         branch, so only head office sees probing across branches.
         """
-        if principal.can_see(branch_id):
+        if (branch_id in principal.branch_ids) if members_only else principal.can_see(branch_id):
             return
         with self.request.app.state.sessions() as own, own.begin():
             audit_service.record(
                 own, actor=principal.actor, actor_name=principal.username, action=action,
                 object_type=object_type, object_id=object_id, outcome=audit_service.Outcome.DENIED,
                 ip=client_ip(self.request), user_agent=user_agent(self.request),
-                detail={"reason": "outside the caller's branches"},
+                detail={"reason": "not staff of the branch" if members_only else "outside the caller's branches"},
             )
         raise not_found(what)
 

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db import insert_for
+from server.errors import Conflict
 from server.webhooks.models import DeliveryStatus, WebhookDelivery
 
 MAX_ATTEMPTS = 6
@@ -92,3 +93,28 @@ def deliver_due(session: Session, *, url: str, secret: str, now: datetime, limit
             out["retried"] += 1
     session.flush()
     return out
+
+
+def deliveries(session: Session, scope: Any, *, status: DeliveryStatus | None, limit: int = 100
+               ) -> list[WebhookDelivery]:
+    """The delivery log, newest first (the dead-letter list with status=dead)."""
+    stmt = select(WebhookDelivery).where(scope)
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    return list(session.scalars(stmt.order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
+def counts(session: Session, scope: Any) -> dict[str, int]:
+    found = dict(session.execute(select(WebhookDelivery.status, func.count()).where(scope)
+                                 .group_by(WebhookDelivery.status)).tuples().all())
+    return {s.value: found.get(s, 0) for s in DeliveryStatus}
+
+
+def resend(session: Session, d: WebhookDelivery, now: datetime) -> WebhookDelivery:
+    """Queue a dead (or delivered) delivery again with a fresh set of attempts; the receiver's idempotency key
+    makes a repeat harmless."""
+    if d.status is DeliveryStatus.PENDING:
+        raise Conflict("already_pending", "this delivery is already waiting for its next attempt")
+    d.status, d.attempts, d.next_attempt_at, d.resends = DeliveryStatus.PENDING, 0, now, (d.resends or 0) + 1
+    session.flush()
+    return d

@@ -48,6 +48,7 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
     with factory() as s, s.begin():
         seed_demo_customers(s, utcnow())
         create_staff(s, username="cm1", role="customer_manager", branch_ids=("b001",), password=PASSWORD)
+        create_staff(s, username="bm1", role="branch_manager", branch_ids=("b001",), password=PASSWORD)
         vip = s.scalar(select(Customer).where(Customer.masked_name == "王*明"))
         vip_id = vip.id
     app = create_app(engine=engine)
@@ -99,18 +100,33 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
         assert after["referrals"]["funnel"]["accepted"] >= 1 and after["tickets"] > 0
         assert after["diversion_rate"] is not None
 
+        # notes and follow-ups are free text: a number typed into one is masked before it is stored
+        phone = demo_rows()[0]["phone"]
+        assert client.post(f"/api/customers/{vip_id}/notes", headers=auth,
+                           json={"body": f"prefers calls on {phone} after 5pm"}).status_code == 201
+        assert client.post(f"/api/referrals/{lead_id}/tasks", headers=auth, json={
+            "due_at": "2030-01-01T09:00:00+08:00", "note": f"call {phone} about the fund"}).status_code == 201
+        bm = {"Authorization": "Bearer " + client.post(
+            "/api/auth/token", data={"username": "bm1", "password": PASSWORD}).json()["access_token"]}
+
         # masking everywhere: every customer-facing answer, API and pages
         clear = [r["name"] for r in demo_rows()] + [r["phone"] for r in demo_rows()] + list(DEMO_CARD_NUMBERS)
         bodies = [client.get(u, headers=auth) for u in (
             "/api/customers?query=vip", "/api/customers?query=王*明", f"/api/customers/{vip_id}",
             f"/api/customers/{vip_id}/timeline", f"/api/customers/{vip_id}/consents", "/api/referrals",
-            "/api/branches/b001/kpis", f"/customers/{vip_id}", "/customers?query=vip", "/referrals")]
+            "/api/branches/b001/kpis", f"/customers/{vip_id}", "/customers?query=vip", "/referrals",
+            f"/api/customers/{vip_id}/notes", f"/api/referrals/{lead_id}", "/api/referrals?status=all",
+            "/referrals?status=all", "/branches/b001/kpis")]
+        bodies += [client.get(u, headers=bm) for u in ("/webhooks", "/api/webhooks/deliveries",
+                                                       f"/customers/{vip_id}", "/referrals")]
         for r in bodies:
             assert r.status_code == 200, (r.url, r.text[:300])
             for value in clear:
                 assert value not in r.text, f"{r.url} shows a clear value"
             assert not CLEAR.search(r.text), f"{r.url}: {CLEAR.search(r.text).group(0)}"
         assert "138****0000" in bodies[2].text and "622848******0018" in bodies[3].text
+        assert "138****0000 after 5pm" in bodies[10].text and "call 138****0000" in bodies[11].text
+        assert (bodies[2].json()["holdings"], bodies[2].json()["manager"]) == ("500k – 6m", None)
 
     with factory() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.object_id == vip.ref)))

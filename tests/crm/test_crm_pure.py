@@ -13,7 +13,20 @@ from hypothesis import strategies as st
 from server.customers.importer import RowError, id_checksum_ok, parse_row
 from server.customers.privacy import Keyring, keyed_hash, mask_card, mask_id, mask_name, mask_phone, scrub
 from server.customers.recognition import FrameMatch, RecognitionIndex, decide
-from server.customers.rules import Activity, CrmRules, LeadFacts, LeadReason, Profile, Tier, evaluate, lead_reason
+from server.customers.rules import (
+    RELATIONSHIP,
+    Activity,
+    CrmRules,
+    LeadFacts,
+    LeadReason,
+    Profile,
+    Tier,
+    evaluate,
+    lead_interest,
+    lead_reason,
+    lead_score,
+    wait_points,
+)
 from server.errors import Conflict
 from server.referrals.service import dedup_key, next_status
 from server.webhooks.service import backoff, sign, verify
@@ -97,7 +110,26 @@ def test_lead_state_machine() -> None:
         with pytest.raises(Conflict) as refused:
             next_status(*bad)
         assert refused.value.code == "invalid_state"
-    assert dedup_key(7, "v-1", "2026-11-28") == "7:v-1" and dedup_key(7, None, "2026-11-28") == "7:2026-11-28"
+    assert dedup_key(7, "wealth", "2026-11-28") == "7:wealth:2026-11-28"
+
+
+def test_lead_interest_and_score() -> None:
+    """GIVEN lead facts WHEN interest and score are worked out THEN a wealth ask is the wealth interest (a VIP's
+    arrival otherwise the relationship), and points grow with tier, AUM band, interest and waiting (capped)."""
+    assert lead_interest("vip_arrival", "deposit", RULES) == RELATIONSHIP
+    assert lead_interest("vip_arrival", "wealth", RULES) == "wealth"
+    assert lead_interest("wealth_interest", "deposit", RULES) == "wealth"
+    sc = RULES.lead_scoring
+    standard = lead_score(tier="standard", aum_band="0-50k", reason="wealth_business", interest="wealth", tags=[],
+                          scoring=sc)
+    private = lead_score(tier="private", aum_band="6m+", reason="wealth_business", interest="wealth", tags=[],
+                         scoring=sc)
+    arrival = lead_score(tier="private", aum_band="6m+", reason="vip_arrival", interest=RELATIONSHIP,
+                         tags=["wealth_interest"], scoring=sc)
+    walk_in = lead_score(tier=None, aum_band=None, reason="staff_referral", interest=RELATIONSHIP, tags=[],
+                         scoring=sc)
+    assert (standard, private, arrival, walk_in) == (20, 80, 70, 10)
+    assert [wait_points(m, sc) for m in (0, 4.9, 5, 14, 29, 30, 600)] == [0, 0, 5, 10, 25, 30, 30]
 
 
 def test_multi_frame_agreement() -> None:

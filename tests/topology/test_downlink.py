@@ -66,6 +66,7 @@ def test_leads_and_commands_wait_for_an_edge_that_is_away(tmp_path) -> None:
         with centre.factory() as s, s.begin():
             enqueue(s, create_leads(s, [{"branch_id": "b001", "device_id": "k1", "reason": "vip_arrival",
                                          "business": "wealth", "referrer": "staff:hq", "note": "from head office",
+                                         "walk_in_reason": "a head-office campaign",  # no customer: a reason
                                          "visit_id": "v-hq-1"}], utcnow()))
         runs, lapses = _command(centre.factory, "k1", ttl_s=600), _command(centre.factory, "k2", ttl_s=1)
         with centre.factory() as s, s.begin():  # a longer outage: the centre's presence job took k1 offline

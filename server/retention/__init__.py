@@ -1,0 +1,1 @@
+"""retention domain: touchpoints, visits and the audit log are deleted after their configured time."""
