@@ -5,6 +5,7 @@ ranked, filtered, reassigned, followed up and closed with an outcome; the referr
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -37,7 +38,7 @@ def _customer(s, n: int, now: datetime, *, tier: str, band: str, manager: int | 
 
 
 def _event(type_: str, data: dict, at: datetime, device: str = "k1") -> EventRecord:
-    return EventRecord(id=str(uuid.uuid4()), branch="b001", device=device, seq=0, type=type_, ts=at, data=data)
+    return EventRecord.of(id=str(uuid.uuid4()), branch="b001", device=device, seq=0, type=type_, ts=at, data=data)
 
 
 def _stay(card: str | None, business: str, at: datetime) -> list[EventRecord]:
@@ -97,7 +98,8 @@ def test_leads_only_for_customers_one_per_interest_and_local_day(migrated):
     assert upgraded.score > first.score
 
     card_first, ticket_later = _stay(cards[private], "wealth", later)[:2], _stay(None, "wealth", later)[1:]
-    ticket_later[0].data["visit_id"] = card_first[0].data["visit_id"]  # the card read, then (a batch later) a ticket
+    ticket_later[0] = replace(ticket_later[0], data=ticket_later[0].data.model_copy(  # the card read, then (a batch
+        update={"visit_id": card_first[0].visit_id}))                                # later) a ticket of its visit
     _store(factory, card_first, later)
     _store(factory, ticket_later, later)
     with factory() as s:

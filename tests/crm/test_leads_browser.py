@@ -217,7 +217,7 @@ def test_kpi_page_labels_its_axes_and_shows_csat_per_device_and_nps(chromium, mi
     now = utcnow()
 
     def event(device: str, type_: str, data: dict) -> EventRecord:
-        return EventRecord(id=str(uuid.uuid4()), branch="b001", device=device, seq=0, type=type_,
+        return EventRecord.of(id=str(uuid.uuid4()), branch="b001", device=device, seq=0, type=type_,
                            ts=now - timedelta(minutes=5), data=data)
 
     with factory() as s, s.begin():
