@@ -1,5 +1,6 @@
 """A branch as configured by the bank: zones, counters, business types, devices, opening hours."""
 
+import datetime as dt
 from datetime import time
 from enum import StrEnum
 from typing import Annotated, Self
@@ -58,6 +59,63 @@ class OpeningHours(Strict):
         return self
 
 
+class Holiday(Strict):
+    date: dt.date = Field(description="a day the branch is closed, YYYY-MM-DD")
+    name: Text = Field(description="shown on the kiosk's closed screen")
+
+
+class DaySettings(Strict):
+    """The branch's working day: holidays and when kiosks start and stop issuing."""
+
+    holidays: list[Holiday] = Field(default_factory=list, description="days closed despite their weekday's hours")
+    issue_before_open_min: int = Field(default=0, ge=0, le=120,
+                                       description="kiosks issue this many minutes before opening")
+    last_ticket_before_close_min: int = Field(default=15, ge=0, le=240,
+                                              description="no ticket is issued in the last this-many minutes")
+
+
+class Break(Strict):
+    start: time = Field(description="local, HH:MM")
+    end: time = Field(description="local, HH:MM, after `start`")
+    reason: Text = Field(default_factory=lambda: Text(zh="午休", en="lunch"), description="shown to staff")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class CounterShift(Strict):
+    """When a counter is staffed on the given weekdays (none given: every day the branch opens)."""
+
+    weekdays: list[Weekday] = Field(default_factory=list, description="mon..sun; empty: every opening day")
+    start: time = Field(description="local, HH:MM")
+    end: time = Field(description="local, HH:MM, after `start`")
+    breaks: list[Break] = Field(default_factory=list, description="within the shift, e.g. a staggered lunch")
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        for b in self.breaks:
+            if b.start < self.start or b.end > self.end:
+                raise ValueError(f"break {b.start:%H:%M}-{b.end:%H:%M} lies outside the shift "
+                                 f"{self.start:%H:%M}-{self.end:%H:%M}")
+        return self
+
+
+class AppointmentSettings(Strict):
+    """Bookable appointments: which businesses, slot length and capacity, the check-in window."""
+
+    businesses: list[Ident] = Field(default_factory=list, description="business codes that take bookings")
+    slot_min: int = Field(default=30, ge=5, le=240, description="slot length in minutes")
+    capacity_per_slot: int = Field(default=2, ge=1, le=50, description="bookings per slot and business")
+    early_min: int = Field(default=30, ge=0, le=240, description="check-in opens this long before the slot")
+    late_min: int = Field(default=15, ge=0, le=240, description="check-in closes this long after the slot starts")
+    horizon_days: int = Field(default=14, ge=1, le=90, description="how far ahead slots can be booked")
+
+
 class Zone(Strict):
     id: Ident = Field(description="zone id, unique in the branch")
     name: Text
@@ -87,6 +145,8 @@ class Counter(Strict):
     number: int = Field(gt=0, le=999, description="counter number shown to customers")
     zone: Ident = Field(description="zone id the counter stands in")
     skills: list[Ident] = Field(min_length=1, description="business codes it serves")
+    shifts: list[CounterShift] = Field(default_factory=list,
+                                       description="when it is staffed; empty: throughout the opening hours")
 
 
 class DeviceKind(StrEnum):
@@ -170,6 +230,9 @@ class BranchConfig(Strict):
     counters: list[Counter] = Field(default_factory=list)
     devices: list[PlannedDevice] = Field(default_factory=list)
     queue: QueueSettings = Field(default_factory=QueueSettings, description="routing rules and calling policy")
+    day: DaySettings = Field(default_factory=DaySettings, description="holidays, first and last ticket times")
+    appointments: AppointmentSettings = Field(default_factory=AppointmentSettings,
+                                              description="bookable businesses, slots and check-in window")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -193,6 +256,10 @@ class BranchConfig(Strict):
             if d.zone not in zones:
                 raise ValueError(f"device {d.id}: zone {d.zone!r} is not one of {sorted(zones)}")
         _unique("queue.rules", [r.id for r in self.queue.rules])
+        _unique("day.holidays", [h.date for h in self.day.holidays])
+        unknown = set(self.appointments.businesses) - codes
+        if unknown:
+            raise ValueError(f"appointments: businesses {sorted(unknown)} are not business codes {sorted(codes)}")
         for r in self.queue.rules:
             unknown = set(r.when.business) - codes
             if unknown:
