@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -123,7 +124,10 @@ class TicketRequestData(_Data):
     visit_id: RequestId | None = None
     customer_ref: KeyedHash | None = None
     elderly: bool = False
-    appointment_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,12}$")] | None = None
+    appointment_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,12}$")] | None = Field(
+        default=None, description="check-in by the code the booking gave")
+    phone_last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = Field(
+        default=None, description="check-in by the booking phone's last four digits, with the card (customer_ref)")
     provisional_number: TicketNumber | None = None
 
 
@@ -159,9 +163,12 @@ class UsageSessionData(_Data):
 
 
 class SurveyData(_Data):
-    score: int = Field(ge=1, le=5)
+    score: int = Field(ge=1, le=5, description="the stars, 1-5")
+    nps: int | None = Field(default=None, ge=0, le=10, description="how likely to recommend, 0-10 (optional)")
     tags: list[Tag] = Field(default_factory=list, max_length=10)
     ticket: ShortText | None = None
+    ticket_id: int | None = Field(default=None, ge=1, description="the ticket that was served")
+    counter: int | None = Field(default=None, ge=1, le=999, description="the counter that served it")
     visit_id: RequestId | None = None
     customer_ref: KeyedHash | None = None
 
@@ -210,11 +217,26 @@ def bilingual(zh: str, en: str) -> BilingualText:
     return BilingualText(zh=zh, en=en)
 
 
+class RefusalCode(StrEnum):
+    """Why a ticket request was refused; the kiosk chooses its screen and words by the code."""
+
+    CLOSED = "closed"  # outside the branch's issuing window (hours, holidays, last ticket time)
+    ISSUING_STOPPED = "issuing_stopped"  # staff stopped issuing for today
+    UNKNOWN_BUSINESS = "unknown_business"
+    NOT_FOUND = "not_found"  # no such branch
+    APPOINTMENT_UNKNOWN = "appointment_unknown"  # no booking with this code (or phone and card) here
+    APPOINTMENT_EARLY = "appointment_early"  # before the check-in window opens
+    APPOINTMENT_EXPIRED = "appointment_expired"  # after the check-in window closed, or cancelled
+    APPOINTMENT_USED = "appointment_used"  # already checked in
+    REFUSED = "refused"  # any other reason: the message says it
+
+
 class Refusal(_Data):
     """Why the hub refused a request: `code` for the device's logic, `message` for people."""
 
-    code: Ident = Field(description="issuing_stopped, unknown_business, …")
+    code: RefusalCode
     message: ShortText
+    opens_at: AwareDatetime | None = Field(default=None, description="with `closed`: when issuing starts again")
 
 
 class IssuedTicket(_Data):

@@ -29,14 +29,6 @@ def nps(scores: list[int]) -> float | None:
     return round(100 * (sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)) / len(scores), 1)
 
 
-def _nps_score(tags: list[str] | None) -> int | None:
-    """Surveys that asked the 0-10 question carry it as a tag `nps_<n>`."""
-    for t in tags or []:
-        if t.startswith("nps_") and t[4:].isdigit() and 0 <= int(t[4:]) <= 10:
-            return int(t[4:])
-    return None
-
-
 def branch_kpis(session: Session, branch_id: str, since: datetime, until: datetime) -> dict[str, Any]:
     span = until - since
     bucket = timedelta(hours=1) if span <= timedelta(days=2) else timedelta(days=1)
@@ -65,8 +57,8 @@ def branch_kpis(session: Session, branch_id: str, since: datetime, until: dateti
         elif d.get("score") is not None:
             scores.append(int(d["score"]))
             by_device.setdefault(device, []).append(int(d["score"]))
-            if (n := _nps_score(d.get("tags"))) is not None:
-                nps_scores.append(n)
+            if d.get("nps") is not None:
+                nps_scores.append(int(d["nps"]))
     total_tickets = sum(tickets.values())
     self_service = sum(n for b, n in tickets.items() if channels.get(b) == "self_service")
 

@@ -152,7 +152,7 @@ class ReferralKpisOut(BaseModel):
 class SatisfactionKpisOut(BaseModel):
     surveys: int
     csat: float | None = Field(description="share of 4-5 scores")
-    nps: float | None = Field(description="from surveys that carried the 0-10 question (`nps_<n>` tags); none "
+    nps: float | None = Field(description="from surveys that carried the optional 0-10 question (`nps`); none "
                                           "when no survey did")
     nps_answers: int
     by_device: dict[str, float | None] = Field(description="CSAT per device")

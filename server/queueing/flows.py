@@ -22,7 +22,7 @@ from server.ingest.records import EventRecord
 from server.outbox.service import OutboxRow, outbox_row
 from server.queueing import board, issuing
 from server.queueing.issuing import Issued, TicketRequest
-from wire.messages import IssuedTicket, Refusal, TicketReplyData, TicketRequestData, bilingual
+from wire.messages import IssuedTicket, Refusal, RefusalCode, TicketReplyData, TicketRequestData, bilingual
 
 
 def issued_ticket(issued: Issued) -> IssuedTicket:
@@ -44,6 +44,8 @@ def _request(e: EventRecord, d: TicketRequestData) -> TicketRequest:
         provisional_number=d.provisional_number, issued_at=e.ts if d.provisional_number else None,
         actor=device_actor(e.branch, e.device))
 
+REFUSAL_CODES = frozenset(c.value for c in RefusalCode)
+
 
 def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: datetime,
                           kept: Kept) -> list[OutboxRow]:
@@ -55,7 +57,8 @@ def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: 
     out: list[OutboxRow] = []
     for (e, d), res in zip(requests, results, strict=True):
         if isinstance(res, DomainError):
-            reply = TicketReplyData(request_id=d.request_id, refused=Refusal(code=res.code, message=res.message))
+            code = res.code if res.code in REFUSAL_CODES else RefusalCode.REFUSED  # a newer code: still an answer
+            reply = TicketReplyData(request_id=d.request_id, refused=Refusal(code=code, message=res.message))
         else:
             reply = TicketReplyData(request_id=d.request_id, ticket=issued_ticket(res))
         out.append(outbox_row(branch_id=e.branch, device_id=e.device, data=reply, now=now))

@@ -27,7 +27,8 @@ def _detail(e: EventRecord) -> dict[str, Any]:
             detail["appointment_code"] = d.appointment_code
         return detail
     if isinstance(d, SurveyData):
-        return {"score": d.score, "tags": d.tags}
+        survey = {"score": d.score, "tags": d.tags, "nps": d.nps, "ticket_id": d.ticket_id, "counter": d.counter}
+        return {k: v for k, v in survey.items() if v is not None}
     return {}  # face probes: never the embedding
 
 

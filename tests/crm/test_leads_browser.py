@@ -223,9 +223,9 @@ def test_kpi_page_labels_its_axes_and_shows_csat_per_device_and_nps(chromium, mi
     with factory() as s, s.begin():
         store_batch(s, [event("k1", "ticket_request", {"request_id": uuid.uuid4().hex, "business": b})
                         for b in ("deposit", "deposit", "card", "wealth")]
-                    + [event("k1", "survey", {"score": 5, "tags": ["nps_10"]}),
-                       event("k1", "survey", {"score": 4, "tags": ["nps_9"]}),
-                       event("k2", "survey", {"score": 2, "tags": ["nps_3"]})], now=now)
+                    + [event("k1", "survey", {"score": 5, "nps": 10}),
+                       event("k1", "survey", {"score": 4, "nps": 9}),
+                       event("k2", "survey", {"score": 2, "nps": 3})], now=now)
     srv = ServerThread(create_app(engine=engine), "127.0.0.1", 0).start()
     try:
         context, page, errors = _sign_in(chromium, srv.url, "bm1", "en-US")
