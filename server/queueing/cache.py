@@ -37,7 +37,7 @@ class QueueCache:
             return None
         lanes = {ch: Lane(list(lane.all), list(lane.priority), list(lane.regular)) for ch, lane in ctx.lanes.items()}
         snap = Snapshot(cfg, ctx.snap.counters, ctx.snap.busy, ctx.snap.stats, now)
-        if not snap.busy:  # idle counters: what they serve does not change with the clock
+        if not snap.busy and now == ctx.snap.now:  # the same moment: what the counters serve is unchanged
             snap._servers = ctx.snap._servers
         kept = replace(ctx, lanes=lanes, snap=snap)
         kept._served = ctx._served  # the same counters, open or closed as they were

@@ -9,6 +9,11 @@ policy has a counter with nobody of its own waiting help other lines (`helping`;
 join only once the ticket ages). Their own line, which they serve first, is not seen here: on a busy
 day that makes the estimate a little optimistic for lines that lean on them. The spread of the work
 ahead gives P90.
+
+Counters follow the branch's plan (`Server.away`, from the calendar's shifts and breaks): a counter starts no
+service while on a planned break or after its shift ends, and one on a break now comes back when it ends; a
+service started before a break runs to its end (the break starts late). A ticket nobody is planned to serve
+today does not hold up the line, and a business nobody will serve today gets no estimate.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from szconfig import calendar
+from szconfig.branch import BranchConfig, Counter
 
 Z90 = 1.2816
 PRIOR_WEIGHT = 3.0  # the configured mean counts as this many samples until real ones outweigh it
@@ -42,16 +51,54 @@ class Server:
     busy_business: str | None = None
     busy_min: float = 0.0
     aging_min: Mapping[str, float] = field(default_factory=dict)
+    away: tuple[tuple[float, float], ...] = ()  # planned (from, until) minutes from now, sorted; until may be inf
 
     @property
     def own_channel(self) -> bool:
         return not self.aging_min
+
+    def on_duty(self, t: float) -> float:
+        """The first moment at or after `t` (minutes from now) it may start a service (inf: not today)."""
+        for start, end in self.away:
+            if start <= t < end:
+                t = end
+        return t
 
 
 @dataclass(frozen=True)
 class Estimate:
     p50_min: float
     p90_min: float
+
+
+def planned_away(cfg: BranchConfig, counter: Counter, now: datetime, *,
+                 serving: bool) -> tuple[tuple[float, float], ...] | None:
+    """When `counter` is away by the branch's plan for the rest of its local day, as (from, until) minutes
+    from `now` (until inf: not back today); None when it will not serve today at all.
+
+    A counter serving now serves now whatever the plan says (staff opened it: the plan's current window is
+    dropped), and leaves at its next planned break or shift end. One not serving now (closed, paused) is
+    counted only while the plan has it away (a break, or a shift starting later today), back when that
+    ends: a counter the plan has on duty but that is not serving has no known return."""
+    day_end = calendar.local(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    out: list[tuple[float, float]] = []
+    t = now
+    while t < day_end:
+        d = calendar.duty(cfg, counter, t)
+        if d.on and not serving and t == now:
+            return None  # on duty by the plan, yet not serving: nobody knows when it will
+        until = d.until if d.until is not None and d.until > t else None
+        if not d.on:
+            out.append(((t - now).total_seconds() / 60, math.inf if until is None else
+                        (until - now).total_seconds() / 60))
+        if until is None:
+            break
+        t = until
+    if serving:
+        out = [w for w in out if w[0] > 0]  # the plan's current window: staff say otherwise
+    elif not out or out[0][1] == math.inf:
+        return None  # not serving, and not back today
+    return tuple(out)
 
 
 def stats_from(samples_min: Sequence[float], default_mean: float) -> ServiceStats:
@@ -105,7 +152,8 @@ def estimates_for(businesses: Sequence[str], ahead: Sequence[str], servers: Sequ
     """`estimate` for tickets of several businesses joining the end of the same line (a board's row per
     business): the line ahead is played forward once for all of them."""
     out: dict[str, Estimate | None] = dict.fromkeys(businesses)
-    wanted = [b for b in out if any(_joins(s, b, 0.0, helping) is not None for s in servers)]
+    wanted = [b for b in out if any(_joins(s, b, 0.0, helping) is not None and s.on_duty(0.0) < math.inf
+                                    for s in servers)]
     if not wanted:
         return out
     if len(ahead) > LONG_LINE:
@@ -140,18 +188,21 @@ def estimates_for(businesses: Sequence[str], ahead: Sequence[str], servers: Sequ
         best, at = -1, math.inf
         for i, j in joins[code]:
             t = free[i] if free[i] > j else j
+            if servers[i].away:
+                t = servers[i].on_duty(t)
             if t < at:
                 best, at = i, t
         if best < 0:
-            continue  # nobody open serves it now: it does not hold up this line
+            continue  # nobody serves it today: it does not hold up this line
         st = _stats(stats, code)
         free[best] = at + st.mean_min
         var_taken[best] += st.sd_min ** 2
     for b in wanted:
         pool = [i for i, s in enumerate(servers) if b in s.skills]  # the counters that could serve it
         var = sum(var_busy[i] + var_taken[i] for i in pool) / len(pool)
-        p50 = min(max(free[i], j) for i, j in joins[b])
-        out[b] = Estimate(round(p50, 2), round(p50 + Z90 * math.sqrt(var), 2))
+        p50 = min(servers[i].on_duty(max(free[i], j)) for i, j in joins[b])
+        if p50 < math.inf:  # else: the line ahead outlasts every shift that serves it today
+            out[b] = Estimate(round(p50, 2), round(p50 + Z90 * math.sqrt(var), 2))
     return out
 
 

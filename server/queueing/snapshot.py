@@ -95,6 +95,11 @@ def _service_stats(session: Session, cfgs: Sequence[BranchConfig],
                    for b in c.business_types} for c in cfgs}
 
 
+def serving(c: CounterState) -> bool:
+    """A counter serves now only when it is open (closed or paused: not now)."""
+    return bool(c.open)
+
+
 @dataclass
 class Snapshot:
     """What the estimates need, read once per change."""
@@ -104,16 +109,19 @@ class Snapshot:
     busy: dict[int, Ticket]
     stats: dict[str, estimates.ServiceStats]
     now: datetime
+    shifts: bool = True  # counters follow the branch's plan of shifts and breaks (False: the estimate as if
+    # every counter serving now served on, and nobody else came back; the benchmark's baseline)
 
     _servers: dict[str, list[estimates.Server]] = field(default_factory=dict, init=False, repr=False)
 
     def served(self) -> dict[Channel, frozenset[str]]:
         """Per channel: the businesses its open counters have the skill for (what routing may rely on)."""
-        return served_by(self.cfg, {c.number for c in self.counters if c.open})
+        return served_by(self.cfg, {c.number for c in self.counters if serving(c)})
 
     def servers(self, channel: str) -> list[estimates.Server]:
-        """The open counters of `channel`, then those of other channels, which take its tickets only once
-        they are aging (with the wait, per business, from which they do). Worked out once per snapshot."""
+        """The counters of `channel` serving now or back later today by the plan, then those of other
+        channels, which take its tickets only once they are aging (with the wait, per business, from which
+        they do). Worked out once per snapshot."""
         if not self._servers:
             self._servers.update(self._open_servers())
         return self._servers.get(channel) or self._servers["*"]
@@ -125,12 +133,19 @@ class Snapshot:
         open_ = []  # (channel, as its own channel's server, as another channel's server)
         for c in self.counters:
             conf = conf_of.get(c.number)
-            if conf is None or not c.open:
+            if conf is None:
+                continue
+            on = serving(c)
+            if not self.shifts:  # the plan ignored: only the counters serving now, for as long as it takes
+                away: tuple[tuple[float, float], ...] | None = () if on else None
+            else:
+                away = estimates.planned_away(self.cfg, conf, self.now, serving=on)
+            if away is None:
                 continue
             cur = self.busy.get(c.number)
             mine = estimates.Server(
                 c.number, frozenset(conf.skills), cur.business if cur else None,
-                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0)
+                ((self.now - cur.called_at).total_seconds() / 60) if cur and cur.called_at else 0.0, away=away)
             helping = replace(mine, aging_min={b: aging[b] for b in conf.skills if b in aging})
             open_.append((channel_of.get(conf.zone), mine, helping))
         out = {ch: [m for c, m, _h in open_ if c == ch] + [h for c, _m, h in open_ if c != ch]
