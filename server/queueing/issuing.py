@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from server.outbox.service import OutboxRow
 from server.queueing import estimates
 from server.queueing.board import board_row
 from server.queueing.cache import QueueCache
+from server.queueing.hints import TierHint, crm_tiers
 from server.queueing.journey import SYSTEM, step, step_row
 from server.queueing.locks import branch_configs, lock_branches
 from server.queueing.models import NumberCounter, Ticket
@@ -123,6 +124,8 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
     hub's (`cache.py`); without one the queues are read."""
     contexts = issue_contexts(session, sorted({r.branch_id for r in requests}), now, cache)
     known = _tickets_by_request(session, [(r.branch_id, r.request_id) for r in requests if r.request_id])
+    tiers = crm_tiers(session, [(r.customer_ref, r.visit_id) for r in requests
+                                if (r.customer_ref or r.visit_id) and (r.branch_id, r.request_id or "") not in known])
     results: list[Issued | DomainError | None] = [None] * len(requests)
     rows: list[tuple[int, dict[str, Any], Decision]] = []
     first: dict[tuple[str, str], int] = {}
@@ -137,7 +140,8 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
             results[i] = NotFound("not_found", "branch not found")
         else:
             try:
-                row, decision, results[i] = _plan(contexts[r.branch_id], r, now)
+                row, decision, results[i] = _plan(contexts[r.branch_id], r, now,
+                                                  tiers.get((r.customer_ref, r.visit_id)))
             except DomainError as err:
                 results[i] = err
                 continue
@@ -185,9 +189,17 @@ _STEP_COLUMNS = (("ticket_id", "integer"), ("branch_id", "text"), ("at", "timest
                  ("detail", "jsonb"))
 
 
-def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str, Any], Decision, Issued]:
-    """Route the request and estimate its wait against the branch's lines; the ticket's row, numberless."""
+def _plan(ctx: IssueContext, r: TicketRequest, now: datetime,
+          crm: TierHint | None = None) -> tuple[dict[str, Any], Decision, Issued]:
+    """Route the request and estimate its wait against the branch's lines; the ticket's row, numberless.
+
+    The tier routed on is the CRM's when it knows the customer (`crm`, with its own reason line); a kiosk's
+    customer the CRM does not know is regular, whatever the request says."""
     cfg = ctx.cfg
+    if crm is not None:
+        r = replace(r, tier=crm.tier.value)
+    elif r.source == "kiosk":
+        r = replace(r, tier=Tier.REGULAR.value)
     btype = cfg.business(r.business)
     if btype is None:
         raise Invalid("unknown_business", f"business {r.business!r} is not offered in {cfg.id}; "
@@ -211,7 +223,8 @@ def _plan(ctx: IssueContext, r: TicketRequest, now: datetime) -> tuple[dict[str,
            "number": None, "display": r.provisional_number, "provisional_number": r.provisional_number,
            "token": secrets.token_urlsafe(18)[:24], "request_id": r.request_id, "device_id": r.device_id,
            "source": r.source, "business": r.business, "channel": channel, "priority": priority,
-           "reasons": [_reason(decision)], "tier": r.tier, "elderly": r.elderly, "customer_ref": r.customer_ref,
+           "reasons": [_reason(decision), *([crm.reason()] if crm else [])], "tier": r.tier, "elderly": r.elderly,
+           "customer_ref": r.customer_ref,
            "visit_id": r.visit_id, "appointment_code": r.appointment_code, "appointment_at": r.appointment_at,
            "status": TicketStatus.SERVING.value if self_service else TicketStatus.WAITING.value,
            "issued_at": when, "queued_at": when, "called_at": when if self_service else None,
