@@ -79,7 +79,8 @@ def planned_away(cfg: BranchConfig, counter: Counter, now: datetime, *,
     A counter serving now serves now whatever the plan says (staff opened it: the plan's current window is
     dropped), and leaves at its next planned break or shift end. One not serving now (closed, paused) is
     counted only while the plan has it away (a break, or a shift starting later today), back when that
-    ends: a counter the plan has on duty but that is not serving has no known return."""
+    ends: a counter the plan has on duty but that is not serving has no known return. A shift that ends at
+    closing time does not end the counter's day: the branch serves every ticket it issued."""
     day_end = calendar.local(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     out: list[tuple[float, float]] = []
     t = now
@@ -94,6 +95,11 @@ def planned_away(cfg: BranchConfig, counter: Counter, now: datetime, *,
         if until is None:
             break
         t = until
+    hours = calendar.hours_on(cfg, calendar.local(cfg, now).date())
+    if out and out[-1][1] == math.inf and hours is not None:
+        closing = (datetime.combine(calendar.local(cfg, now).date(), hours[1], tzinfo=day_end.tzinfo) - now)
+        if out[-1][0] >= closing.total_seconds() / 60:
+            out.pop()  # a shift to closing time: it serves on until everyone issued a ticket is served
     if serving:
         out = [w for w in out if w[0] > 0]  # the plan's current window: staff say otherwise
     elif not out or out[0][1] == math.inf:

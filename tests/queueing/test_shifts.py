@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from server.queueing.locks import branch_config
 from server.queueing.models import Ticket
 from server.queueing.snapshot import estimate_for, snapshot, waiting_tickets
 from szconfig import load_branches
+from szconfig.branch import CounterShift
 
 B001 = load_branches(Path(__file__).resolve().parents[2] / "configs" / "branches")["b001"]
 CST = ZoneInfo("Asia/Shanghai")
@@ -23,17 +24,21 @@ def monday(h: int, mi: int = 0) -> datetime:
 
 
 def test_the_plan_says_when_a_counter_is_away_for_the_rest_of_its_day() -> None:
-    """GIVEN b001 (counter 1 lunches 11:30-12:30, counter 2 12:30-13:30, every shift ends 17:00) WHEN asked
-    THEN an open counter leaves at its break and its shift end; one on its break comes back when the break ends;
-    one the plan has on duty but that is not serving has no known return; a counter open after hours serves
-    on (staff opened it) and one closed after hours is not coming back today."""
-    assert estimates.planned_away(B001, C1, monday(11), serving=True) == ((30.0, 90.0), (360.0, math.inf))
-    assert estimates.planned_away(B001, C1, monday(12), serving=False) == ((0.0, 30.0), (300.0, math.inf))
+    """GIVEN b001 (counter 1 lunches 11:30-12:30, counter 2 12:30-13:30, shifts to closing at 17:00) WHEN asked
+    THEN an open counter leaves at its break; one on its break comes back when the break ends; one the plan has
+    on duty but that is not serving has no known return; a shift to closing time serves on until the line is
+    done, an earlier shift end is final; a counter open after hours serves on (staff opened it) and one closed
+    after hours is not coming back today."""
+    assert estimates.planned_away(B001, C1, monday(11), serving=True) == ((30.0, 90.0),)
+    assert estimates.planned_away(B001, C1, monday(12), serving=False) == ((0.0, 30.0),)
     assert estimates.planned_away(B001, C2, monday(10), serving=False) is None
-    assert estimates.planned_away(B001, C1, monday(12), serving=True) == ((300.0, math.inf),)
+    assert estimates.planned_away(B001, C1, monday(12), serving=True) == ()
+    early = C3.model_copy(update={"shifts": [CounterShift(start=time(8, 30), end=time(15, 30))]})
+    assert estimates.planned_away(B001, early, monday(11), serving=True) == ((270.0, math.inf),)
+    assert estimates.planned_away(B001, early, monday(16), serving=False) is None
     assert estimates.planned_away(B001, C3, monday(20), serving=True) == ()
     assert estimates.planned_away(B001, C3, monday(20), serving=False) is None
-    assert estimates.planned_away(B001, C3, monday(8), serving=False) == ((0.0, 30.0), (540.0, math.inf))
+    assert estimates.planned_away(B001, C3, monday(8), serving=False) == ((0.0, 30.0),)
 
 
 def test_estimates_wait_for_counters_on_a_break_and_skip_those_gone_for_the_day() -> None:
