@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -297,10 +298,26 @@ def test_a_long_line_is_helped_by_other_channels() -> None:
 
 
 CODES = ["card", "loan", "wealth", "vip"]
+
+
+def _windows(gaps: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """Sorted, disjoint away windows from (gap before, length) pairs; a last length of 0 means: not back."""
+    out, t = [], 0.0
+    for gap, length in gaps:
+        start = t + gap
+        out.append((start, start + length if length else math.inf))
+        if not length:
+            break
+        t = start + length
+    return tuple(out)
+
+
+away_st = st.lists(st.tuples(st.floats(0, 120), st.one_of(st.just(0.0), st.floats(1, 90))), max_size=3).map(_windows)
 servers_st = st.lists(st.builds(
     estimates.Server, st.integers(1, 20), st.frozensets(st.sampled_from(CODES), min_size=1),
     st.one_of(st.none(), st.sampled_from(CODES)), st.floats(0, 30),
-    st.one_of(st.just({}), st.dictionaries(st.sampled_from(CODES), st.floats(1, 30), min_size=1))), max_size=5)
+    st.one_of(st.just({}), st.dictionaries(st.sampled_from(CODES), st.floats(1, 30), min_size=1)),
+    away_st), max_size=5)
 
 
 @settings(max_examples=150, deadline=None)
@@ -311,6 +328,8 @@ def test_a_board_row_tells_what_a_ticket_taken_now_would_be_told(servers, ahead,
     stats = {"card": estimates.ServiceStats(8.0, 2.0, 30), "loan": estimates.ServiceStats(20.0, 6.0, 5)}
     together = estimates.estimates_for(CODES, ahead, servers, stats, helping=helping)
     assert together == {b: estimates.estimates_for([b], ahead, servers, stats, helping=helping)[b] for b in CODES}
+    for est in together.values():  # counters away for breaks or the rest of the day: still a consistent range
+        assert est is None or 0.0 <= est.p50_min <= est.p90_min < math.inf
 
 
 def test_numbers_reset_at_opening_time_in_branch_time() -> None:
