@@ -16,6 +16,7 @@ from server.ingest.service import store_batch
 from server.queueing.hints import routing_tier
 from server.queueing.models import Ticket
 from szconfig.branch import Tier
+from tests.server.helpers import bearer
 
 KEY = "k" * 8
 MORNING = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # 09:30 Monday in Shanghai
@@ -42,13 +43,13 @@ def _ticket_request(request_id: str, business: str, visit: str, card: str | None
     return out
 
 
-def test_the_crm_tier_routes_a_kiosk_ticket_with_its_reason(migrated) -> None:
+def test_the_crm_tier_routes_a_kiosk_ticket_with_its_reason(migrated, client, make_user) -> None:
     """GIVEN a gold customer (AUM 50k-500k) and a VIP customer in the CRM WHEN the gold customer's card asks a
     kiosk for a card-business ticket, a stranger's card asks for the same, and the VIP customer, known to the
     visit by a card read earlier in the stay, asks for wealth advice without a card THEN the gold ticket is
     gold, in priority by the gold rule, its reasons saying so and that the CRM's tier came from the card; the
     stranger's stays regular with the default reason only; the VIP's goes to the VIP room as the VIP rule says
-    (the CRM's `vip` is the routing rules' `platinum`)."""
+    (the CRM's `vip` is the routing rules' `platinum`); the lobby console's list shows both reasons."""
     _engine, factory = migrated
     gold_card, vip_card, stranger_card = "6228481111000001", "6228481111000002", "6228481111000099"
     with factory() as s, s.begin():
@@ -75,6 +76,11 @@ def test_the_crm_tier_routes_a_kiosk_ticket_with_its_reason(migrated) -> None:
                                                                                           ["default"])
     assert (vip.tier, vip.channel, [r["rule"] for r in vip.reasons]) == ("platinum", "vip", ["vip_tier", "crm_tier"])
     assert vip.reasons[1]["en"] == "CRM tier (recognised this visit): platinum"
+    make_user("lobby", "lobby_staff")
+    waiting = {w["id"]: w for w in client.get("/api/branches/b001/queue", headers=bearer(client, "lobby"))
+               .json()["waiting"]}
+    assert [r["en"] for r in waiting[gold.id]["reasons"]] == [
+        "gold customer: priority in the business's own line", "CRM tier (card): gold"]
 
 
 def test_crm_tiers_map_onto_the_routing_tiers() -> None:
