@@ -22,7 +22,8 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from szconfig import calendar
 from szconfig.branch import BranchConfig, Counter
@@ -71,6 +72,36 @@ class Estimate:
     p90_min: float
 
 
+Segment = tuple[datetime, datetime | None, bool]  # (from, until or None: the rest of the day, on duty)
+_PLANS: dict[tuple[int, int, date], tuple[BranchConfig, Counter, list[Segment], datetime | None]] = {}
+KEPT_PLANS = 10_000  # counter-days of plans kept (a day's plan is worked out once, not per estimate)
+
+
+def _day_plan(cfg: BranchConfig, counter: Counter, day: date) -> tuple[list[Segment], datetime | None]:
+    """The counter's local day as segments on and off duty, and the branch's closing time that day."""
+    key = (id(cfg), id(counter), day)
+    kept = _PLANS.get(key)
+    if kept is not None and kept[0] is cfg and kept[1] is counter:
+        return kept[2], kept[3]
+    tz = ZoneInfo(cfg.timezone)
+    t = datetime.combine(day, time(0), tzinfo=tz)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    segments: list[Segment] = []
+    while t < day_end:
+        d = calendar.duty(cfg, counter, t)
+        until = d.until if d.until is not None and d.until > t else None
+        segments.append((t, until, d.on))
+        if until is None:
+            break
+        t = until
+    hours = calendar.hours_on(cfg, day)
+    closing = datetime.combine(day, hours[1], tzinfo=tz) if hours else None
+    if len(_PLANS) >= KEPT_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = (cfg, counter, segments, closing)
+    return segments, closing
+
+
 def planned_away(cfg: BranchConfig, counter: Counter, now: datetime, *,
                  serving: bool) -> tuple[tuple[float, float], ...] | None:
     """When `counter` is away by the branch's plan for the rest of its local day, as (from, until) minutes
@@ -81,25 +112,18 @@ def planned_away(cfg: BranchConfig, counter: Counter, now: datetime, *,
     counted only while the plan has it away (a break, or a shift starting later today), back when that
     ends: a counter the plan has on duty but that is not serving has no known return. A shift that ends at
     closing time does not end the counter's day: the branch serves every ticket it issued."""
-    day_end = calendar.local(cfg, now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    segments, closing = _day_plan(cfg, counter, calendar.local(cfg, now).date())
     out: list[tuple[float, float]] = []
-    t = now
-    while t < day_end:
-        d = calendar.duty(cfg, counter, t)
-        if d.on and not serving and t == now:
+    for start, until, on in segments:
+        if until is not None and until <= now:
+            continue
+        if on and start <= now and not serving:
             return None  # on duty by the plan, yet not serving: nobody knows when it will
-        until = d.until if d.until is not None and d.until > t else None
-        if not d.on:
-            out.append(((t - now).total_seconds() / 60, math.inf if until is None else
-                        (until - now).total_seconds() / 60))
-        if until is None:
-            break
-        t = until
-    hours = calendar.hours_on(cfg, calendar.local(cfg, now).date())
-    if out and out[-1][1] == math.inf and hours is not None:
-        closing = (datetime.combine(calendar.local(cfg, now).date(), hours[1], tzinfo=day_end.tzinfo) - now)
-        if out[-1][0] >= closing.total_seconds() / 60:
-            out.pop()  # a shift to closing time: it serves on until everyone issued a ticket is served
+        if not on:
+            out.append((max((start - now).total_seconds() / 60, 0.0),
+                        math.inf if until is None else (until - now).total_seconds() / 60))
+    if out and out[-1][1] == math.inf and closing is not None and out[-1][0] >= (closing - now).total_seconds() / 60:
+        out.pop()  # a shift to closing time: it serves on until everyone issued a ticket is served
     if serving:
         out = [w for w in out if w[0] > 0]  # the plan's current window: staff say otherwise
     elif not out or out[0][1] == math.inf:
