@@ -347,6 +347,14 @@ class BoardBusiness(_Data):
     wait_p90_min: float | None = Field(default=None, ge=0)
 
 
+class BoardPaused(_Data):
+    """A counter paused for a while (not serving): the display says so, with the reason."""
+
+    counter: int = Field(ge=1)
+    reason: Ident = Field(description="lunch, meeting, system_fault or other")
+    text: BilingualText
+
+
 class QueueBoardData(_Data):
     """`queue/board` (retained): the whole board of one branch."""
 
@@ -358,6 +366,7 @@ class QueueBoardData(_Data):
     waiting: dict[Ident, int] = Field(default_factory=dict, description="waiting tickets per business")
     businesses: list[BoardBusiness] = Field(default_factory=list)
     version: int = Field(default=0, ge=0, description="the branch's queue version this board shows")
+    paused: list[BoardPaused] = Field(default_factory=list, description="counters paused now, with the reason")
 
 
 class StaffLeadData(_Data):

@@ -26,7 +26,7 @@ from server.branches.models import Branch
 from server.db import utcnow
 from server.errors import Invalid
 from server.outbox.service import enqueue
-from server.queueing import board, calling, issuing, journey, kpis, lobby, locks, public, tickets
+from server.queueing import board, calling, issuing, journey, kpis, lobby, locks, public, teller, tickets
 from server.queueing.models import QueueState, Ticket
 from server.queueing.schemas import (
     CounterActionOut,
@@ -130,6 +130,7 @@ def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session:
                  audit: Audit) -> IssuedTicket:
     """Issue a ticket at the lobby desk."""
     _branch(session, staff, branch_id)
+    teller.branch_wide(staff.role, "issuing at the desk")
     issued = issuing.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
                            tier=body.tier.value, elderly=body.elderly, appointment_at=body.appointment_at,
                            actor=staff.actor)
@@ -144,6 +145,7 @@ def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session:
 def _counter_action(action: str, branch_id: str, counter: int, staff: Principal, session: Session,
                     audit: Audit) -> dict[str, Any]:
     _branch(session, staff, branch_id)
+    teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     now = utcnow()
     if action == "call-next":
         res = calling.call_next(session, branch_id=branch_id, counter=counter, now=now, actor=staff.actor,
@@ -185,6 +187,7 @@ def finish(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: 
 def _set_counter(branch_id: str, counter: int, is_open: bool, staff: Principal, session: Session,
                  audit: Audit) -> dict[str, Any]:
     _branch(session, staff, branch_id)
+    teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     now = utcnow()
     calling.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
                         staff_id=staff.id, staff_name=staff.display_name, actor=staff.actor)
@@ -212,6 +215,7 @@ def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session
                 audit: Audit) -> dict[str, Any]:
     """Stop issuing tickets for today (kiosks are refused), or re-open."""
     _branch(session, staff, branch_id)
+    teller.branch_wide(staff.role, "stopping or re-opening issuing")
     now = utcnow()
     locks.set_issuing(session, branch_id=branch_id, issuing=body.issuing, now=now)
     _board(session, branch_id, now)
@@ -235,6 +239,7 @@ def get_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession) -> dict[
 def _ticket_action(action: str, ticket_id: int, staff: Principal, session: Session, audit: Audit,
                    **kw: Any) -> dict[str, Any]:
     t = _ticket(session, staff, ticket_id)
+    teller.own_ticket(session, role=staff.role, staff_id=staff.id, ticket=t)
     now = utcnow()
     if action in ("transfer", "reprioritise"):
         fn = tickets.transfer if action == "transfer" else tickets.reprioritise

@@ -21,7 +21,7 @@ from server.queueing.models import QueueState, Ticket, TicketStep
 from server.queueing.snapshot import IssueContext, Lane, snapshot, snapshots, waiting_lanes
 from server.queueing.transitions import TicketStatus
 from szconfig.branch import BranchConfig, Channel
-from wire.messages import BilingualText, BoardBusiness, BoardCall, QueueBoardData, QueueCallData, bilingual
+from wire.messages import BilingualText, BoardBusiness, BoardCall, BoardPaused, QueueBoardData, QueueCallData, bilingual
 
 
 def _recent_calls() -> Any:
@@ -72,8 +72,19 @@ def board(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext 
     else:
         state = session.get(QueueState, cfg.id)
         issuing, version = (bool(state.issuing), state.version) if state else (True, 0)
+    paused = [BoardPaused(counter=c.number, reason=c.pause_reason, text=pause_text(c.number, c.pause_reason))
+              for c in sorted(snap.counters, key=lambda c: c.number) if c.pause_reason]
     return QueueBoardData(branch=cfg.id, updated_at=now, issuing=issuing, current=current, calls=calls,
-                          waiting=dict(per_business), businesses=businesses, version=version)
+                          waiting=dict(per_business), businesses=businesses, version=version, paused=paused)
+
+
+PAUSE_TEXT = {"lunch": ("午餐", "lunch break"), "meeting": ("会议", "meeting"),
+              "system_fault": ("系统故障", "system fault"), "other": ("暂停", "paused")}
+
+
+def pause_text(counter: int, reason: str) -> BilingualText:
+    zh, en = PAUSE_TEXT.get(reason, PAUSE_TEXT["other"])
+    return BilingualText(zh=f"{counter} 号窗口暂停服务（{zh}）", en=f"Counter {counter} is paused ({en})")
 
 
 def board_row(session: Session, cfg: BranchConfig, now: datetime, ctx: IssueContext | None = None) -> OutboxRow:

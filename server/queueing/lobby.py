@@ -60,6 +60,8 @@ def counters_view(session: Session, branch_id: str, now: datetime) -> list[dict[
         cur = snap.busy.get(row.number)
         out.append({"number": row.number, "zone": conf.zone, "channel": counter_channel(cfg, conf.zone),
                     "skills": conf.skills, "open": row.open, "staff": row.staff_name,
+                    "state": row.state.value, "teller": row.teller_name, "pause_reason": row.pause_reason,
+                    "paused_at": local_time(cfg, row.paused_at),
                     "ticket": ({"id": cur.id, "ticket": cur.display, "business": cur.business,
                                 "called": local_time(cfg, cur.called_at), "calls": cur.calls,
                                 "reason": cur.call_reason} if cur else None)})

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, JSONType, UTCDateTime, state_type
-from server.queueing.transitions import TicketStatus
+from server.queueing.transitions import CounterStatus, TicketStatus
 
 
 class QueueState(Base):
@@ -47,7 +47,12 @@ class NumberCounter(Base):
 
 
 class CounterState(Base):
+    """A counter: `open` means serving now; a paused counter is not open and has a `pause_reason`.
+
+    `teller_id` is the teller signed in at the counter (unique: one teller, one counter at a time)."""
+
     __tablename__ = "queue_counters"
+    __table_args__ = (UniqueConstraint("teller_id", name="uq_queue_counters_teller"),)
 
     branch_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,6 +62,35 @@ class CounterState(Base):
     ticket_id: Mapped[int | None] = mapped_column(Integer)
     regular_streak: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    teller_id: Mapped[int | None] = mapped_column(Integer)
+    teller_name: Mapped[str | None] = mapped_column(String(100))
+    signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(16))  # PauseReason; set while paused
+    pause_note: Mapped[str | None] = mapped_column(String(100))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def state(self) -> CounterStatus:
+        if self.open:
+            return CounterStatus.OPEN
+        return CounterStatus.PAUSED if self.pause_reason else CounterStatus.CLOSED
+
+
+class CounterPause(Base):
+    """Every pause of a counter, kept: why, who, from when until when (None: still paused)."""
+
+    __tablename__ = "queue_counter_pauses"
+    __table_args__ = (Index("ix_queue_counter_pauses_branch", "branch_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    branch_id: Mapped[str] = mapped_column(String(32))
+    counter: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_by: Mapped[str] = mapped_column(String(64))
+    resumed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Ticket(Base):

@@ -97,6 +97,10 @@ class CounterOut(BaseModel):
     skills: list[str]
     open: bool
     staff: str | None
+    state: str = Field(description="open (serving), paused (with pause_reason) or closed")
+    teller: str | None = Field(description="the teller signed in at the counter")
+    pause_reason: str | None = Field(description="lunch, meeting, system_fault or other, while paused")
+    paused_at: str | None = Field(description="HH:MM in the branch's time zone, while paused")
     ticket: CounterTicketOut | None
 
 

@@ -23,6 +23,21 @@ class TicketStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class CounterStatus(StrEnum):
+    """A counter: serving (`open`), on a break with a reason (`paused`), or nobody there (`closed`)."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class PauseReason(StrEnum):
+    LUNCH = "lunch"
+    MEETING = "meeting"
+    SYSTEM_FAULT = "system_fault"
+    OTHER = "other"
+
+
 S = TicketStatus
 WAITING_STATES = (S.WAITING, S.TRANSFERRED)
 ACTIVE_STATES = (*WAITING_STATES, S.CALLED, S.SERVING, S.PARKED)
