@@ -59,7 +59,7 @@ def counter_view(session: Session, row: CounterState, now: datetime) -> dict[str
         "branch": row.branch_id, "branch_name": {"zh": cfg.name.zh, "en": cfg.name.en}, "counter": row.number,
         "state": row.state.value, "zone": conf.zone, "channel": counter_channel(cfg, conf.zone),
         "skills": list(conf.skills), "teller": row.teller_name, "signed_in_at": row.signed_in_at,
-        "pause_reason": row.pause_reason, "pause_note": row.pause_note, "paused_at": row.paused_at,
+        "pause_reason": row.pause_reason, "pause_note": row.pause_note, "paused_at": local_time(cfg, row.paused_at),
         "next": nxt, "current": current,
         "parked": [{"id": p.id, "ticket": p.display, "business": p.business} for p in parked],
         "businesses": [{"code": b.code, "name": {"zh": b.name.zh, "en": b.name.en}} for b in cfg.business_types],

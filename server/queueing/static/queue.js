@@ -80,19 +80,34 @@
     });
 
     const list = document.getElementById("q-counters");
-    list.replaceChildren(...state.counters.map((c) => el("li", {class: c.open ? "" : "qclosed", "data-counter": c.number},
-      el("div", {class: "qcounterhead"}, el("strong", {}, `#${c.number}`), " ", c.staff || "",
+    const cUrl = (c, action) => `/api/branches/${branch}/counters/${c.number}/${action}`;
+    list.replaceChildren(...state.counters.map((c) => {
+      const paused = c.state === "paused";
+      const reasonPick = el("select", {"aria-label": T.pause, "data-testid": `pause-reason-${c.number}`},
+        Object.entries(T.reasons).map(([k, v]) => el("option", {value: k}, v)));
+      return el("li", {class: paused ? "qpaused" : (c.open ? "" : "qclosed"), "data-counter": c.number},
+      el("div", {class: "qcounterhead"}, el("strong", {}, `#${c.number}`), " ",
+        el("span", {"data-testid": `counter-${c.number}-teller`}, c.teller ? `${T.teller}: ${c.teller}` : (c.staff || "")),
         el("span", {class: "qcur", "data-testid": `counter-${c.number}-ticket`},
-          c.ticket ? c.ticket.ticket : (c.open ? T.idle : T.closed))),
+          c.ticket ? c.ticket.ticket : (paused ? T.paused : (c.open ? T.idle : T.closed)))),
+      paused ? el("div", {class: "muted", "data-testid": `counter-${c.number}-paused`},
+        `${T.paused} ${c.paused_at || ""}: ${T.reasons[c.pause_reason] || c.pause_reason}`) : "",
       c.ticket && c.ticket.reason ? el("div", {class: "muted qwhy"}, `${T.why}: ${txt(c.ticket.reason)}`) : "",
       el("div", {class: "qbtns"},
         c.open ? [
           el("button", {type: "button", class: "primary", "data-testid": `call-next-${c.number}`,
-            on: {click: () => act(`/api/branches/${branch}/counters/${c.number}/call-next`)}}, T.call_next),
-          el("button", {type: "button", disabled: !c.ticket, on: {click: () => act(`/api/branches/${branch}/counters/${c.number}/recall`)}}, T.recall),
-          el("button", {type: "button", disabled: !c.ticket, on: {click: () => act(`/api/branches/${branch}/counters/${c.number}/finish`)}}, T.finish),
-          el("button", {type: "button", disabled: !!c.ticket, on: {click: () => act(`/api/branches/${branch}/counters/${c.number}/close`)}}, T.close),
-        ] : el("button", {type: "button", on: {click: () => act(`/api/branches/${branch}/counters/${c.number}/open`)}}, T.open)))));
+            on: {click: () => act(cUrl(c, "call-next"))}}, T.call_next),
+          el("button", {type: "button", disabled: !c.ticket, on: {click: () => act(cUrl(c, "recall"))}}, T.recall),
+          el("button", {type: "button", disabled: !c.ticket, on: {click: () => act(cUrl(c, "finish"))}}, T.finish),
+          el("button", {type: "button", disabled: !!c.ticket, on: {click: () => act(cUrl(c, "close"))}}, T.close),
+          c.ticket ? "" : el("span", {class: "qpick"}, reasonPick, el("button", {type: "button",
+            "data-testid": `pause-${c.number}`, on: {click: () => act(cUrl(c, "pause"), {reason: reasonPick.value})}}, T.pause)),
+        ] : paused
+          ? el("button", {type: "button", "data-testid": `resume-${c.number}`, on: {click: () => act(cUrl(c, "resume"))}}, T.resume_counter)
+          : el("button", {type: "button", on: {click: () => act(cUrl(c, "open"))}}, T.open),
+        c.teller && !c.ticket ? el("button", {type: "button", "data-testid": `sign-out-${c.number}`,
+          on: {click: () => act(cUrl(c, "sign-out"))}}, T.sign_out) : ""));
+    }));
 
     const alerts = state.waiting.filter((w) => w.near_target && w.status !== "parked");
     const al = document.getElementById("q-alerts");
