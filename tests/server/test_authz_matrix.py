@@ -43,6 +43,7 @@ class Case:
     other: Callable[[Ctx, Role], Req] | None = None
     notes: str = field(default="")
     admin: tuple[int, ...] | None = None  # admin's answer where it differs (data only the branch's own staff see)
+    by_role: dict[Role, tuple[int, ...]] = field(default_factory=dict)  # a role's own-branch answer where it differs
 
 
 def fixed(path: str, **kw: Any) -> Callable[[Ctx, Role], Req]:
@@ -264,6 +265,8 @@ def test_role_matrix(app, client, matrix, factory, role):
                 expected: tuple[int, ...] = (403,)
             elif role is Role.ADMIN and case.admin is not None:
                 expected = case.admin
+            elif where == "own" and role in case.by_role:
+                expected = case.by_role[role]
             elif where == "own" or role is Role.ADMIN:
                 expected = case.ok
             else:
