@@ -228,6 +228,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "counter.pause.lunch": "Lunch", "counter.pause.meeting": "Meeting",
         "counter.pause.system_fault": "System fault", "counter.pause.other": "Other",
         "counter.elderly": "elderly", "counter.calls": "called {n}×",
+        "counter.tier.standard": "standard", "counter.tier.gold": "gold", "counter.tier.vip": "VIP",
+        "counter.tier.private": "private banking", "counter.lead.created": "new", "counter.lead.accepted": "accepted",
+        "counter.lead.met": "met", "counter.none": "None.",
     },
     "zh-CN": {
         "nav.counter": "柜员工作台", "counter.title": "柜员工作台", "counter.sign_in": "签到",
@@ -250,5 +253,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "counter.pause.lunch": "午餐", "counter.pause.meeting": "会议",
         "counter.pause.system_fault": "系统故障", "counter.pause.other": "其他",
         "counter.elderly": "长者", "counter.calls": "已叫 {n} 次",
+        "counter.tier.standard": "普通", "counter.tier.gold": "金卡", "counter.tier.vip": "贵宾",
+        "counter.tier.private": "私人银行", "counter.lead.created": "新建", "counter.lead.accepted": "已受理",
+        "counter.lead.met": "已面谈", "counter.none": "无。",
     },
 }

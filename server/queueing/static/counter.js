@@ -31,6 +31,10 @@
   }
   const txt = (o) => (o && typeof o === "object") ? (zh ? o.zh : o.en) : (o || "");
   const fill = (s, vals) => Object.entries(vals).reduce((acc, [k, v]) => acc.replace(`{${k}}`, v), s);
+  const interest = (code) => {
+    const b = state && state.businesses.find((x) => x.code === code);
+    return b ? txt(b.name) : (code || "");
+  };
   const counterUrl = (action) => `/api/branches/${branch}/counters/${counter}/${action}`;
 
   async function act(url, body) {
@@ -67,12 +71,14 @@
     if (!c) { box.replaceChildren(el("p", {class: "muted"}, data.identified ? T.elsewhere : T.anonymous)); return; }
     box.replaceChildren(
       el("p", {class: "wname", "data-testid": "w-masked-name"}, c.masked_name),
-      el("p", {}, `${T.tier}: `, el("strong", {"data-testid": "w-tier"}, c.tier), c.elderly ? ` · ${T.elderly}` : ""),
+      el("p", {}, `${T.tier}: `, el("strong", {"data-testid": "w-tier", "data-tier": c.tier}, T.tiers[c.tier] || c.tier),
+        c.elderly ? ` · ${T.elderly}` : ""),
       el("p", {"data-testid": "w-tags"}, `${T.tags}: `, c.tags.length ? c.tags.map((g) => el("span", {class: "wtag"}, g)) : "–"),
       el("h3", {}, T.leads),
       c.leads.length
         ? el("ul", {class: "qalerts", "data-testid": "w-leads"}, c.leads.map((l) =>
-            el("li", {"data-testid": `w-lead-${l.id}`}, `#${l.id} · ${l.interest || l.business || ""} · ${l.status}`,
+            el("li", {"data-testid": `w-lead-${l.id}`},
+               `#${l.id} · ${interest(l.interest || l.business)} · ${T.lead_status[l.status] || l.status}`,
                l.assigned_name ? ` · ${l.assigned_name}` : "")))
         : el("p", {class: "muted", "data-testid": "w-leads"}, T.no_leads));
   }
@@ -109,7 +115,7 @@
       s.businesses.forEach((b) => biz.append(el("option", {value: b.code}, txt(b.name))));
       s.counters.forEach((n) => $("w-to-counter").append(el("option", {value: n}, n)));
     }
-    $("w-parked").replaceChildren(...s.parked.map((p) => el("li", {}, el("strong", {}, p.ticket), " ",
+    $("w-parked").replaceChildren(...(s.parked.length ? [] : [el("li", {class: "muted"}, T.none)]), ...s.parked.map((p) => el("li", {}, el("strong", {}, p.ticket), " ",
       el("button", {type: "button", "data-testid": `w-resume-${p.ticket}`,
         on: {click: () => act(`/api/tickets/${p.id}/resume`)}}, T.resume))));
     loadCustomer(false);
