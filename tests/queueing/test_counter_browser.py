@@ -65,11 +65,10 @@ def test_teller_signs_in_calls_sees_customer_and_finishes(chromium, live_server,
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "counter-zh-1366x768.png"), full_page=True)
 
-    lobby, lobby_page, lobby_errors = _sign_in(chromium, live_server.url, "lobby1", "en-US")
+    lobby, lobby_page, lobby_errors = _sign_in(chromium, live_server.url, "lobby1", "zh-CN")
     lobby_page.goto(f"{live_server.url}/branches/b001/queue")
     expect(lobby_page.get_by_test_id("counter-3-teller")).to_contain_text("teller1", timeout=10_000)
     expect(lobby_page.get_by_test_id("counter-3-ticket")).to_have_text(first, timeout=10_000)
-    lobby.close()
 
     page.get_by_test_id("lang-en").click()
     page.locator("html[lang=en]").wait_for(state="attached", timeout=10_000)
@@ -83,5 +82,20 @@ def test_teller_signs_in_calls_sees_customer_and_finishes(chromium, live_server,
     expect(page.get_by_test_id("w-customer")).to_be_empty()
     with factory() as s:
         assert s.get(Ticket, first_id).status == "done"
+
+    # the lobby pauses the free counter for a meeting: the teller's page shows it at once; the teller resumes
+    lobby_page.get_by_test_id("pause-reason-3").select_option("meeting")
+    lobby_page.get_by_test_id("pause-3").click()
+    expect(lobby_page.get_by_test_id("counter-3-paused")).to_contain_text("会议", timeout=10_000)  # the lobby account reads Chinese
+    expect(page.get_by_test_id("w-state")).to_have_text("paused", timeout=10_000)
+    expect(page.get_by_test_id("w-paused")).to_contain_text("Meeting")
+    assert page.get_by_test_id("w-call").is_disabled()
+    page.get_by_test_id("w-resume").click()
+    expect(page.get_by_test_id("w-state")).to_have_text("open", timeout=10_000)
+    expect(lobby_page.get_by_test_id("call-next-3")).to_be_visible(timeout=10_000)
+    page.get_by_test_id("sign-out").click()
+    page.get_by_test_id("sign-in-b001-3").wait_for(timeout=10_000)
+    expect(lobby_page.get_by_test_id("counter-3-ticket")).to_have_text("已关闭", timeout=10_000)
+    lobby.close()
     context.close()
     assert not errors and not lobby_errors, errors + lobby_errors
