@@ -8,6 +8,7 @@ is audited like the lobby console's actions.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -23,6 +24,7 @@ from server.outbox.service import enqueue
 from server.queueing import board, calling, locks, teller, workstation
 from server.queueing.api import QUEUE_ROLES, _branch, _ticket
 from server.queueing.models import CounterState
+from server.queueing.schemas import Bilingual, Reason
 from server.queueing.transitions import PauseReason
 from server.referrals import service as referrals
 from server.referrals.models import Referral
@@ -60,6 +62,105 @@ class SeatOut(BaseModel):
     state: str = Field(description="open, paused or closed")
     teller: str | None
     pause_reason: PauseReason | None = None
+
+
+class NextOut(BaseModel):
+    """Who the calling policy would call at the counter now, and why."""
+
+    id: int
+    ticket: str
+    business: str
+    business_name: Bilingual
+    priority: str
+    waited_min: float
+    reason: Reason
+
+
+class ServingOut(BaseModel):
+    """The ticket the counter serves (no customer data: that is GET /api/tickets/{id}/customer, audited)."""
+
+    id: int
+    ticket: str
+    business: str
+    business_name: Bilingual
+    status: str
+    priority: str
+    tier: str
+    elderly: bool
+    called: str | None = Field(description="HH:MM in the branch's time zone")
+    calls: int
+    reasons: list[Reason] = Field(description="why it was routed here")
+    call_reason: Reason | None = Field(description="why it was called now")
+    identified: bool = Field(description="a card or a recognised visit: a customer may be known")
+
+
+class ParkedOut(BaseModel):
+    id: int
+    ticket: str
+    business: str
+
+
+class BusinessOut(BaseModel):
+    code: str
+    name: Bilingual
+
+
+class MyCounterOut(BaseModel):
+    """The counter the caller is signed in at (`signed_in: false` and nothing else when none)."""
+
+    signed_in: bool
+    branch: str | None = None
+    branch_name: Bilingual | None = None
+    counter: int | None = None
+    state: str | None = Field(default=None, description="open, paused or closed")
+    zone: str | None = None
+    channel: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    teller: str | None = None
+    signed_in_at: datetime | None = None
+    pause_reason: PauseReason | None = None
+    pause_note: str | None = None
+    paused_at: str | None = Field(default=None, description="HH:MM in the branch's time zone")
+    next: NextOut | None = None
+    current: ServingOut | None = None
+    parked: list[ParkedOut] = Field(default_factory=list, description="tickets parked from this counter")
+    businesses: list[BusinessOut] = Field(default_factory=list, description="where a ticket may be transferred")
+    counters: list[int] = Field(default_factory=list, description="the branch's other counters")
+
+
+class LeadBriefOut(BaseModel):
+    id: int
+    status: str
+    reason: str
+    business: str | None
+    interest: str | None
+    assigned_name: str | None
+    created_at: datetime
+
+
+class CustomerCardOut(BaseModel):
+    """Masked and pseudonymous: what a teller sees of the customer they serve."""
+
+    id: int
+    ref: str
+    masked_name: str
+    tier: str
+    tags: list[str]
+    elderly: bool
+    language: str
+    leads: list[LeadBriefOut] = Field(description="the customer's open referral leads, newest first")
+
+
+class TicketCustomerOut(BaseModel):
+    ticket_id: int
+    identified: bool = Field(description="the customer is known (possibly of another branch: then no card)")
+    customer: CustomerCardOut | None
+
+
+class ReferOut(BaseModel):
+    lead_id: int
+    status: str
+    interest: str | None
 
 
 def _seat(row: CounterState) -> dict[str, Any]:
@@ -126,7 +227,7 @@ def resume(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: 
     return _seat(row)
 
 
-@router.get("/api/me/counter")
+@router.get("/api/me/counter", response_model=MyCounterOut, response_model_exclude_unset=True)
 def my_counter(staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """The counter you are signed in at: its state, who the policy calls next and why, the ticket you serve, the
     tickets parked from it (no customer data: see GET /api/tickets/{id}/customer)."""
@@ -136,7 +237,7 @@ def my_counter(staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     return {"signed_in": True, **workstation.counter_view(session, row, utcnow())}
 
 
-@router.get("/api/tickets/{ticket_id}/customer")
+@router.get("/api/tickets/{ticket_id}/customer", response_model=TicketCustomerOut)
 def ticket_customer(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """The customer behind a ticket, masked (name, tier, tags), with their open referral leads; audited as a read
     of customer data. A teller reads only the customer at their own counter."""
@@ -154,7 +255,7 @@ def ticket_customer(ticket_id: IntId, staff: QueueStaff, session: DbSession, aud
     return {"ticket_id": t.id, "identified": True, "customer": workstation.customer_card(session, c, utcnow())}
 
 
-@router.post("/api/tickets/{ticket_id}/refer", status_code=201)
+@router.post("/api/tickets/{ticket_id}/refer", status_code=201, response_model=ReferOut)
 def refer(ticket_id: IntId, body: ReferIn, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """Refer the customer behind the ticket to a customer manager (a lead of the referrals service)."""
     t = _ticket(session, staff, ticket_id)
