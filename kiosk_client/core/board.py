@@ -18,6 +18,7 @@ class Board:
     calls: list[Call] = field(default_factory=list)  # newest first
     waiting: dict[str, int] = field(default_factory=dict)
     keep: int = 8
+    paused: list[tuple[str, str]] = field(default_factory=list)  # (zh, en) per paused counter, by number
 
     @property
     def current(self) -> Call | None:
@@ -27,6 +28,7 @@ class Board:
         """Replace the state with a (retained) board snapshot."""
         self.calls = [c for c in (_call(x) for x in data.calls) if c][: self.keep]
         self.waiting = dict(data.waiting)
+        self.paused = [(p.text.zh, p.text.en) for p in sorted(data.paused, key=lambda p: p.counter)]
 
     def apply_call(self, data: QueueCallData) -> Call:
         """A new call: it goes on top (a repeat call of the same ticket moves it up)."""

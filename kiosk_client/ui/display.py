@@ -72,6 +72,8 @@ class LobbyDisplay(QWidget):
             self.waiting[b.code] = w
             self.waiting_row.addWidget(w)
         root.addLayout(self.waiting_row)
+        self.paused = _cell("", "head")  # counters paused now (lunch, meeting, …), from the board
+        root.addWidget(self.paused)
         root.addStretch(1)
         self.resize(1920, 1080)
         self.render()
@@ -107,6 +109,7 @@ class LobbyDisplay(QWidget):
             n = self.model.waiting.get(b.code)
             self.waiting[b.code].setText(f"{b.name.zh}\n{b.name.en}\n{n if n is not None else '–'}")
         self.link.setText("●" if self.online else "○ offline")
+        self.paused.setText("\n".join(f"{zh}  {en}" for zh, en in self.model.paused))
 
 
 def run_display(url: BrokerUrl, branch: BranchConfig, *, windowed: bool, speech: bool,

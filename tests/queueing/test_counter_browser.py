@@ -86,7 +86,8 @@ def test_teller_signs_in_calls_sees_customer_and_finishes(chromium, live_server,
     # the lobby pauses the free counter for a meeting: the teller's page shows it at once; the teller resumes
     lobby_page.get_by_test_id("pause-reason-3").select_option("meeting")
     lobby_page.get_by_test_id("pause-3").click()
-    expect(lobby_page.get_by_test_id("counter-3-paused")).to_contain_text("会议", timeout=10_000)  # the lobby account reads Chinese
+    # (the lobby account reads Chinese: an account's language, not the browser's, decides)
+    expect(lobby_page.get_by_test_id("counter-3-paused")).to_contain_text("会议", timeout=10_000)
     expect(page.get_by_test_id("w-state")).to_have_text("paused", timeout=10_000)
     expect(page.get_by_test_id("w-paused")).to_contain_text("Meeting")
     assert page.get_by_test_id("w-call").is_disabled()
