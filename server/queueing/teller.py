@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.errors import Conflict, Forbidden, NotFound
@@ -43,12 +44,17 @@ def sign_in(session: Session, *, branch_id: str, counter: int, staff_id: int, st
     if mine is not None:
         raise Conflict("signed_in_elsewhere", f"you are signed in at counter {mine.number} of {mine.branch_id}; "
                                               "sign out there first")
-    row.teller_id, row.teller_name, row.signed_in_at = staff_id, staff_name, now
+    try:
+        with session.begin_nested():  # the unique teller_id: a sign-in at the same moment in another branch
+            row.teller_id, row.teller_name, row.signed_in_at = staff_id, staff_name, now
+            session.flush()
+    except IntegrityError as err:
+        raise Conflict("signed_in_elsewhere", "you have just signed in at another counter; sign out there "
+                                              "first") from err
     row.staff_id, row.staff_name = staff_id, staff_name
     if not row.pause_reason:
         row.open = True
     row.updated_at = now
-    session.flush()
     return row
 
 

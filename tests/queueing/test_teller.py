@@ -170,3 +170,45 @@ def test_workstation_shows_next_customer_profile_and_leads(client, make_user, fa
     assert client.get(f"/api/tickets/{anon}/customer", headers=h1).json() == {
         "ticket_id": anon, "identified": False, "customer": None}
     _err(client.post(f"/api/tickets/{anon}/refer", json={}, headers=h1), 422, "customer_unknown")
+
+
+def test_two_sign_ins_at_once_in_two_branches_leave_one(migrated, wait_until) -> None:
+    """GIVEN a teller of two branches signing in at b001 counter 3 (not yet committed) WHEN the same teller signs in at
+    b002 counter 1 at that moment THEN the second waits for the first and is refused (signed_in_elsewhere), never a
+    500 from the unique constraint: one teller, one counter."""
+    import threading
+
+    from server.errors import Conflict
+    from server.queueing import teller
+
+    _engine, factory = migrated
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            with factory() as s, s.begin():
+                teller.sign_in(s, branch_id="b002", counter=1, staff_id=7, staff_name="t7", now=utcnow())
+            outcome.append("signed in")
+        except Conflict as err:
+            outcome.append(err.code)
+
+    with factory() as s:
+        with s.begin():  # both branches' queue rows exist before the race
+            teller.sign_in(s, branch_id="b002", counter=1, staff_id=99, staff_name="x", now=utcnow())
+            teller.sign_out(s, branch_id="b002", counter=1, now=utcnow(), actor="test")
+        s.begin()
+        teller.sign_in(s, branch_id="b001", counter=3, staff_id=7, staff_name="t7", now=utcnow())
+        racer = threading.Thread(target=second)
+        racer.start()
+        if s.get_bind().dialect.name == "postgresql":  # see it wait on the first's locks before committing
+            from sqlalchemy import text
+
+            with factory() as watch:
+                wait_until(lambda: watch.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
+                           timeout=10, message="the second sign-in waits for the first")
+        s.commit()
+    racer.join(timeout=30)
+    assert outcome == ["signed_in_elsewhere"]
+    with factory() as s:
+        assert [(r.branch_id, r.number) for r in s.scalars(select(CounterState).where(CounterState.teller_id == 7))] \
+            == [("b001", 3)]
