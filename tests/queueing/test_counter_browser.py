@@ -94,6 +94,13 @@ def test_teller_signs_in_calls_sees_customer_and_finishes(chromium, live_server,
     page.get_by_test_id("w-resume").click()
     expect(page.get_by_test_id("w-state")).to_have_text("open", timeout=10_000)
     expect(lobby_page.get_by_test_id("call-next-3")).to_be_visible(timeout=10_000)
+    page.get_by_test_id("w-pause-reason").select_option("system_fault")
+    page.get_by_test_id("w-pause-note").fill("printer jammed")
+    page.get_by_test_id("w-pause").click()  # the teller pauses their own counter, with a note
+    expect(page.get_by_test_id("w-paused")).to_contain_text("System fault (printer jammed)", timeout=10_000)
+    expect(lobby_page.get_by_test_id("counter-3-paused")).to_contain_text("系统故障", timeout=10_000)
+    page.get_by_test_id("w-resume").click()
+    expect(page.get_by_test_id("w-state")).to_have_text("open", timeout=10_000)
     page.get_by_test_id("sign-out").click()
     page.get_by_test_id("sign-in-b001-3").wait_for(timeout=10_000)
     expect(lobby_page.get_by_test_id("counter-3-ticket")).to_have_text("已关闭", timeout=10_000)

@@ -105,11 +105,11 @@
     ["w-finish", "w-recall", "w-no-show", "w-park", "w-transfer-business", "w-transfer-counter", "w-refer"]
       .forEach((id) => { $(id).disabled = !cur; });
     $("w-pause").disabled = s.state !== "open" || !!cur;
-    $("w-pause").hidden = $("w-pause-reason").hidden = paused;
+    $("w-pause").hidden = $("w-pause-reason").hidden = $("w-pause-note").hidden = paused;
     $("w-resume").hidden = !paused;
     $("w-paused").hidden = !paused;
     if (paused) $("w-paused").textContent = fill(T.paused_since, {at: s.paused_at || "",
-                                                                   reason: T[`pause_${s.pause_reason}`] || s.pause_reason});
+                                                                   reason: (T[`pause_${s.pause_reason}`] || s.pause_reason) + (s.pause_note ? ` (${s.pause_note})` : "")});
     const biz = $("w-to-business");
     if (!biz.options.length) {
       s.businesses.forEach((b) => biz.append(el("option", {value: b.code}, txt(b.name))));
@@ -135,7 +135,12 @@
     const r = await act(ticketUrl("refer"), note ? {note} : {});
     if (r) { $("w-refer-note").value = ""; loadCustomer(true); }
   });
-  $("w-pause").addEventListener("click", () => act(counterUrl("pause"), {reason: $("w-pause-reason").value}));
+  $("w-pause").addEventListener("click", async () => {
+    const note = $("w-pause-note").value.trim();
+    if (await act(counterUrl("pause"), note ? {reason: $("w-pause-reason").value, note} : {reason: $("w-pause-reason").value})) {
+      $("w-pause-note").value = "";
+    }
+  });
   $("w-resume").addEventListener("click", () => act(counterUrl("resume")));
   $("w-sign-out").addEventListener("click", async () => {
     ok();
