@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
+from server.customers.privacy import scrub
 from server.db import utcnow
 from server.errors import Conflict, Forbidden, Invalid
 from server.outbox.service import enqueue
@@ -207,7 +208,8 @@ def pause(branch_id: BranchId, counter: CounterNo, body: PauseIn, staff: QueueSt
     """The counter stops serving for a while, with the reason; the board shows it paused."""
     _branch(session, staff, branch_id)
     teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
-    row = calling.pause(session, branch_id=branch_id, counter=counter, reason=body.reason, note=body.note,
+    note = scrub(body.note.strip())[:100] or None if body.note else None  # staff text: numbers masked anyway
+    row = calling.pause(session, branch_id=branch_id, counter=counter, reason=body.reason, note=note,
                         now=utcnow(), actor=staff.actor)
     _changed(session, branch_id)
     audit.record("queue.counter_pause", "counter", counter, branch_id=branch_id,

@@ -37,7 +37,7 @@ def counter_view(session: Session, row: CounterState, now: datetime) -> dict[str
     cfg = branch_config(session, row.branch_id)
     conf = next(c for c in cfg.counters if c.number == row.number)
     nxt = None
-    if row.ticket_id is None or row.open:
+    if row.open:  # a paused counter calls nobody
         found = calling.preview(session, branch_id=row.branch_id, counter=row.number, now=now)
         if found is not None:
             t, choice = found
