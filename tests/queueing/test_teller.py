@@ -126,6 +126,12 @@ def test_pause_with_a_reason_and_resume(client, make_user, factory) -> None:
         assert detail == {"reason": "lunch"}
         row = s.get(CounterState, ("b001", 3))
         assert row.pause_reason is None and row.open
+    client.post("/api/branches/b001/counters/3/finish", headers=h1)
+    r = client.post("/api/branches/b001/counters/3/pause", json={"reason": "other", "note": "call 13912345678"},
+                    headers=hl)
+    assert r.json()["pause_reason"] == "other"
+    me = client.get("/api/me/counter", headers=h1).json()
+    assert "13912345678" not in me["pause_note"] and me["pause_note"].startswith("call ")
 
 
 def test_workstation_shows_next_customer_profile_and_leads(client, make_user, factory) -> None:
