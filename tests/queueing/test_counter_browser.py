@@ -31,16 +31,16 @@ def _sign_in(chromium, url: str, username: str, locale: str):  # noqa: F811
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_teller_signs_in_calls_sees_customer_and_finishes(chromium, live_server, make_user, migrated):  # noqa: F811
-    """GIVEN a gold customer with a card and an open lead whose ticket waits, and another customer behind them
-    WHEN a teller opens the workstation, signs in to counter 3, presses N, reads the customer, switches to English
-    and presses F THEN the next customer and the policy's reason show before the call; after it the masked name,
-    tier, tags, routing reason and the lead show; the lobby console shows the teller at counter 3; finishing frees
-    the counter; the page fits and raises no error."""
+    """GIVEN a gold customer with a card and an open lead whose ticket waits WHEN a teller opens the workstation,
+    signs in to counter 3, presses N, reads the customer, another customer takes a ticket, the teller switches to
+    English and presses F THEN the next customer and the policy's reason show before the call; after it the masked
+    name, tier, tags, routing reason and the lead show, and the newcomer shows live as next; the lobby console shows
+    the teller at counter 3; finishing frees the counter; pauses from the lobby and the teller show on both pages;
+    the page fits and raises no error."""
     _engine, factory = migrated
     now = utcnow()
     _cid, masked, card_hash = known_customer(factory, now)
     first_id, first = ticket(factory, now, "card", customer_ref=card_hash)
-    _second_id, second = ticket(factory, now, "loan")
     make_user("teller1", "teller")
     make_user("lobby1", "lobby_staff")
 
@@ -60,6 +60,7 @@ def test_teller_signs_in_calls_sees_customer_and_finishes(chromium, live_server,
     expect(page.get_by_test_id("w-leads").locator("li")).to_have_count(1)
     assert "理财" in page.get_by_test_id("w-leads").inner_text()  # the interest, by its business name
     assert "分流原因" in page.get_by_test_id("w-routing").inner_text()
+    _second_id, second = ticket(factory, utcnow(), "loan")  # another customer arrives: shown live as next
     expect(page.get_by_test_id("w-next-ticket")).to_have_text(second, timeout=10_000)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     ARTIFACTS.mkdir(exist_ok=True)
