@@ -177,7 +177,7 @@ def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], chang
     last_seq, gaps = dev.last_seq, 0
     for at, e in events:
         if isinstance(e.data, StateData):
-            was = dev.online
+            was, session_before = dev.online, dev.session
             what = _apply_state(dev, e.data, e.ts)
             if what == "stale" or dev.online != was:
                 detail = {"session": e.data.session, "via": what}
@@ -189,8 +189,8 @@ def _apply_events(dev: Device, events: list[tuple[datetime, EventRecord]], chang
                              _presence_label(what, e.data, dev.online), detail)
             if dev.online and was and what == "birth":
                 change.presence_changed = True  # a rebirth: re-read its status
-            if what == "birth":
-                last_seq = e.seq  # a birth starts a new sequence
+            if what == "birth" and (last_seq is None or e.data.session > session_before):
+                last_seq = e.seq  # a new session's birth starts a new sequence; its redelivery does not
             continue  # a goodbye or will is no sign of life; a stale state belongs to an older sequence
         if not dev.online and (dev.last_seen_at is None or e.ts > dev.last_seen_at):
             dev.online, dev.offline_reason = True, None  # any message newer than what we saw: it is talking to us

@@ -105,6 +105,23 @@ def test_status_and_seq_gaps(migrated) -> None:
         assert d.seq_gaps == 3 and d.last_seq == 5
 
 
+def test_a_late_birth_of_the_same_session_keeps_the_sequence(migrated) -> None:
+    """GIVEN a device's events 1..6, then its own birth (same session) arriving late, as a bridge may redeliver it
+    THEN the fleet keeps last_seq 6 and counts no gap; a new session's birth still starts a new sequence."""
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        store_batch(s, [ev("state", {"online": True, "session": 3}, seq=0)])
+        store_batch(s, [ev("survey", {"score": 4}, seq=n, at=n) for n in range(1, 7)])
+        store_batch(s, [ev("state", {"online": True, "session": 3}, seq=0, at=1)])
+    with factory() as s:
+        assert s.execute(select(Device.last_seq, Device.seq_gaps)).one() == (6, 0)
+    with factory() as s, s.begin():
+        store_batch(s, [ev("state", {"online": True, "session": 4}, seq=0, at=30),
+                        ev("survey", {"score": 5}, seq=1, at=31)])
+    with factory() as s:
+        assert s.execute(select(Device.last_seq, Device.seq_gaps)).one() == (1, 0)
+
+
 def test_heartbeats_update_presence_without_filling_the_log(migrated) -> None:
     """GIVEN only heartbeats THEN the device is seen and online but the event log stays empty."""
     _engine, factory = migrated
