@@ -49,7 +49,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "id_unavailable": ("身份证阅读器暂不可用", "The ID reader is not available"),
     "identified": ("已识别：{masked}", "Identified: {masked}"),
     "card_unreadable": ("无法读取此卡，请重试或跳过", "This card cannot be read: try again or skip"),
-    "take_card": ("请取回您的银行卡", "Please take your card"),
+    "take_card": ("读卡器里还有一张卡：请先取走，再插入您的卡",
+                  "A card is still in the reader: take it out, then insert yours"),
+    "take_id_card": ("感应区上还有一张身份证：请先取走，再放您的证件",
+                     "An ID card is still on the reader: take it off, then place yours"),
     # consent
     "consent_title": ("刷脸识别 · 自愿授权", "Face recognition · your choice"),
     "consent_what": ("我们收集：您面部的数字特征（不是照片）。",

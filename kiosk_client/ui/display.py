@@ -1,4 +1,9 @@
-"""The lobby calling screen: the current call large, recent calls, waiting per business, spoken calls."""
+"""The lobby calling screen: the current call large, recent calls, waiting and the wait per business, spoken calls.
+
+Every call is spoken, in Chinese then English, in the order it came (a recall again, saying so); the
+Speaker queues them and coalesces only an exact repeat still waiting. The screen's words alternate
+between Chinese and English every `alternate_s` seconds; business names show in both.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from device_hub.link.mqtt import BrokerUrl
-from kiosk_client.core.board import Board, announcement
+from kiosk_client.core.board import LABELS, Board, announcement
 from kiosk_client.services.speech import Speaker
 from kiosk_client.ui.theme import apply_font
 from szconfig.branch import BranchConfig
@@ -37,8 +42,12 @@ class LobbyDisplay(QWidget):
 
     board_shown = Signal()
 
-    def __init__(self, branch: BranchConfig, *, speaker: Speaker | None = None, recent: int = 6):
+    def __init__(self, branch: BranchConfig, *, speaker: Speaker | None = None, recent: int = 6,
+                 alternate_s: float = 8.0):
         super().__init__()
+        if speaker is not None and speaker.latest_only:
+            raise ValueError("the lobby display needs a Speaker(latest_only=False): calls are never dropped")
+        self.lang = "zh"
         self.setObjectName("display")
         self.setStyleSheet(STYLE)
         self.setWindowTitle(f"smartzone display {branch.id}")
@@ -53,18 +62,20 @@ class LobbyDisplay(QWidget):
         title.addWidget(self.title, 1)
         title.addWidget(self.link)
         root.addLayout(title)
-        self.head_now = _cell("请到窗口办理  Now serving", "head")
+        self.head_now = _cell("", "head")
         self.now = _cell("—", "now")
         self.counter = _cell("", "counter")
         for w in (self.head_now, self.now, self.counter):
             root.addWidget(w)
-        root.addWidget(_cell("最近叫号  Recent calls", "head"))
+        self.head_recent = _cell("", "head")
+        root.addWidget(self.head_recent)
         self.recent_grid = QGridLayout()
         self.recent = [_cell("", "recent") for _ in range(recent)]
         for i, w in enumerate(self.recent):
             self.recent_grid.addWidget(w, i // 3, i % 3)
         root.addLayout(self.recent_grid)
-        root.addWidget(_cell("等候人数  Waiting", "head"))
+        self.head_waiting = _cell("", "head")
+        root.addWidget(self.head_waiting)
         self.waiting_row = QHBoxLayout()
         self.waiting: dict[str, QLabel] = {}
         for b in branch.business_types:
@@ -76,6 +87,16 @@ class LobbyDisplay(QWidget):
         root.addWidget(self.paused)
         root.addStretch(1)
         self.resize(1920, 1080)
+        self.alternation = QTimer(self)
+        self.alternation.timeout.connect(self.alternate)
+        if alternate_s > 0:
+            self.alternation.start(int(alternate_s * 1000))
+        self.render()
+
+    @Slot()
+    def alternate(self) -> None:
+        """Switch the screen's words to the other language."""
+        self.lang = "en" if self.lang == "zh" else "zh"
         self.render()
 
     @Slot(object)
@@ -86,12 +107,12 @@ class LobbyDisplay(QWidget):
 
     @Slot(object)
     def on_call(self, data: QueueCallData) -> None:
-        call = self.model.apply_call(data)
+        self.model.apply_call(data)
         self.render()
-        if self.speaker is not None:
-            zh, en = announcement(call)
+        if self.speaker is not None:  # queued in order: a burst of calls is spoken in full, never dropped
+            zh, en = announcement(data)
             self.speaker.say(zh, "zh")
-            QTimer.singleShot(3500, lambda: self.speaker.say(en, "en"))
+            self.speaker.say(en, "en")
 
     @Slot(bool)
     def on_connected(self, online: bool) -> None:
@@ -99,17 +120,20 @@ class LobbyDisplay(QWidget):
         self.render()
 
     def render(self) -> None:
+        words = LABELS[self.lang]
         current = self.model.current
+        self.head_now.setText(words["now"])
+        self.head_recent.setText(words["recent"])
+        self.head_waiting.setText(words["waiting"])
         self.now.setText(current.ticket if current else "—")
-        self.counter.setText(f"{current.counter} 号窗口  Counter {current.counter}" if current else "")
+        self.counter.setText(words["counter"].format(n=current.counter) if current else "")
         older = self.model.calls[1:]
         for i, w in enumerate(self.recent):
             w.setText(f"{older[i].ticket} → {older[i].counter}" if i < len(older) else "")
         for b in self.branch.business_types:
-            n = self.model.waiting.get(b.code)
-            self.waiting[b.code].setText(f"{b.name.zh}\n{b.name.en}\n{n if n is not None else '–'}")
-        self.link.setText("●" if self.online else "○ offline")
-        self.paused.setText("\n".join(f"{zh}  {en}" for zh, en in self.model.paused))
+            self.waiting[b.code].setText(f"{b.name.zh}\n{b.name.en}\n{self.model.waiting_text(b.code, self.lang)}")
+        self.link.setText("●" if self.online else words["offline"])
+        self.paused.setText("\n".join(f"{zh}  {en}" for zh, en in self.model.paused))  # both, like business names
 
 
 def run_display(url: BrokerUrl, branch: BranchConfig, *, windowed: bool, speech: bool,
@@ -119,7 +143,7 @@ def run_display(url: BrokerUrl, branch: BranchConfig, *, windowed: bool, speech:
 
     app = QApplication.instance() or QApplication([])
     apply_font(app)
-    speaker = Speaker(enabled=speech and screenshot is None).start()
+    speaker = Speaker(enabled=speech and screenshot is None, latest_only=False).start()
     view = LobbyDisplay(branch, speaker=speaker)
     listener = BoardListener(url, branch.id)
     listener.board.connect(view.on_board)

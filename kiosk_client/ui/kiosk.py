@@ -146,6 +146,7 @@ class KioskApp(QObject):
         self.cards.status_changed.connect(self.on_status)
         self.cards.card_read.connect(self.on_card_read)
         self.cards.card_problem.connect(self.on_card_problem)
+        self.cards.card_left.connect(self.on_card_problem)
         self.identify_requested.connect(self.cards.set_identify)
 
         self.printer = PrinterWorker(p.printer, poll_s=cfg.status_poll_s)

@@ -1,7 +1,9 @@
 """Peripheral workers: each owns its drivers on its own thread; the GUI thread only sees signals.
 
 Status is polled every `poll_s`; a change is emitted at once (the composition root publishes it).
-While identification is open, the card worker watches both readers every `watch_s`.
+While identification is open, the card worker watches both readers every `watch_s`. A card or ID
+identifies one session only: a reader reads again only after its media status showed it empty
+(`kiosk_client.core.hygiene`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from hardware.card_reader.errors import NoCardError
 from hardware.common.errors import HardwareError
 from hardware.common.status import DeviceState, MediaState, PaperState
 from hardware.printer.receipt import TicketReceipt
+from kiosk_client.core.hygiene import MediaGate
 from kiosk_client.services.peripherals import CardReader, IdReader, Printer
 from wire import Component, ErrorAction
 
@@ -71,6 +74,7 @@ class CardWorker(QObject):
     status_changed = Signal(object, bool)  # StatusData fields (a dict), usable
     card_read = Signal(str, str, str)  # card_kind, keyed hash, masked
     card_problem = Signal(str)  # text key
+    card_left = Signal(str)  # text key: a card of an earlier session is still in a reader
 
     def __init__(self, card_reader: CardReader | None, id_reader: IdReader | None, *, key: str,
                  poll_s: float = 5.0, watch_s: float = 0.25):
@@ -80,6 +84,7 @@ class CardWorker(QObject):
         self.active = False
         self._last: dict[Component, dict[str, Any]] = {}
         self._usable: dict[Component, bool] = {}
+        self.gates = {Component.CARD_READER: MediaGate(), Component.ID_READER: MediaGate()}
 
     @Slot()
     def start(self) -> None:
@@ -96,10 +101,19 @@ class CardWorker(QObject):
             s = self.card_reader.status()
             self._report(Component.CARD_READER, card_status_fields(Component.CARD_READER, s),
                          s.device is DeviceState.ONLINE)
+            self._observe(Component.CARD_READER, s)
         if self.id_reader is not None:
             s = self.id_reader.status()
             self._report(Component.ID_READER, card_status_fields(Component.ID_READER, s),
                          s.device is DeviceState.ONLINE)
+            self._observe(Component.ID_READER, s)
+
+    def _observe(self, component: Component, status: Any) -> None:
+        """Feed a polled status to the reader's gate; a card taken while identifying opens the card entry."""
+        if status.device is not DeviceState.ONLINE:
+            return
+        if self.gates[component].observe(status.media) and self.active and component is Component.CARD_READER:
+            self._entry(True)
 
     def _report(self, component: Component, fields: dict[str, Any], usable: bool) -> None:
         if self._last.get(component) != fields or self._usable.get(component) != usable:
@@ -111,16 +125,28 @@ class CardWorker(QObject):
         if active == self.active:
             return
         self.active = active
-        if self.card_reader is not None and self._usable.get(Component.CARD_READER, True):
-            try:
-                (self.card_reader.enable_entry if active else self.card_reader.disable_entry)()
-            except HardwareError as err:
-                log.warning("card entry %s failed: %s", "enable" if active else "disable", err)
-                self.poll_status()
+        if active:
+            self.poll_status()  # the media status now, not the last poll's
+            left = [c for c, dev in ((Component.CARD_READER, self.card_reader), (Component.ID_READER, self.id_reader))
+                    if dev is not None and self._usable.get(c, False) and not self.gates[c].may_read()]
+            if left:
+                self.card_left.emit("take_card" if Component.CARD_READER in left else "take_id_card")
+        # The shutter opens only for a reader that is empty: entry would pull a card left at the gate back in.
+        if not active or self.gates[Component.CARD_READER].may_read():
+            self._entry(active)
         if active:
             self._watch.start(int(self.watch_s * 1000))
         else:
             self._watch.stop()
+
+    def _entry(self, enable: bool) -> None:
+        if self.card_reader is None or not self._usable.get(Component.CARD_READER, True):
+            return
+        try:
+            (self.card_reader.enable_entry if enable else self.card_reader.disable_entry)()
+        except HardwareError as err:
+            log.warning("card entry %s failed: %s", "enable" if enable else "disable", err)
+            self.poll_status()
 
     def _look_for_card(self) -> None:
         if not self.active:
@@ -135,7 +161,9 @@ class CardWorker(QObject):
         if status.device is not DeviceState.ONLINE:
             self.poll_status()
             return
-        if status.media is not MediaState.PRESENT:
+        self._observe(Component.CARD_READER, status)
+        gate = self.gates[Component.CARD_READER]
+        if status.media is not MediaState.PRESENT or not gate.may_read():
             return
         try:
             card = self.card_reader.read_card()
@@ -144,8 +172,10 @@ class CardWorker(QObject):
         except HardwareError as err:
             log.info("card not read: %s", err)
             self.card_problem.emit("card_unreadable")
+            gate.used()  # taken back and inserted again: a fresh try
             self._eject()
             return
+        gate.used()
         self.active = False
         self._watch.stop()
         self.card_read.emit("bank", card.keyed_hash(self.key), card.masked)
@@ -159,6 +189,14 @@ class CardWorker(QObject):
             self.poll_status()
 
     def _try_id_card(self) -> None:
+        status = self.id_reader.status()
+        if status.device is not DeviceState.ONLINE:
+            self.poll_status()
+            return
+        self._observe(Component.ID_READER, status)
+        gate = self.gates[Component.ID_READER]
+        if status.media is not MediaState.PRESENT or not gate.may_read():
+            return
         try:
             if not self.id_reader.card_present():
                 return
@@ -166,7 +204,9 @@ class CardWorker(QObject):
         except HardwareError as err:
             log.info("ID card not read: %s", err)
             self.card_problem.emit("card_unreadable")
+            gate.used()  # lift it and place it again
             return
+        gate.used()
         self.active = False
         self._watch.stop()
         self.card_read.emit("id", identity.keyed_hash(self.key), identity.masked)

@@ -200,7 +200,7 @@ def test_lobby_display_follows_retained_board_and_calls(qtbot, mosquitto, spy):
     newer["data"]["calls"][0]["screen_hint"] = "flash"
     spy.publish("sz/v1/b001/queue/board", json.dumps(newer).encode(), retain=True)
     branch = load_branch(default_config_dir() / "branches" / "b001.toml")
-    speaker = Speaker(enabled=False)
+    speaker = Speaker(enabled=False, latest_only=False)
     view = LobbyDisplay(branch, speaker=speaker)
     qtbot.addWidget(view)
     listener = BoardListener(parse_broker_url(mosquitto.url), "b001")
@@ -213,6 +213,6 @@ def test_lobby_display_follows_retained_board_and_calls(qtbot, mosquitto, spy):
         spy.publish("sz/v1/b001/queue/call", _hub_msg(QueueCallMessage, QueueCallData(
             ticket="B007", counter=2, business="card", at=datetime.now(UTC)), device="hub"))
         qtbot.waitUntil(lambda: view.now.text() == "B007", timeout=5000)
-        assert speaker.spoken[-1] == ("zh", "请 B007 号到 2 号窗口")
+        assert speaker.spoken[-2:] == [("zh", "请 B007 号到 2 号窗口"), ("en", "Ticket B007, please go to counter 2")]
     finally:
         listener.stop()
