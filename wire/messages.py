@@ -329,6 +329,7 @@ class QueueCallData(_Data):
     recall: bool = False
     at: AwareDatetime
     text: BilingualText | None = Field(default=None, description="what the display shows and says")
+    ticket_id: int | None = Field(default=None, ge=1, description="the ticket's id (a kiosk's survey names it)")
 
 
 class BoardCall(_Data):

@@ -16,11 +16,22 @@ class TicketReceipt:
     ticket_number: str
     business_type: str
     people_ahead: int
-    estimated_wait_min: int
+    estimated_wait_min: int | None  # the median (P50); None: unknown
     issued_at: datetime
     status_url: str
     branch_name_en: str = ""
     business_type_en: str = ""
+    estimated_wait_max_min: int | None = None  # the range's upper end (P90); None or equal: one number
+    note: str = ""  # e.g. the kind of priority, both languages
+
+
+def wait_line(low: int | None, high: int | None) -> str:
+    """The estimate as the customer reads it: a P50–P90 range, one number when they agree, or no promise."""
+    if low is None:
+        return "预计等待 Estimated wait: 请留意叫号 / listen for your number"
+    if high is not None and high > low:
+        return f"预计等待 Estimated wait: {low}–{high} 分钟 / {low}–{high} min"
+    return f"预计等待 Estimated wait: 约 {low} 分钟 / about {low} min"
 
 
 def ticket_bytes(ticket: TicketReceipt) -> bytes:
@@ -36,9 +47,10 @@ def ticket_bytes(ticket: TicketReceipt) -> bytes:
     business = ticket.business_type + (f" {ticket.business_type_en}" if ticket.business_type_en else "")
     out += esc.bold(True) + esc.size(1, 2) + esc.text(business) + esc.size() + esc.bold(False)
     out += esc.align("left")
+    if ticket.note:
+        out += esc.align("center") + esc.bold(True) + esc.text(ticket.note) + esc.bold(False) + esc.align("left")
     out += esc.text(f"前面等候 People ahead: {ticket.people_ahead}")
-    out += esc.text(f"预计等待 Estimated wait: 约 {ticket.estimated_wait_min} 分钟 / "
-                    f"about {ticket.estimated_wait_min} min")
+    out += esc.text(wait_line(ticket.estimated_wait_min, ticket.estimated_wait_max_min))
     out += esc.text(f"取号时间 Time: {ticket.issued_at:%Y-%m-%d %H:%M}")
     out += esc.align("center") + esc.feed(1)
     out += esc.qr(ticket.status_url)

@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk_client.core.i18n import TAGS, Lang, tr
 from kiosk_client.core.masking import mask_name
-from kiosk_client.core.ticket import Ticket
+from kiosk_client.core.ticket import Ticket, priority_kind
 from wire import Component, Outcome, TopicKind
 from wire.ids import ID_PATTERN
 from wire.messages import (
@@ -28,6 +28,7 @@ from wire.messages import (
     FaceProbeData,
     FaceProbeMessage,
     FaceReplyData,
+    QueueCallData,
     SurveyData,
     SurveyMessage,
     TicketReplyData,
@@ -51,6 +52,7 @@ class Screen(StrEnum):
     ISSUING = "issuing"
     TICKET = "ticket"
     SURVEY = "survey"
+    NPS = "nps"
     THANKS = "thanks"
     OUT_OF_SERVICE = "out_of_service"
 
@@ -122,6 +124,7 @@ WITHDRAW_FUNCTION = "face_consent_withdraw"
 APPT_QR = re.compile(rf"^(?:SZAPPT:)?([0-9A-Z]{{4,12}})(?::({ID_PATTERN[1:-1]}))?$")
 APPT_CODE = re.compile(r"^[0-9A-Z]{4,12}$")
 COMMANDS = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics"}
+RECENT_CALLS = 4  # called tickets the survey offers ("which was yours?")
 # Screens that return home sooner than the general idle timeout, as a fraction of it.
 SHORT_SCREENS = {Screen.THANKS: 0.15, Screen.GREETING: 0.5}
 
@@ -134,6 +137,15 @@ class BusinessOption:
 
     def name(self, lang: Lang) -> str:
         return self.zh if lang is Lang.ZH else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class HeardCall:
+    """A ticket the branch called (from `queue/call`): what a survey is tied to."""
+
+    ticket: str
+    counter: int
+    ticket_id: int | None = None
 
 
 @dataclass
@@ -155,6 +167,8 @@ class Customer:
     message: str | None = None
     message_args: dict[str, Any] = field(default_factory=dict)
     came_for: Screen | None = None
+    served: HeardCall | None = None  # the ticket the survey is about, if the customer picked it
+    survey: SurveyData | None = None  # the stars, held until the NPS question is answered or skipped
 
 
 @dataclass
@@ -205,6 +219,7 @@ class KioskFlow:
         self.in_service = True
         self.out_of_service_note: tuple[str, str] | None = None
         self.last_touch = 0.0
+        self.recent_calls: list[HeardCall] = []  # newest first
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -246,7 +261,8 @@ class KioskFlow:
         key = {Screen.ATTRACT: "touch_to_start", Screen.BUSINESS: "choose_business",
                Screen.IDENTIFY: "identify_title", Screen.CONSENT: "consent_title",
                Screen.RECOGNISE: "look_at_camera", Screen.APPOINTMENT: "appt_scan",
-               Screen.ISSUING: "issuing", Screen.SURVEY: "survey_title", Screen.THANKS: "thanks",
+               Screen.ISSUING: "issuing", Screen.SURVEY: "survey_title", Screen.NPS: "nps_title",
+               Screen.THANKS: "thanks",
                Screen.OUT_OF_SERVICE: "out_of_service"}.get(self.screen)
         text = self.t(key) if key else ""
         c = self.customer
@@ -262,9 +278,21 @@ class KioskFlow:
         parts = []
         if ticket.people_ahead is not None:
             parts.append(self.t("people_ahead", n=ticket.people_ahead))
-        if ticket.wait_estimate_min is not None:
-            parts.append(self.t("wait_about", m=ticket.wait_estimate_min))
+        if ticket.wait_range is not None:
+            parts.append(self.wait_text(ticket))
         return "，".join(parts) if self.lang is Lang.ZH else ", ".join(parts) or self.t("wait_unknown")
+
+    def wait_text(self, ticket: Ticket) -> str:
+        """`About 5–9 minutes` (the hub's P50–P90), `About 5 minutes` when they agree, `` when unknown."""
+        if ticket.wait_range is None:
+            return ""
+        low, high = ticket.wait_range
+        return self.t("wait_range", low=low, high=high) if high > low else self.t("wait_about", m=low)
+
+    def priority_label(self, ticket: Ticket, lang: Lang | None = None) -> str:
+        """What the ticket says about its place: the kind of priority, or the senior service of elder mode."""
+        key = f"priority_{ticket.kind}" if ticket.kind is not None else "elderly_priority" if ticket.elderly else ""
+        return tr(key, lang or self.lang) if key else ""
 
     def _begin(self, came_for: Screen) -> list[Effect]:
         if self.customer is not None:
@@ -371,14 +399,49 @@ class KioskFlow:
             return []
         return self._begin(Screen.SURVEY) + self._go(Screen.SURVEY)
 
+    def choose_served(self, ticket: str) -> list[Effect]:
+        """The customer picks the called ticket that was theirs (again: unpicks it); the survey is tied to it."""
+        c = self.customer
+        if self.screen is not Screen.SURVEY or c is None:
+            return []
+        call = next((x for x in self.recent_calls if x.ticket == ticket), None)
+        c.served = None if call is None or c.served == call else call
+        return []
+
     def submit_survey(self, score: int, tags: Iterable[str] = ()) -> list[Effect]:
+        """The stars (and tags): held while the optional 0–10 question is asked; sent whatever the answer."""
         c = self.customer
         if self.screen is not Screen.SURVEY or c is None or not 1 <= score <= 5:
             return []
-        data = SurveyData(score=score, tags=[t for t in dict.fromkeys(tags) if t in TAGS],
-                          ticket=c.ticket.number if c.ticket else None, visit_id=c.visit_id,
-                          customer_ref=c.customer_ref)
-        return [Send(SurveyMessage, data), *self._go(Screen.THANKS)]
+        own = c.ticket
+        served = c.served
+        c.survey = SurveyData(
+            score=score, tags=[t for t in dict.fromkeys(tags) if t in TAGS],
+            ticket=served.ticket if served else own.number if own else None,
+            ticket_id=served.ticket_id if served else own.ticket_id if own else None,
+            counter=served.counter if served else None, visit_id=c.visit_id, customer_ref=c.customer_ref)
+        return self._go(Screen.NPS)
+
+    def submit_nps(self, nps: int | None) -> list[Effect]:
+        """How likely to recommend us, 0–10, or None (skipped): the survey goes now, with or without it."""
+        c = self.customer
+        if self.screen is not Screen.NPS or c is None or c.survey is None or (nps is not None and not 0 <= nps <= 10):
+            return []
+        return [*self._send_survey(nps), *self._go(Screen.THANKS)]
+
+    def _send_survey(self, nps: int | None = None) -> list[Effect]:
+        c = self.customer
+        if c is None or c.survey is None:
+            return []
+        data = c.survey.model_copy(update={"nps": nps})
+        c.survey = None
+        return [Send(SurveyMessage, data)]
+
+    def call_heard(self, data: QueueCallData) -> list[Effect]:
+        """A ticket called in the branch: the survey offers the last few."""
+        call = HeardCall(data.ticket, data.counter, data.ticket_id)
+        self.recent_calls = [call, *[x for x in self.recent_calls if x.ticket != call.ticket]][:RECENT_CALLS]
+        return []
 
     def done(self) -> list[Effect]:
         """The customer is finished (ticket taken, thanks read): back to the attract screen."""
@@ -474,8 +537,10 @@ class KioskFlow:
         c = self.customer
         assert c is not None and c.business is not None
         number = self.local_number()
+        appointment = c.appointment_code is not None
         ticket = Ticket(request_id=request_id, business=c.business, number=number, provisional=True,
-                        priority=c.appointment_code is not None, elderly=self.elder)
+                        priority=appointment, elderly=self.elder,
+                        kind=priority_kind(priority=appointment, appointment=appointment, elderly=self.elder))
         follow_up = TicketRequestData(request_id=request_id, business=c.business, visit_id=c.visit_id,
                                       customer_ref=c.customer_ref, elderly=self.elder,
                                       appointment_code=c.appointment_code, provisional_number=number)
@@ -584,13 +649,14 @@ class KioskFlow:
     def _end_visit(self) -> list[Effect]:
         c = self.customer
         assert c is not None
+        held = self._send_survey()  # stars given, the 0–10 question left unanswered: still a survey
         self.customer = None
         now = self.clock()
         functions = {Screen.SURVEY: "survey", Screen.APPOINTMENT: "appointment"}
         function = functions.get(c.came_for or Screen.BUSINESS, "ticket")
-        outcome = Outcome.OK if c.ticket is not None or self.screen is Screen.THANKS else Outcome.ABANDONED
+        outcome = Outcome.OK if c.ticket is not None or held or self.screen is Screen.THANKS else Outcome.ABANDONED
         started = min(c.started_at, now)
-        return [Send(UsageSessionMessage, UsageSessionData(session_id=self.new_id(), function=function,
+        return [*held, Send(UsageSessionMessage, UsageSessionData(session_id=self.new_id(), function=function,
                                                            started_at=started, ended_at=now, outcome=outcome,
                                                            visit_id=c.visit_id)),
                 Send(VisitMessage, VisitData(visit_id=c.visit_id, phase="end", customer_ref=c.customer_ref))]

@@ -29,6 +29,7 @@ from kiosk_client.services.local_state import LocalNumberStore
 from kiosk_client.services.peripherals import Peripherals, open_peripherals
 from kiosk_client.services.speech import Speaker
 from kiosk_client.ui.window import KioskWindow
+from kiosk_client.workers.board import BoardListener
 from kiosk_client.workers.camera import CameraWorker
 from kiosk_client.workers.link import LinkWorker
 from kiosk_client.workers.peripherals import CardWorker, PrinterWorker
@@ -141,6 +142,10 @@ class KioskApp(QObject):
         self.link.received.connect(self.on_message)
         self.link.connected_changed.connect(self.on_connected)
         self.send_requested.connect(self.link.send)
+        # the branch's calls: a survey offers the last few
+        self.calls = BoardListener(url, cfg.branch, role=f"kiosk-{cfg.device}")
+        self.calls.call.connect(self.on_call)
+        self.calls.start()
 
         self.cards = CardWorker(p.card_reader, p.id_reader, key=key, poll_s=cfg.status_poll_s)
         self.cards.status_changed.connect(self.on_status)
@@ -192,6 +197,8 @@ class KioskApp(QObject):
             t.thread.quit()
             t.thread.wait(5000)
         self.threads.clear()
+        if getattr(self, "calls", None) is not None:
+            self.calls.stop()
         if getattr(self, "peripherals", None) is not None and self._peripherals is None:
             self.peripherals.close()
         if self.speaker is not None:
@@ -244,11 +251,13 @@ class KioskApp(QObject):
 
     def receipt(self, ticket: Ticket) -> TicketReceipt:
         opt = self.flow.business_option(ticket.business)
+        low, high = ticket.wait_range or (None, None)
+        note = " ".join(dict.fromkeys(self.flow.priority_label(ticket, lang) for lang in Lang))
         return TicketReceipt(
             branch_name=self.flow.branch_name[0], branch_name_en=self.flow.branch_name[1],
             ticket_number=ticket.number, business_type=opt.zh if opt else ticket.business,
             business_type_en=opt.en if opt else "", people_ahead=ticket.people_ahead or 0,
-            estimated_wait_min=ticket.wait_estimate_min or 0, issued_at=datetime.now(),
+            estimated_wait_min=low, estimated_wait_max_min=high, note=note, issued_at=datetime.now(),
             status_url=self.flow.status_url(ticket.number, ticket.status_path))
 
     # --- from the workers -----------------------------------------------------------------------
@@ -278,6 +287,10 @@ class KioskApp(QObject):
     @Slot(str)
     def on_qr(self, text: str) -> None:
         self.act("qr_scanned", text)
+
+    @Slot(object)
+    def on_call(self, data: Any) -> None:
+        self.act("call_heard", data)
 
     @Slot(bool)
     def on_connected(self, online: bool) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk_client.core.flow import KioskFlow, Screen
+from kiosk_client.core.flow import RECENT_CALLS, KioskFlow, Screen
 from kiosk_client.core.i18n import TAGS
 from kiosk_client.ui.keypad import Keypad
 
@@ -382,16 +382,14 @@ class TicketPage(Page):
         self.caption.setText(flow.t("your_number"))
         self.number.setText(t.number)
         tags = [opt.name(flow.lang)] if opt else []
-        if t.priority:
-            tags.append(flow.t("priority"))
-        elif t.elderly:
-            tags.append(flow.t("elderly_priority"))
+        if label := flow.priority_label(t):
+            tags.append(label)
         self.business.setText(" · ".join(tags))
         waits = []
         if t.people_ahead is not None:
             waits.append(flow.t("people_ahead", n=t.people_ahead))
-        if t.wait_estimate_min is not None:
-            waits.append(flow.t("wait_about", m=t.wait_estimate_min))
+        if t.wait_range is not None:
+            waits.append(flow.wait_text(t))
         self.wait.setText("  ·  ".join(waits) or flow.t("wait_unknown"))
         self.status.setText(flow.t("printing") if t.printed is None else
                             flow.t("printed") if t.printed else "")
@@ -414,6 +412,17 @@ class SurveyPage(Page):
 
     def __init__(self, act: Act):
         super().__init__(act)
+        self.served_title = label(name="muted")
+        self.box.addWidget(self.served_title)
+        served = QHBoxLayout()
+        self.served: list[QPushButton] = []
+        for i in range(RECENT_CALLS):  # the last calls: "which ticket was yours?" ties the survey to it
+            b = button("chip", lambda i=i: self._choose(i))
+            b.setCheckable(True)
+            served.addWidget(b)
+            self.served.append(b)
+        self.box.addLayout(served)
+        self._calls: list[str] = []
         stars = QHBoxLayout()
         self.stars: list[QPushButton] = []
         for n in range(1, 6):
@@ -449,12 +458,26 @@ class SurveyPage(Page):
             b.setChecked(i <= n)
         self.submit.setEnabled(True)
 
+    def _choose(self, i: int) -> None:
+        if i < len(self._calls):
+            self.act("choose_served", self._calls[i])
+
     def reset(self) -> None:
         self.score = 0
-        for b in [*self.stars, *self.tags.values()]:
+        for b in [*self.stars, *self.tags.values(), *self.served]:
             b.setChecked(False)
 
     def render(self, flow: KioskFlow) -> None:
+        c = flow.customer
+        self._calls = [x.ticket for x in flow.recent_calls]
+        self.served_title.setText(flow.t("survey_served"))
+        self.served_title.setVisible(bool(self._calls))
+        for i, b in enumerate(self.served):
+            call = flow.recent_calls[i] if i < len(flow.recent_calls) else None
+            b.setVisible(call is not None)
+            if call is not None:
+                b.setText(flow.t("survey_served_call", ticket=call.ticket, counter=call.counter))
+                b.setChecked(c is not None and c.served == call)
         self.title.setText(flow.t("survey_title"))
         self.tags_title.setText(flow.t("survey_tags"))
         for tag, b in self.tags.items():
@@ -462,6 +485,39 @@ class SurveyPage(Page):
         self.submit.setText(flow.t("survey_submit"))
         self.submit.setEnabled(self.score > 0)
         self.back.setText(flow.t("back"))
+
+
+class NpsPage(Page):
+    """The optional 0–10 question after the stars: one tap answers, a large Skip moves on."""
+
+    screen = Screen.NPS
+
+    def __init__(self, act: Act):
+        super().__init__(act)
+        grid = QGridLayout()
+        self.scores: list[QPushButton] = []
+        for n in range(11):  # two rows of large targets: 0–5, 6–10
+            b = button("key", lambda n=n: act("submit_nps", n))
+            b.setText(str(n))
+            grid.addWidget(b, n // 6, n % 6)
+            self.scores.append(b)
+        self.box.addLayout(grid)
+        ends = QHBoxLayout()
+        self.low = label(name="muted", center=False)
+        self.high = label(name="muted")
+        self.high.setAlignment(Qt.AlignmentFlag.AlignRight)
+        ends.addWidget(self.low)
+        ends.addWidget(self.high)
+        self.box.addLayout(ends)
+        self.box.addStretch(1)
+        self.skip = button("primary", lambda: act("submit_nps", None))
+        self.box.addWidget(self.skip)
+
+    def render(self, flow: KioskFlow) -> None:
+        self.title.setText(flow.t("nps_title"))
+        self.low.setText(flow.t("nps_low"))
+        self.high.setText(flow.t("nps_high"))
+        self.skip.setText(flow.t("nps_skip"))
 
 
 class ThanksPage(Page):

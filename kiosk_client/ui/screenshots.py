@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
@@ -14,7 +15,7 @@ from kiosk_client.ui.theme import apply_font
 from kiosk_client.ui.window import KioskWindow
 from szconfig.kiosk import KioskConfig
 from wire import Component
-from wire.messages import FaceReplyData, IssuedTicket, RecognisedCustomer, TicketReplyData
+from wire.messages import FaceReplyData, IssuedTicket, QueueCallData, RecognisedCustomer, TicketReplyData
 
 
 def _business(flow: KioskFlow) -> None:
@@ -62,9 +63,34 @@ def _greeting(flow: KioskFlow) -> None:
         customer_ref="c-0000000000000000", masked_name="王*明", usual_business=flow.businesses[-1].code)))
 
 
-def _thanks(flow: KioskFlow) -> None:
+def _elderly_ticket(flow: KioskFlow) -> None:
+    """A ticket taken in large-text mode that the hub's elderly rule called ahead."""
+    flow.elder = True
+    _issuing(flow)
+    rid = flow.customer.pending_request
+    flow.ticket_reply(TicketReplyData(request_id=rid, ticket=IssuedTicket(
+        number="A013", ticket_id=13, token="screenshot", business=flow.customer.business, people_ahead=1,
+        wait_p50_min=4.0, wait_p90_min=7.0, status_url="/t/screenshot", routed_to="counter", priority=True,
+        status="waiting")))
+    flow.print_result(rid, True)
+
+
+def _survey(flow: KioskFlow) -> None:
+    now = datetime.now(UTC)
+    for n, (ticket, counter) in enumerate((("C011", 1), ("B006", 2), ("A011", 3), ("A012", 1)), start=1):
+        flow.call_heard(QueueCallData(ticket=ticket, counter=counter, business="deposit", at=now, ticket_id=n))
     flow.rate_service()
+    flow.choose_served("A012")
+
+
+def _nps(flow: KioskFlow) -> None:
+    _survey(flow)
     flow.submit_survey(5, ["staff"])
+
+
+def _thanks(flow: KioskFlow) -> None:
+    _nps(flow)
+    flow.submit_nps(9)
 
 
 SCREENS: dict[str, Callable[[KioskFlow], None]] = {
@@ -78,7 +104,9 @@ SCREENS: dict[str, Callable[[KioskFlow], None]] = {
     "issuing": _issuing,
     "ticket": _ticket,
     "ticket_onscreen": _ticket_on_screen,
-    "survey": lambda flow: flow.rate_service(),
+    "ticket_elderly": _elderly_ticket,
+    "survey": _survey,
+    "nps": _nps,
     "thanks": _thanks,
     "out_of_service": lambda flow: flow.command("screenshot0001", "out_of_service", {}),
 }
@@ -97,8 +125,9 @@ def render_screenshots(config: KioskConfig, out_dir: Path, *, size: tuple[int, i
             for elder in (False, True):
                 flow = make_flow(config, branch, lambda: f"{config.local_numbers.prefix}-{next(counter):03d}")
                 flow.set_online(True)
+                flow.elder = elder
                 setup(flow)
-                flow.lang, flow.elder = lang, elder
+                flow.lang, flow.elder = lang, flow.elder
                 window = KioskWindow(flow, lambda *a: None)
                 window.resize(*size)
                 window.render()

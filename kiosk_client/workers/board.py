@@ -23,12 +23,12 @@ class BoardListener(QObject):
     call = Signal(object)  # QueueCallData
     connected_changed = Signal(bool)
 
-    def __init__(self, url: BrokerUrl, branch: str):
+    def __init__(self, url: BrokerUrl, branch: str, *, role: str = "display"):
         super().__init__()
         self.url, self.branch = url, branch
         self.board_topic = branch_topic(branch, TopicKind.QUEUE_BOARD)
         self.call_topic = branch_topic(branch, TopicKind.QUEUE_CALL)
-        opts = SessionOptions(client_id=f"sz-display-{branch}-{uuid.uuid4().hex[:8]}", persistent=False,
+        opts = SessionOptions(client_id=f"sz-{role}-{branch}-{uuid.uuid4().hex[:8]}", persistent=False,
                               keepalive_s=10)
         self._opts = opts
         self._client = make_client(url, opts)

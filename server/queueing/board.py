@@ -142,7 +142,8 @@ def stale_boards(session: Session, now: datetime, cache: QueueCache | None = Non
 def call_row(cfg: BranchConfig, t: Ticket, now: datetime, *, recall: bool = False) -> OutboxRow:
     b = cfg.business(t.business)
     return outbox_row(branch_id=cfg.id, now=now, data=QueueCallData(
-        ticket=t.display, counter=t.counter, business=t.business, recall=recall, at=now, text=BilingualText(
+        ticket=t.display, counter=t.counter, business=t.business, recall=recall, at=now, ticket_id=t.id,
+        text=BilingualText(
             zh=f"请 {t.display} 号到 {t.counter} 号窗口" + (f"（{b.name.zh}）" if b else ""),
             en=f"Ticket {t.display}, please go to counter {t.counter}")))
 

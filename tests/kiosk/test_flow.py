@@ -242,9 +242,11 @@ def test_survey_is_sent_as_touchpoint():
     flow = make_flow()
     flow.rate_service()
     effects = flow.submit_survey(4, ["wait", "bogus", "wait"])
+    assert sent(effects, "survey") == [] and flow.screen is Screen.NPS  # held for the optional 0–10 question
+    effects = flow.submit_nps(None)  # skipped
     survey = sent(effects, "survey")[0]
-    assert survey.score == 4 and survey.tags == ["wait"] and flow.screen is Screen.THANKS
-    assert flow.submit_survey(9) == []
+    assert survey.score == 4 and survey.tags == ["wait"] and survey.nps is None and flow.screen is Screen.THANKS
+    assert flow.submit_survey(9) == [] and flow.submit_nps(3) == []
 
 
 def test_remote_commands():
