@@ -43,7 +43,7 @@ from server.queueing.schemas import (
 )
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
-from server.web.i18n import register_messages
+from server.web.i18n import negotiate, normalise, register_messages
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale
 from server.web.validation import BranchId, IntId
 from wire.messages import IssuedTicket, QueueBoardData
@@ -363,8 +363,12 @@ def ticket_status_page(token: Annotated[str, FPath(max_length=64)], request: Req
                        session: DbSession) -> Response:
     """Public: the printed ticket's QR code. Shows the number, place and estimate; nothing personal."""
     status = public.public_status(session, token, utcnow()) if _token_ok(token) else None
-    return render(request, "queue_ticket.html", {"s": status}, status=200 if status else 404,
-                  headers={"Cache-Control": "no-store", "Refresh": "30"})
+    chosen = normalise(request.query_params.get("lang"))  # the page's own switch; else the browser's
+    locale = chosen or negotiate(request.headers.get("accept-language"))
+    refresh = f"30; url=/t/{token}?lang={chosen}" if chosen and status else "30"
+    return render(request, "queue_ticket.html", {"s": status, "token": token}, status=200 if status else 404,
+                  headers={"Cache-Control": "no-store", "Refresh": refresh, "Vary": "Accept-Language"},
+                  locale=locale)
 
 
 def _token_ok(token: str) -> bool:
