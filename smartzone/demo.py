@@ -34,9 +34,19 @@ from wire.topics import TopicKind, device_topic
 
 log = logging.getLogger(__name__)
 
-# Demo only: which counters are staffed, and how long a customer takes there.
-TELLERS: dict[str, tuple[int, ...]] = {"b001": (1, 2, 8, 9), "b002": (1,)}
-TELLER_PACE_S = 6.0
+# Demo only: which counters are staffed, and how the virtual tellers pace themselves.
+TELLERS: dict[str, tuple[int, ...]] = {"b001": (1, 2, 3, 8, 9), "b002": (1,)}
+TELLER_PACE_S = 6.0  # a customer's time at a counter when the line is at its target length
+TELLER_TARGET_WAITING = 8  # per branch: the line the tellers keep the demo's queue near
+TELLER_FASTEST_S, TELLER_SLOWEST_S = 1.0, 30.0
+TELLER_TICK_S = 0.5
+
+
+def service_time(waiting: int, *, pace_s: float = TELLER_PACE_S, target: int = TELLER_TARGET_WAITING) -> float:
+    """How long a virtual teller takes per customer given the branch's line: quicker as it grows past the target,
+    slower as it shrinks, so the demo's queue stays near the target whatever the kiosks' rate (real staff
+    would open more counters)."""
+    return min(TELLER_SLOWEST_S, max(TELLER_FASTEST_S, pace_s * target / max(waiting, 1)))
 
 # Deliberately bad messages, so the demo shows dead-lettering at work. They come from b001's k1 account
 # (the broker's ACL refuses anything a device may not publish, so the vandal can only spoil its own topics).
@@ -158,17 +168,37 @@ class Demo:
         t.start()
         self._threads.append(t)
 
+    def waiting(self) -> dict[str, int]:
+        """Tickets waiting per branch of the demo (what the lobby's line looks like now)."""
+        from sqlalchemy import func
+
+        from server.queueing.models import Ticket
+        from server.queueing.transitions import WAITING_STATES
+
+        with self.factory() as s:
+            rows = dict(s.execute(select(Ticket.branch_id, func.count()).where(
+                Ticket.branch_id.in_(list(self.plan.businesses)), Ticket.status.in_(WAITING_STATES))
+                .group_by(Ticket.branch_id)).all())
+        return {b: rows.get(b, 0) for b in self.plan.businesses}
+
     def _tell(self) -> None:
         from server.db import utcnow
         from server.errors import DomainError
         from server.outbox.service import enqueue
         from server.queueing import calling
 
-        while not self.stop_sims.wait(TELLER_PACE_S):
+        last_call: dict[tuple[str, int], float] = {}
+        while not self.stop_sims.wait(TELLER_TICK_S):
+            waiting = self.waiting()
             for branch, counters in TELLERS.items():
                 if branch not in self.plan.businesses:
                     continue
+                pace = service_time(waiting[branch])
                 for n in counters:
+                    now = time.monotonic()
+                    if now - last_call.get((branch, n), 0.0) < pace:
+                        continue
+                    last_call[(branch, n)] = now
                     try:
                         with self.factory() as s, s.begin():
                             res = calling.call_next(s, branch_id=branch, counter=n, now=utcnow(), actor="demo-teller",

@@ -135,14 +135,19 @@ class KioskConfig(BaseModel):
 
 
 def load_kiosk_config(path: Path) -> KioskConfig:
-    """Read and validate a kiosk TOML file; ConfigError names the file and the key. SZ_BROKER wins over
-    the file's `broker` (e.g. to point a kiosk at the demo's embedded broker)."""
+    """Read and validate a kiosk TOML file; ConfigError names the file and the key. SZ_BROKER, SZ_KIOSK_VAR and
+    SZ_TICKET_PAGE_BASE win over the file's `broker`, `var_dir` and `ticket_page_base` (e.g. to join the demo:
+    its broker, its var folder, its console)."""
     from szconfig.loader import _read_toml, validate
 
     data = _read_toml(Path(path))
-    if os.environ.get("SZ_BROKER"):
-        data["broker"] = os.environ["SZ_BROKER"]
+    for env, key in ENV_OVERRIDES.items():
+        if os.environ.get(env):
+            data[key] = os.environ[env]
     return validate(KioskConfig, data, path)
+
+
+ENV_OVERRIDES = {"SZ_BROKER": "broker", "SZ_KIOSK_VAR": "var_dir", "SZ_TICKET_PAGE_BASE": "ticket_page_base"}
 
 
 def _register() -> None:

@@ -117,17 +117,30 @@ def w_text(kiosk) -> str:
     return kiosk.window.pages[Screen.GREETING].title.text()
 
 
-def test_survey_reaches_the_hub(qtbot, make_kiosk, hub, mosquitto):
+def test_survey_reaches_the_hub_tied_to_the_ticket_and_counter_with_nps(qtbot, make_kiosk, hub, mosquitto, spy):
+    """GIVEN the branch called A012 to counter 3 WHEN a customer rates the service, picks A012 as theirs, gives
+    4 stars and answers 9 to the 0–10 question THEN the hub stores one survey with the ticket, its id, the
+    counter and the NPS."""
     kiosk = make_kiosk(mosquitto.url)
+    qtbot.waitUntil(lambda: kiosk.flow.online, timeout=5000)
+    spy.publish("sz/v1/b001/queue/call", _hub_msg(QueueCallMessage, QueueCallData(
+        ticket="A012", counter=3, business="deposit", at=datetime.now(UTC), ticket_id=42), device="hub"))
+    qtbot.waitUntil(lambda: [c.ticket for c in kiosk.flow.recent_calls] == ["A012"], timeout=5000)
     w = kiosk.window
     click(qtbot, w.pages[Screen.ATTRACT].rate)
     page = w.pages[Screen.SURVEY]
+    assert page.served[0].isVisible() and "A012" in page.served[0].text()
+    click(qtbot, page.served[0])
     click(qtbot, page.stars[3])
     click(qtbot, page.tags["staff"])
     click(qtbot, page.submit)
+    assert kiosk.screen is Screen.NPS
+    click(qtbot, w.pages[Screen.NPS].scores[9])
     assert kiosk.screen is Screen.THANKS
     qtbot.waitUntil(lambda: bool(hub.events("survey")), timeout=5000)
-    assert hub.events("survey")[0].data["score"] == 4 and hub.events("survey")[0].data["tags"] == ["staff"]
+    (survey,) = (e.data for e in hub.events("survey"))
+    assert (survey["score"], survey["tags"], survey["nps"]) == (4, ["staff"], 9)
+    assert (survey["ticket"], survey["ticket_id"], survey["counter"]) == ("A012", 42, 3)
 
 
 def _hub_msg(message_type: type, data: object, device: str = "k1") -> bytes:

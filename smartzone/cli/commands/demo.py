@@ -1,6 +1,9 @@
 """`smartzone demo`: everything at once, on embedded defaults."""
 
 import json
+import os
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -12,19 +15,20 @@ import click
 @click.option("--seconds", type=click.FloatRange(1), default=None, help="Stop after this long (default: Ctrl-C).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the summary as JSON on stdout.")
 @click.option("--broker", default="embedded", show_default=True, help="mqtt://host:port, or `embedded`.")
-@click.option("--db", "db_url", default="sqlite:///var/smartzone.db", show_default=True, help="SQLAlchemy URL.")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL  [default: sqlite:///<var>/smartzone.db]")
 @click.option("--rate", type=click.FloatRange(0.1), default=2.0, show_default=True,
               help="Events per second per simulated kiosk.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port of the staff console (0: any free port).")
 @click.option("--var", "var_dir", type=click.Path(path_type=Path), default=Path("var"), show_default=True,
-              help="Where the embedded broker and the SQLite file live.")
+              help="Where everything the demo writes lives: the embedded broker, its accounts, the SQLite file, "
+                   "and the state of the kiosk it tells you to start.")
 @click.option("--topology", type=click.Choice(["single", "edge"]), default="single", show_default=True,
               help="single: one broker, hub and database for everything; edge: a centre and two branch edges "
                    "(b001, b002), each with its own broker and database, bridged, so you can pull a branch's plug.")
 @click.option("--outage", metavar="BRANCH:AT:FOR", default=None,
               help="With --topology edge: pull BRANCH's plug AT seconds in, for FOR seconds (e.g. b001:10:20).")
-def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: str, db_url: str, rate: float,
+def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: str, db_url: str | None, rate: float,
                  port: int, var_dir: Path, topology: str, outage: str | None) -> None:
     """Run the whole smart service zone: broker, hub, database, staff console and simulated kiosks.
 
@@ -42,6 +46,9 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         click.echo(msg, err=as_json)
 
     branches = load_branch_configs(default_config_dir() / "branches")
+    var_dir = var_dir.resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or f"sqlite:///{var_dir / 'smartzone.db'}"
     if topology == "edge":
         _run_topology(branches, var_dir, rate, port, seconds, outage, as_json, say)
         return
@@ -59,9 +66,12 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         demo.start()
         say(f"demo running: broker {url}, database {db_url}"
             + (f" (for {seconds:g} s)" if seconds else "; Ctrl-C to stop"))
-        say("try, in another terminal (same folder):")
+        say("try, in another terminal:")
+        kiosk_config = default_config_dir() / "kiosk" / "b001-k4.toml"
+        qr_base = f" --ticket-page-base {web.url}" if web else ""  # the QR codes open this console's /t/<token>
         say("  " + _command_line(credentials, ("b001", "k4"),
-                                 f"kiosk --config configs/kiosk/b001-k4.toml --broker {url.address} --windowed --dev"))
+                                 f"kiosk --config {shlex.quote(str(kiosk_config))} --broker {url.address}"
+                                 f" --var {shlex.quote(str(var_dir / 'kiosk-b001-k4'))}{qr_base} --windowed --dev"))
         say("  " + _command_line(credentials, ("b001", "lobby1"),
                                  f"display --branch b001 --username b001.lobby1 --broker {url.address} --windowed"))
         started = time.monotonic()
@@ -185,11 +195,19 @@ def _provision(var_dir: Path, plan) -> dict[tuple[str, str], tuple[str, str]]:
     return {(a.branch, a.device): (a.username, secrets[a.username]) for a in accounts}
 
 
+def smartzone_command() -> str:
+    """How to run this smartzone from any folder: the venv's own script by its full path, else `python -m`."""
+    script = Path(sys.executable).parent / "smartzone"
+    if script.is_file() and os.access(script, os.X_OK):
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m smartzone.cli.main"
+
+
 def _command_line(credentials, device: tuple[str, str], args: str) -> str:
-    """A command to paste: the device's secret in the environment, never in the URL or a file."""
+    """A command to paste, as printed: the device's secret in the environment, never in the URL or a file."""
     if not credentials or device not in credentials:
-        return f"smartzone {args}"
-    return f"SZ_MQTT_PASSWORD={credentials[device][1]} .venv/bin/smartzone {args}"
+        return f"{smartzone_command()} {args}"
+    return f"SZ_MQTT_PASSWORD={shlex.quote(credentials[device][1])} {smartzone_command()} {args}"
 
 
 def _start_console(db_url, engine, branches, port, say):
@@ -231,8 +249,9 @@ def _plain_progress(demo, stop, started, seconds, say) -> None:
             return
         if now >= next_line:
             c = demo.hub.counters
+            waiting = "  ".join(f"{b} {n}" for b, n in demo.waiting().items())
             say(f"  {now - started:5.0f} s  published {demo.published_so_far():>7}  stored {c.stored:>7}  "
-                f"dead-lettered {c.dead_lettered}")
+                f"dead-lettered {c.dead_lettered}  waiting {waiting}")
             next_line = now + 5
         stop.wait(0.2)
 

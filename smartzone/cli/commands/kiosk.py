@@ -13,11 +13,17 @@ import click
 @click.option("--windowed", is_flag=True, help="A normal window instead of full screen (development).")
 @click.option("--broker", envvar="SZ_BROKER", default=None,
               help="mqtt://host:port, overriding the config's broker (env SZ_BROKER), e.g. the demo's.")
+@click.option("--var", "var_dir", envvar="SZ_KIOSK_VAR", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where the outbox and local state live, overriding the config's var_dir (env SZ_KIOSK_VAR).")
+@click.option("--ticket-page-base", envvar="SZ_TICKET_PAGE_BASE", default=None,
+              help="Base URL of the console's public ticket page for the QR codes, overriding the config's "
+                   "ticket_page_base (env SZ_TICKET_PAGE_BASE), e.g. the demo's console.")
 @click.option("--screenshot", "screenshot_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Render every screen (zh/en, normal/elder) to DIR/<screen>-<lang>[-elder].png and exit.")
 @click.option("--dev", is_flag=True, help="Development only: use the config's dev_branch_key when the branch "
                                           "key variable (SZ_BRANCH_KEY) is unset.")
-def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir: Path | None, dev: bool) -> None:
+def kiosk(config_path: Path, windowed: bool, broker: str | None, var_dir: Path | None, ticket_page_base: str | None,
+          screenshot_dir: Path | None, dev: bool) -> None:
     """Run the self-service kiosk: tickets, identification, appointments, recognition, surveys.
 
     Ports set to `sim` start hardware simulators on pseudo-terminals, so the kiosk runs on a
@@ -27,29 +33,26 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, screenshot_dir:
     The broker account is the config's mqtt_username (`<branch>.<device>`); its secret comes from
     SZ_MQTT_PASSWORD or the config's mqtt_password_file (see `smartzone devices provision`).
     """
+    import os
+
     from smartzone.cli.compose import fail
     from szconfig import ConfigError
     from szconfig.kiosk import load_kiosk_config
 
-    if broker:
-        import os
-
-        os.environ["SZ_BROKER"] = broker  # also seen when the kiosk reloads its config
+    for name, value in (("SZ_BROKER", broker), ("SZ_KIOSK_VAR", var_dir), ("SZ_TICKET_PAGE_BASE", ticket_page_base)):
+        if value:
+            os.environ[name] = str(value)  # also seen when the kiosk reloads its config
     try:
         config = load_kiosk_config(config_path)
     except ConfigError as err:
         fail(f"kiosk configuration is invalid:\n{err}")
     if screenshot_dir is not None:
-        import os
-
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from kiosk_client.ui.screenshots import render_screenshots
 
         paths = render_screenshots(config, screenshot_dir)
         click.echo(f"{len(paths)} screenshots written to {screenshot_dir}")
         return
-    import os
-
     from szconfig.secrets import DevSecretError, check_kiosk_secrets
 
     try:
