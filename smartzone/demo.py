@@ -44,9 +44,9 @@ TELLER_TICK_S = 0.5
 
 def service_time(waiting: int, *, pace_s: float = TELLER_PACE_S, target: int = TELLER_TARGET_WAITING) -> float:
     """How long a virtual teller takes per customer given the branch's line: quicker as it grows past the target,
-    slower as it shrinks, so the demo's queue stays near the target whatever the kiosks' rate (real staff
-    would open more counters)."""
-    return min(TELLER_SLOWEST_S, max(TELLER_FASTEST_S, pace_s * target / max(waiting, 1)))
+    slower as it shrinks (with the square of the ratio, so a busy branch settles not far above the target), so the
+    demo's queue stays steady whatever the kiosks' rate (real staff would open more counters)."""
+    return min(TELLER_SLOWEST_S, max(TELLER_FASTEST_S, pace_s * (target / max(waiting, 1)) ** 2))
 
 # Deliberately bad messages, so the demo shows dead-lettering at work. They come from b001's k1 account
 # (the broker's ACL refuses anything a device may not publish, so the vandal can only spoil its own topics).

@@ -27,6 +27,12 @@ def _identify(flow: KioskFlow) -> None:
     flow.choose_business(flow.businesses[0].code)
 
 
+def _card_left(flow: KioskFlow) -> None:
+    """The previous customer's card is still in the reader: it is not read; the next customer is asked to take it."""
+    _identify(flow)
+    flow.card_problem("take_card")
+
+
 def _issuing(flow: KioskFlow) -> None:
     _identify(flow)
     flow.skip_identification()
@@ -97,6 +103,7 @@ SCREENS: dict[str, Callable[[KioskFlow], None]] = {
     "attract": lambda flow: None,
     "business": _business,
     "identify": _identify,
+    "identify_card_left": _card_left,
     "consent": _consent,
     "recognise": _recognise,
     "greeting": _greeting,

@@ -40,3 +40,14 @@ def test_server_thread_serves_and_stops(migrated):
     finally:
         srv.stop()
     assert not srv.thread.is_alive()
+
+
+def test_virtual_tellers_speed_up_as_the_line_grows_and_slow_down_as_it_shrinks():
+    """GIVEN the demo's virtual tellers THEN their time per customer falls as the line grows past the target
+    and rises as it shrinks, within bounds, so the demo's queue neither runs away nor empties for long."""
+    from smartzone.demo import TELLER_FASTEST_S, TELLER_PACE_S, TELLER_SLOWEST_S, TELLER_TARGET_WAITING, service_time
+
+    assert service_time(TELLER_TARGET_WAITING) == TELLER_PACE_S
+    times = [service_time(n) for n in range(0, 200)]
+    assert times == sorted(times, reverse=True)  # never slower for a longer line
+    assert times[0] <= TELLER_SLOWEST_S and times[-1] == TELLER_FASTEST_S

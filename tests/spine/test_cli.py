@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -66,17 +68,32 @@ def test_sim_and_stats_agree(mosquitto, migrated) -> None:
 
 @pytest.mark.slow
 def test_demo_headless_json(tmp_path: Path) -> None:
-    """GIVEN a fresh folder WHEN `demo --headless --seconds 6 --json` runs THEN it prints a summary
-    where everything published was stored and the planted bad messages were dead-lettered."""
+    """GIVEN a fresh folder WHEN `demo --headless --seconds 6 --json --var DIR` runs THEN it prints a summary
+    where everything published was stored and the planted bad messages were dead-lettered; it wrote nothing
+    outside DIR; the commands it prints run from anywhere, and the kiosk's QR codes open its real console."""
+    work = tmp_path / "here"
+    work.mkdir()
+    var = tmp_path / "var"
     out = subprocess.run([sys.executable, "-m", "smartzone.cli.main", "demo", "--headless", "--seconds", "6",
-                          "--json", "--port", "0", "--db", f"sqlite:///{tmp_path}/demo.db", "--var",
-                          str(tmp_path / "var")], capture_output=True, text=True, cwd=tmp_path, timeout=120,
-                         env={**os.environ, "SZ_CONFIG_DIR": str(REPO / "configs")})
+                          "--json", "--port", "0", "--var", str(var)], capture_output=True, text=True, cwd=work,
+                         timeout=120, env={**os.environ, "SZ_CONFIG_DIR": str(REPO / "configs")})
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads(out.stdout)
     assert summary["published"] > 0 and summary["stored"] == summary["published"]
     assert summary["lost"] == 0 and summary["dead_lettered"] == 3
     assert "staff console: http://127.0.0.1:" in out.stderr and "demo-lobby-staff" in out.stderr
+    assert list(work.iterdir()) == [] and (var / "smartzone.db").is_file()  # --var holds everything
+    console = re.search(r"staff console: (http://127\.0\.0\.1:\d+)/", out.stderr).group(1)
+    kiosk, display = (line.strip() for line in out.stderr.splitlines() if line.strip().startswith("SZ_MQTT_PASSWORD="))
+    words = shlex.split(kiosk)
+    exe = words[1]
+    assert Path(exe).is_absolute() and os.access(exe, os.X_OK) and " smartzone " not in f" {kiosk} "
+    assert words[words.index("--ticket-page-base") + 1] == console  # not a fixed port 8000
+    assert words[words.index("--var") + 1].startswith(str(var)) and Path(words[words.index("--config") + 1]).is_file()
+    assert shlex.split(display)[1] == exe
+    runs = subprocess.run([*words[1:words.index("--windowed")], "--help"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)  # as printed, from another folder (--help: no window)
+    assert runs.returncode == 0 and "--ticket-page-base" in runs.stdout
 
 
 def test_demo_topology_edge_survives_a_pulled_plug(tmp_path: Path) -> None:
