@@ -270,7 +270,8 @@ def _live_progress(demo, stop, started, seconds, factory, snapshot) -> None:
                              ("events stored", c.stored), ("duplicates suppressed", c.duplicates),
                              ("dead letters", c.dead_lettered), ("heartbeats", c.heartbeats),
                              ("devices online", db["devices_online"]), ("visits", db["visits"]),
-                             ("touchpoints", db["touchpoints"]), ("replies waiting", db["outbox_unsent"])]:
+                             ("touchpoints", db["touchpoints"]), ("replies waiting", db["outbox_unsent"]),
+                             *((f"tickets waiting in {b}", n) for b, n in demo.waiting().items())]:
             t.add_row(label, f"{value:,}")
         return t
 
