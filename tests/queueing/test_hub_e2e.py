@@ -78,6 +78,7 @@ def test_kiosk_ticket_reply_retry_provisional_call_and_board(mosquitto, migrated
             wait_until(lambda: listener.of("queue/call"), timeout=10, message="queue/call")
             call = listener.of("queue/call")[0]
             assert call.type == "queue_call" and (call.data.ticket, call.data.counter) == ("K1-001", 3)
+            assert call.data.ticket_id == d.ticket_id  # a kiosk's survey names the ticket it was about
             wait_until(lambda: any(b.data.current for b in listener.of("queue/board")), timeout=10,
                        message="board with the current call")
         finally:

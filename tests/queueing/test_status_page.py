@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.server.test_browser import ARTIFACTS, chromium, live_server  # noqa: F401
+
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_status_page_speaks_the_browsers_language_with_a_switch(client, make_user) -> None:
@@ -39,3 +41,36 @@ def test_status_page_speaks_the_browsers_language_with_a_switch(client, make_use
     assert client.get(f"{url}?lang=xx<script>", headers={"Accept-Language": "en"}).status_code == 200
     missing = client.get("/t/no-such-ticket-token?lang=en")
     assert missing.status_code == 404 and "Ticket not found." in missing.text
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_status_page_on_a_phone_in_english_then_chinese(chromium, live_server, migrated) -> None:  # noqa: F811
+    """GIVEN a ticket's QR code opened on a phone whose browser asks for English THEN the page is in English with
+    the wait as a range; one tap on 中文 switches it to Chinese; nothing sticks out sideways; no script errors."""
+    from server.db import utcnow
+    from server.outbox.service import enqueue
+    from server.queueing import issuing
+
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        for _ in range(2):
+            res = issuing.issue(s, branch_id="b001", business="card", now=utcnow())
+            enqueue(s, res.outbox)
+        token = res.ticket.token
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server.url}/t/{token}")
+    assert page.get_by_test_id("ticket-number").inner_text() == res.ticket.display
+    assert page.locator("html").get_attribute("lang") == "en" and "People ahead of you" in page.content()
+    page.get_by_test_id("status-lang-zh-CN").click()
+    page.wait_for_url(f"**/t/{token}?lang=zh-CN")
+    assert page.locator("html").get_attribute("lang") == "zh-CN" and "您前面还有" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ticket-status-phone-zh.png"), full_page=True)
+    context.close()
+    assert not errors, errors
