@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 
 import paho.mqtt.client as mqtt
@@ -35,6 +36,8 @@ class BoardListener(QObject):
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = lambda *_a: self.connected_changed.emit(False)
         self._client.on_message = self._on_message
+        self._client.on_subscribe = lambda *_a: self.subscribed.set()
+        self.subscribed = threading.Event()  # the broker acknowledged the subscriptions (tests wait for it)
 
     def start(self) -> BoardListener:
         try:
@@ -52,6 +55,7 @@ class BoardListener(QObject):
     def _on_connect(self, client, _u, _f, reason_code, _p) -> None:
         if reason_code.is_failure:
             return
+        self.subscribed.clear()
         client.subscribe([(self.board_topic, 1), (self.call_topic, 1)])
         self.connected_changed.emit(True)
 

@@ -10,7 +10,15 @@ from kiosk_client.core.board import Board, announcement
 from kiosk_client.services.speech import SpeechQueue
 from tests.support import wait_until
 from wire import encode, envelope
-from wire.messages import BoardBusiness, QueueBoardData, QueueCallData, QueueCallMessage, bilingual
+from wire.messages import (
+    BoardBusiness,
+    BoardCall,
+    QueueBoardData,
+    QueueBoardMessage,
+    QueueCallData,
+    QueueCallMessage,
+    bilingual,
+)
 
 
 class SlowVoice:
@@ -65,10 +73,14 @@ def test_the_display_speaks_every_call_of_a_burst_of_ten(qtbot, mosquitto, spy):
     speaker = Speaker(backend=voice, latest_only=False).start()
     view = LobbyDisplay(load_branch(default_config_dir() / "branches" / "b001.toml"), speaker=speaker)
     qtbot.addWidget(view)
+    now = datetime.now(UTC)
+    board = QueueBoardData(branch="b001", updated_at=now, calls=[BoardCall(ticket="Z999", counter=5, business="card",
+                                                                           at=now)])
+    spy.publish("sz/v1/b001/queue/board", encode(envelope(QueueBoardMessage, branch="b001", device="hub", seq=1,
+                                                          data=board)), retain=True)
     listener = BoardListener(parse_broker_url(mosquitto.url), "b001")
+    listener.board.connect(view.on_board)
     listener.call.connect(view.on_call)
-    connected = []
-    listener.connected_changed.connect(connected.append)
     listener.start()
 
     def call(ticket: str, counter: int, recall: bool = False) -> QueueCallData:
@@ -76,7 +88,7 @@ def test_the_display_speaks_every_call_of_a_burst_of_ten(qtbot, mosquitto, spy):
 
     calls = [call(f"A{n:03d}", n % 4 + 1) for n in range(1, 11)]
     try:
-        qtbot.waitUntil(lambda: connected == [True], timeout=5000)
+        qtbot.waitUntil(lambda: view.now.text() == "Z999", timeout=5000)  # subscribed: the retained board is here
         for data in [*calls, calls[-1], call("A001", 2, recall=True)]:
             msg = envelope(QueueCallMessage, branch="b001", device="hub", seq=1, data=data, id=uuid.uuid4())
             spy.publish("sz/v1/b001/queue/call", encode(msg))

@@ -122,7 +122,7 @@ def test_survey_reaches_the_hub_tied_to_the_ticket_and_counter_with_nps(qtbot, m
     4 stars and answers 9 to the 0–10 question THEN the hub stores one survey with the ticket, its id, the
     counter and the NPS."""
     kiosk = make_kiosk(mosquitto.url)
-    qtbot.waitUntil(lambda: kiosk.flow.online, timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.flow.online and kiosk.calls.subscribed.is_set(), timeout=5000)
     spy.publish("sz/v1/b001/queue/call", _hub_msg(QueueCallMessage, QueueCallData(
         ticket="A012", counter=3, business="deposit", at=datetime.now(UTC), ticket_id=42), device="hub"))
     qtbot.waitUntil(lambda: [c.ticket for c in kiosk.flow.recent_calls] == ["A012"], timeout=5000)
