@@ -45,7 +45,7 @@ class LobbyDisplay(QWidget):
     def __init__(self, branch: BranchConfig, *, speaker: Speaker | None = None, recent: int = 6,
                  alternate_s: float = 8.0):
         super().__init__()
-        if speaker is not None and speaker.latest_only:
+        if speaker is not None and speaker.enabled and speaker.latest_only:
             raise ValueError("the lobby display needs a Speaker(latest_only=False): calls are never dropped")
         self.lang = "zh"
         self.setObjectName("display")
