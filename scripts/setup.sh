@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# mosquitto: the embedded/test broker; fonts: Chinese on kiosk screens and receipts;
+# mosquitto: the embedded/test broker; fonts: Chinese on kiosk screens and receipts, the kiosk's icons (emoji);
 # chromium: browser tests of the staff console; espeak-ng: spoken prompts; the rest: Qt offscreen.
-APT_PACKAGES=(mosquitto fonts-wqy-microhei chromium chromium-driver espeak-ng
+APT_PACKAGES=(mosquitto fonts-wqy-microhei fonts-noto-color-emoji chromium chromium-driver espeak-ng
               libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 python3-venv)
 
 missing=()
