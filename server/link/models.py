@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, JSONType, UTCDateTime
@@ -46,5 +46,5 @@ class CachedItem(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     branch_id: Mapped[str] = mapped_column(String(32), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(BigInteger)  # microseconds of a timestamp, or a generation
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,9 +3,10 @@
 Centre (job `link.push_down`, role central): staff accounts of a branch that changed since the last
 push go to that branch's edge as `push` messages (kind `staff`, versioned by the account's
 `updated_at`), so staff sign in at their branch while the link is down with the password they have at
-the centre. A watermark in `link_cache` remembers how far the centre got. Edge: `apply` keeps the push
-in its cache and, for staff, writes the account (the centre is authoritative for its users).
-Branch config comes from the edge's own files; routing hints and face templates are not pushed yet.
+the centre. A watermark in `link_cache` remembers how far the centre got. The branch config, customers'
+routing hints and face templates go the same way (`server.link.mirror`). Edge: `apply` keeps the push
+in its cache and writes it where the edge's own code reads it (staff accounts, `branches`, `customers`,
+`face_templates`): the centre is authoritative for all of these.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import utcnow
+from server.link import mirror
 from server.link.models import CachedItem
 from server.link.service import store_cached
 from server.outbox.service import OutboxRow, enqueue, outbox_row
@@ -44,26 +46,47 @@ def staff_pushes(session: Session, since: datetime | None, now: datetime) -> lis
     return rows
 
 
-def push_down(factory: sessionmaker[Session], now: datetime) -> int:
-    """Scheduled job (role central): push what changed since the last run; returns how many pushes."""
+def _watermark(session: Session, key: str) -> datetime | None:
+    mark = session.get(CachedItem, ("watermark", key))
+    return datetime.fromisoformat(mark.data["at"]) if mark else None
+
+
+def _advance(session: Session, key: str, latest: datetime | None, now: datetime) -> None:
+    if latest is not None:
+        store_cached(session, kind="watermark", key=key, branch="*", data={"at": latest.isoformat()},
+                     version=_version(latest), now=now)
+
+
+def push_down(factory: sessionmaker[Session], now: datetime) -> dict[str, int]:
+    """Scheduled job (role central): push what changed since the last run; returns how many pushes per kind."""
     with factory() as session, session.begin():
-        mark = session.get(CachedItem, WATERMARK)
-        since = datetime.fromisoformat(mark.data["at"]) if mark else None
-        rows = staff_pushes(session, since, now)
-        enqueue(session, rows)
-        latest = session.scalar(select(Staff.updated_at).order_by(Staff.updated_at.desc()).limit(1))
-        if latest is not None:
-            store_cached(session, kind=WATERMARK[0], key=WATERMARK[1], branch="*", data={"at": latest.isoformat()},
-                         version=_version(latest), now=now)
-        return len(rows)
+        staff = staff_pushes(session, _watermark(session, WATERMARK[1]), now)
+        _advance(session, WATERMARK[1],
+                 session.scalar(select(Staff.updated_at).order_by(Staff.updated_at.desc()).limit(1)), now)
+        config = mirror.config_pushes(session, now)
+        hints, latest = mirror.hint_pushes(session, _watermark(session, "push.hint"), now)
+        _advance(session, "push.hint", latest, now)
+        templates = mirror.template_pushes(session, now)
+        # configs first: a customer's home branch and the routing rules that read the hints
+        enqueue(session, [*config, *staff, *hints, *templates])
+        return {"config": len(config), "staff": len(staff), "hint": len(hints), "template": len(templates)}
 
 
 def apply(session: Session, *, branch: str, kind: str, key: str, version: int, data: dict[str, Any]) -> bool:
-    """Edge: keep a push (unless a newer one is here); a staff account is also written. True if applied."""
-    if not store_cached(session, kind=kind, key=key, branch=branch, data=data, version=version, now=utcnow()):
+    """Edge: keep a push (unless a newer one is here) and write it where the edge reads it. True if applied.
+    ValueError (a config that does not validate, an item under the wrong key): nothing is written."""
+    now = utcnow()
+    if not store_cached(session, kind=kind, key=key, branch=branch, data=mirror.cache_summary(kind, data),
+                        version=version, now=now):
         return False
     if kind == "staff":
         _apply_staff(session, branch, data)
+    elif kind == "config":
+        mirror.apply_config(session, branch, key, data)
+    elif kind == "hint":
+        mirror.apply_hint(session, branch, key, data, now)
+    elif kind == "template":
+        mirror.apply_template(session, branch, key, data, now)
     return True
 
 

@@ -42,6 +42,7 @@ def open_database(url: str, branches: dict | None = None, *, migrate: bool = Tru
 
     from server.branches.service import sync_branches
     from server.db import make_engine, session_factory
+    from server.link.mirror import reapply_configs
     from server.migrate import upgrade_engine
 
     try:
@@ -52,6 +53,7 @@ def open_database(url: str, branches: dict | None = None, *, migrate: bool = Tru
         if branches:
             with factory() as s, s.begin():
                 sync_branches(s, branches)
+                reapply_configs(s)  # an edge: the config the centre pushed wins over its files
     except (SQLAlchemyError, ValueError) as err:
         fail(f"cannot open database {url!r}: {err}")
     return engine, factory

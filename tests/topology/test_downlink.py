@@ -114,13 +114,13 @@ def test_staff_accounts_are_pushed_down_so_staff_sign_in_at_the_branch(tmp_path)
             create_staff(s, username="wang.lobby", role="lobby_staff", branch_ids=["b001"], password=PASSWORD)
             create_staff(s, username="li.other", role="lobby_staff", branch_ids=["b002"], password=PASSWORD)
         edge.plug.pull()
-        assert push_down(centre.factory, utcnow()) == 2
+        assert push_down(centre.factory, utcnow())["staff"] == 2
         wait_until(lambda: _sent(centre.factory), timeout=10, message="the centre relayed the pushes")
         edge.plug.restore()
         wait_until(lambda: _sign_in(edge, "wang.lobby") == 200, timeout=20, message="signed in at the branch")
         with centre.factory() as s, s.begin():
             s.scalar(select(Staff).where(Staff.username == "wang.lobby")).active = False
-        assert push_down(centre.factory, utcnow()) == 1  # only what changed since the last run
+        assert push_down(centre.factory, utcnow())["staff"] == 1  # only what changed since the last run
         wait_until(lambda: _sign_in(edge, "wang.lobby") == 403, timeout=20, message="disabled at the branch")
         with edge.factory() as s:
             assert s.scalar(select(Staff).where(Staff.username == "li.other")) is None
