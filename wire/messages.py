@@ -179,6 +179,59 @@ class ErrorData(_Data):
     message: Text(500)
 
 
+# --- a branch's queue, as its edge sends it up --------------------------------------------
+
+class QueueTicket(_Data):
+    """A ticket as the branch's edge holds it after a step (never its status page's secret token)."""
+
+    id: int = Field(ge=1, description="the edge's ticket id; with `issued_at` it names the ticket at the centre")
+    service_day: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    number: TicketNumber | None = None
+    display: TicketNumber
+    provisional_number: TicketNumber | None = None
+    request_id: RequestId | None = None
+    device_id: Ident | None = None
+    source: Ident
+    business: Ident
+    channel: Ident
+    priority: Ident
+    tier: Ident
+    elderly: bool = False
+    reasons: list[dict[str, ShortText]] = Field(default_factory=list, max_length=16,
+                                                description="why it was routed so: [{rule, zh, en}]")
+    customer_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
+    visit_id: RequestId | None = None
+    appointment_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,12}$")] | None = None
+    appointment_at: AwareDatetime | None = None
+    status: Ident
+    counter: int | None = Field(default=None, ge=0)
+    target_counter: int | None = Field(default=None, ge=0)
+    issued_at: AwareDatetime
+    queued_at: AwareDatetime
+    called_at: AwareDatetime | None = None
+    first_called_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    parked_at: AwareDatetime | None = None
+    calls: int = Field(default=0, ge=0)
+    call_reason: dict[str, ShortText] | None = None
+    est_p50_min: float | None = None
+    est_p90_min: float | None = None
+
+
+class QueueStepData(_Data):
+    """A step of a ticket's journey at a branch (issued, called, recalled, transferred, finished, …), sent up by
+    the branch's edge (`sz/v1/{b}/up/hub/evt/queue_step`; never by a device) with the ticket as it stood after
+    it, so the centre's queue KPIs cover branches that run their own queue."""
+
+    step: int = Field(ge=1, description="the edge's step id: a ticket's steps apply in this order")
+    action: Ident
+    at: AwareDatetime
+    counter: int | None = Field(default=None, ge=0)
+    actor: ShortText
+    detail: dict[str, Any] = Field(default_factory=dict)
+    ticket: QueueTicket
+
+
 class CommandResultData(_Data):
     command_id: RequestId
     status: Literal["ok", "refused", "failed", "expired"]
@@ -453,6 +506,11 @@ class ErrorMessage(_Envelope):
     data: ErrorData
 
 
+class QueueStepMessage(_Envelope):
+    type: Literal["queue_step"] = "queue_step"
+    data: QueueStepData
+
+
 class CommandResultMessage(_Envelope):
     type: Literal["command_result"] = "command_result"
     data: CommandResultData
@@ -501,7 +559,7 @@ class StaffLeadMessage(_Envelope):
 DeviceMessage = Annotated[
     StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
     | CardReadMessage | FaceProbeMessage | UsageSessionMessage | SurveyMessage | ErrorMessage
-    | CommandResultMessage,
+    | CommandResultMessage | QueueStepMessage,
     Field(discriminator="type"),
 ]
 HubMessage = Annotated[
@@ -522,6 +580,7 @@ ALL_DEVICE_TYPES: dict[str, type[_Envelope]] = {
     "status": StatusMessage,
     "heartbeat": HeartbeatMessage,
     "command_result": CommandResultMessage,
+    "queue_step": QueueStepMessage,  # sent only by a branch's edge, up (wire.topics.EDGE_DEVICE)
 }
 # What the hub sends, by message type; the topic each goes on is wire.topics.HUB_TOPICS[type].
 HUB_TYPES: dict[str, type[_Envelope]] = {
@@ -530,7 +589,7 @@ HUB_TYPES: dict[str, type[_Envelope]] = {
               QueueCallMessage, StaffLeadMessage, PushMessage)
 }
 DeviceData = (StateData | StatusData | HeartbeatData | VisitData | TicketRequestData | CardReadData | FaceProbeData
-              | UsageSessionData | SurveyData | ErrorData | CommandResultData)
+              | UsageSessionData | SurveyData | ErrorData | CommandResultData | QueueStepData)
 HubData = (ConfirmData | TicketReplyData | FaceReplyData | CommandData | QueueBoardData | QueueCallData
            | StaffLeadData | PushData)
 # The `data` model of each message type, and the message type of each hub `data` model.

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from server.ingest.records import KEEP_BYTES, DeadLetterRecord, EventRecord, digest
 from wire import TopicError, TopicKind, decode_device_message, parse
-from wire.topics import UP, is_id
+from wire.topics import EDGE_DEVICE, EDGE_ONLY_TYPES, UP, is_id
 
 _TYPE_FOR_KIND = {TopicKind.STATE: "state", TopicKind.STATUS: "status",
                   TopicKind.HEARTBEAT: "heartbeat", TopicKind.COMMAND_RESULT: "command_result"}
@@ -85,6 +85,8 @@ def classify(topic: str, payload: bytes, *, branches: Container[str], now: datet
     if msg.type != expected_type:
         return dead(topic, payload, "topic_mismatch",
                     f"payload type {msg.type!r} on a topic for {expected_type!r}")
+    if msg.type in EDGE_ONLY_TYPES and not (where.up and msg.device == EDGE_DEVICE):
+        return dead(topic, payload, "bad_topic", f"only a branch's edge sends {msg.type}, up as {EDGE_DEVICE!r}")
     if msg.branch not in branches:
         return dead(topic, payload, "unknown_branch", f"branch {msg.branch!r} is not configured")
     skew = _clock_skew(msg, now, limits)

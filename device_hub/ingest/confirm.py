@@ -16,7 +16,7 @@ from functools import lru_cache
 from server.ingest.records import DeadLetterRecord, EventRecord
 from wire import TopicKind, branch_topic, device_topic, encode, envelope
 from wire.messages import ConfirmData, ConfirmMessage, Rejected
-from wire.topics import is_uplink
+from wire.topics import EDGE_DEVICE, is_uplink
 
 Rejections = Mapping[tuple[str | None, str | None, str | None], str]
 
@@ -48,7 +48,7 @@ def confirmations(records: Iterable[EventRecord | DeadLetterRecord], rejected: R
     return out
 
 
-EDGE_PEER = "hub"  # the `device` of a confirmation to a branch's edge
+EDGE_PEER = EDGE_DEVICE  # the `device` of a confirmation to a branch's edge
 
 
 @lru_cache(maxsize=100_000)

@@ -23,10 +23,12 @@ from server.devices import handlers as fleet
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 from server.link import service as link
+from server.link import steps as link_steps
 from server.outbox.service import OutboxRow
 from server.queueing import flows as queue_flows
+from server.queueing import mirror as queue_mirror
 from server.touchpoints.service import record_touchpoints
-from szconfig.roles import BRANCH, CENTRE, EDGE_LINK, Role, Roles
+from szconfig.roles import BRANCH, CENTRE, CENTRE_LINK, EDGE_LINK, Role, Roles
 
 Handler = Callable[[Session, Sequence[EventRecord], datetime, Kept], Sequence[OutboxRow]]
 Deferred = Callable[[Session, datetime, Kept], Sequence[OutboxRow]]
@@ -51,12 +53,14 @@ HANDLERS: list[Step] = [
     Step(crm_flows.handle, CENTRE),  # CRM: face probe replies, customer linking, tags, referral leads
     Step(queue_flows.issue_ticket_requests, BRANCH),  # queueing: tickets, replies with number and estimate
     Step(fleet.handle, CENTRE),  # fleet: usage, command results, error rates, queued commands for returning devices
+    Step(queue_mirror.record_steps, CENTRE_LINK),  # the branches' queues as their edges sent them up
 ]
 
 # Domain work the hub runs on its own clock (`IngestOptions.deferred_every_ms`), in its own transaction:
 # outputs that may lag a moment and gain from coalescing many changes into one.
 DEFERRED: list[Step] = [
     Step(queue_flows.stale_boards, BRANCH),  # queueing: the boards of branches whose queue changed
+    Step(link_steps.send_steps_up, EDGE_LINK),  # the edge: its ticket steps become events that go up
 ]
 
 

@@ -24,6 +24,7 @@ from server.ingest.kept import Kept
 from server.ingest.records import BatchResult, DeadLetterRecord, EventRecord, id_conflict
 from server.outbox.service import OutboxRow, enqueue
 from szconfig.roles import Role
+from wire.topics import EDGE_ONLY_TYPES
 
 
 def store_batch(session: Session, events: Sequence[EventRecord],
@@ -60,7 +61,8 @@ def store_batch(session: Session, events: Sequence[EventRecord],
     result.rejected = {(d.branch, d.device, d.event_id): d.reason for d in conflicts}
     dead_letters = [*dead_letters, *conflicts]
 
-    apply_device_messages(session, new, heartbeats, now=now)
+    # the devices' registry; an edge's own queue steps are the branch's, not a device's
+    apply_device_messages(session, [e for e in new if e.type not in EDGE_ONLY_TYPES], heartbeats, now=now)
     outbound: list[OutboxRow] = []
     if new:
         for handle in handlers.for_role(handlers.HANDLERS, role):

@@ -135,6 +135,7 @@ class Ticket(Base):
     call_reason: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # {rule, zh, en}
     est_p50_min: Mapped[float | None] = mapped_column(Float)  # estimate when issued, logged against the
     est_p90_min: Mapped[float | None] = mapped_column(Float)  # actual wait (first_called_at - issued_at)
+    mirror_step: Mapped[int | None] = mapped_column(Integer)  # the centre's mirror: the edge step it shows
 
 
 class TicketStep(Base):

@@ -88,6 +88,18 @@ def event_ids(factory, branch: str | None = None) -> list[str]:
         return list(s.scalars(q))
 
 
+def steps_queued(factory) -> bool:
+    """The edge's deferred work has turned every ticket step into an event waiting to go up."""
+    from server.link.models import CachedItem
+    from server.link.steps import WATERMARK
+    from server.queueing.models import TicketStep
+
+    with factory() as s:
+        last = s.scalar(select(func.max(TicketStep.id)))
+        mark = s.get(CachedItem, WATERMARK)
+        return last is None or (mark is not None and mark.version >= last)
+
+
 def backlog(factory) -> int:
     with factory() as s:
         return s.scalar(select(func.count()).select_from(UplinkItem))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.spine.hubkit import simulate
 from tests.support import wait_until
-from tests.topology.kit import REPO, backlog, event_ids, start_centre, start_edge
+from tests.topology.kit import REPO, backlog, event_ids, start_centre, start_edge, steps_queued
 
 KIOSKS, EVENTS = 5, 400  # a backlog of 2,010 events (with births and goodbyes)
 
@@ -30,11 +30,12 @@ def _workers(log: Path) -> dict[int, int]:
 
 @pytest.mark.postgres
 def test_catch_up_survives_kill_9_of_edge_hub_central_worker_and_central_broker(tmp_path, pg_url) -> None:
-    """GIVEN b001's edge (`smartzone hub --role edge`) holding a backlog of 2,010 events made while its link was
-    cut, and the centre (`smartzone central --workers 2` on PostgreSQL)
-    WHEN the link returns and, during the catch-up, the edge hub, then a central worker, then the central
+    """GIVEN b001's edge (`smartzone hub --role edge`) holding a backlog of 2,010 kiosk events made while its link
+    was cut and the queue steps of the tickets it issued meanwhile, and the centre (`smartzone central --workers 2`
+    on PostgreSQL) WHEN the link returns and, during the catch-up, the edge hub, then a central worker, then the central
     broker are killed with SIGKILL and started again
-    THEN the centre ends up with exactly the edge's events, each once, and the edge's backlog is empty."""
+    THEN the centre ends up with exactly the edge's events, each once, and the edge's backlog is empty; the
+    centre's mirror of the branch's tickets has each step once and every ticket as the edge holds it."""
     centre = start_centre(tmp_path, pg_url, branches=("b001",))
     edge = start_edge(tmp_path, centre, "b001")
     edge_log, central_log = tmp_path / "edge.log", tmp_path / "central.log"
@@ -53,7 +54,8 @@ def test_catch_up_survives_kill_9_of_edge_hub_central_worker_and_central_broker(
         edge.plug.pull()
         made = simulate(edge.broker.url, branch="b001", count=KIOSKS, events=EVENTS, prefix="k")
         assert made.unconfirmed == 0 and len(made.ids) == KIOSKS * (EVENTS + 2)
-        held = len(event_ids(edge.factory))
+        wait_until(lambda: steps_queued(edge.factory), timeout=30, message="the edge's ticket steps queued to go up")
+        held = len(event_ids(edge.factory))  # the kiosks' events and the branch's queue steps
         assert backlog(edge.factory) == held and event_ids(centre.factory) == []
 
         edge.plug.restore()
@@ -88,3 +90,15 @@ def test_catch_up_survives_kill_9_of_edge_hub_central_worker_and_central_broker(
     assert set(at_centre) == set(at_edge) >= set(made.ids)
     assert codes == {"edge": 0, "central": 0}, (edge_log.read_text()[-1500:], central_log.read_text()[-1500:])
     assert "exited with code -9; restarting it" in central_log.read_text()
+    at_edge_q, at_centre_q = _queue(edge.factory), _queue(centre.factory)
+    assert at_centre_q == at_edge_q and at_edge_q[0] > 0
+
+
+def _queue(factory) -> tuple[int, list[tuple]]:
+    from sqlalchemy import func, select
+
+    from server.queueing.models import Ticket, TicketStep
+
+    with factory() as s:
+        return (s.scalar(select(func.count()).select_from(TicketStep)),
+                [(t.display, str(t.status), t.issued_at) for t in s.scalars(select(Ticket).order_by(Ticket.display))])

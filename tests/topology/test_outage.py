@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from server.db import utcnow
 from server.devices.models import Device, UsageSession
 from server.events.models import Event
-from server.link.models import LinkState
+from server.link.models import LinkState, UplinkItem
 from server.outbox.service import enqueue
 from server.queueing import calling
-from server.queueing.models import Ticket
+from server.queueing.models import Ticket, TicketStep
 from server.touchpoints.models import Touchpoint
 from server.touchpoints.service import TOUCHPOINT_TYPES
 from tests.spine.hubkit import simulate
@@ -51,7 +51,9 @@ def test_a_cut_branch_keeps_serving_and_the_centre_catches_up_exactly_once(tmp_p
     WHEN b001's link is cut while its kiosks issue tickets and a teller calls them
     THEN b001 issues and calls tickets and its display updates, b002 reaches the centre meanwhile, b001's
     edge records the link as down; after the link returns the centre holds every event of both branches
-    exactly once, and its touchpoints, device registry and usage sessions match the edges' event logs."""
+    exactly once, and its touchpoints, device registry and usage sessions match the edges' event logs; every
+    ticket step made at an edge is at the centre once, and its mirrored tickets (the call at b001 included)
+    are as the edge holds them."""
     centre = start_centre(tmp_path, pg_url)
     edges = {b: start_edge(tmp_path, centre, b) for b in ("b001", "b002")}
     hubs = [central_hub(centre), *[edge_hub(e) for e in edges.values()]]
@@ -83,13 +85,17 @@ def test_a_cut_branch_keeps_serving_and_the_centre_catches_up_exactly_once(tmp_p
             calling.set_counter(s, branch_id="b001", counter=1, open=True, now=utcnow(), staff_name="T1")
             called = calling.call_next(s, branch_id="b001", counter=1, now=utcnow(), staff_name="T1")
             enqueue(s, called.outbox)
-        assert called.ticket is not None
+            assert called.ticket is not None
+            called_display = called.ticket.display
         wait_until(lambda: max(boards, default=-1) > before, timeout=15, message="b001's display updated")
 
         # b002 is unaffected; nothing of b001 reached the centre
         wait_until(lambda: set(event_ids(centre.factory, "b002")) == set(event_ids(b002.factory)), timeout=30,
                    message="b002's events at the centre")
-        assert event_ids(centre.factory, "b001") == [] and backlog(b001.factory) == len(event_ids(b001.factory))
+        assert event_ids(centre.factory, "b001") == []
+        with b001.factory() as s:  # one snapshot: the edge queues its own steps (events and uplink rows) meanwhile
+            assert s.scalar(select(func.count()).select_from(UplinkItem)) \
+                == s.scalar(select(func.count()).select_from(Event))
 
         b001.plug.restore()
         wait_until(lambda: backlog(b001.factory) == 0, timeout=60, message="b001's backlog confirmed by the centre")
@@ -113,7 +119,8 @@ def test_a_cut_branch_keeps_serving_and_the_centre_catches_up_exactly_once(tmp_p
         with edge.factory() as s:
             log = Counter(s.scalars(select(Event.type).where(Event.branch_id == b)))
             last_seq = dict(s.execute(select(Event.device_id, func.max(Event.seq)).where(
-                Event.branch_id == b, Event.type != "state").group_by(Event.device_id)).all())
+                Event.branch_id == b, Event.type.not_in(("state", "queue_step"))).group_by(Event.device_id)).all())
+            steps = s.scalar(select(func.count()).select_from(TicketStep).where(TicketStep.branch_id == b))
         with centre.factory() as s:
             touchpoints = s.scalar(select(func.count()).select_from(Touchpoint).where(Touchpoint.branch_id == b))
             devices = dict(s.execute(select(Device.device_id, Device.last_seq).where(Device.branch_id == b)).all())
@@ -122,6 +129,20 @@ def test_a_cut_branch_keeps_serving_and_the_centre_catches_up_exactly_once(tmp_p
             == log["usage_session"] > 0
         assert set(devices) == {f"k{i + 1}" for i in range(KIOSKS)}
         assert {d: devices[d] for d in last_seq} == last_seq
+        # the branch's queue: every step once at the centre, its tickets as the edge holds them
+        assert log["queue_step"] == steps > 0
+        with centre.factory() as s:
+            assert s.scalar(select(func.count()).select_from(TicketStep).where(TicketStep.branch_id == b)) == steps
+        assert _tickets(centre.factory, b) == _tickets(edge.factory, b)
+    with centre.factory() as s:
+        called = s.scalar(select(Ticket).where(Ticket.branch_id == "b001", Ticket.display == called_display))
+        assert called.first_called_at is not None and called.counter == 1 and called.calls == 1
+
+
+def _tickets(factory, branch: str) -> list[tuple]:
+    with factory() as s:
+        return [(t.number, t.display, str(t.status), t.counter, t.calls, t.business, t.issued_at, t.first_called_at)
+                for t in s.scalars(select(Ticket).where(Ticket.branch_id == branch).order_by(Ticket.display))]
 
 
 def _link_up(factory, branch: str) -> bool | None:
