@@ -15,6 +15,7 @@ from pathlib import Path
 from device_hub.trust.accounts import Access, Account, grants
 from wire.topics import ROOT, TopicKind
 
+SYSTEM_CA_PATH = "/etc/ssl/certs"  # Debian's trust store, for a centre whose certificate a public CA signed
 QOS0 = ("dev/+/hb", TopicKind.LINK_ACK.value)  # live-only: a lost heartbeat or confirmation costs nothing
 
 
@@ -24,7 +25,8 @@ class BridgeSpec:
     host: str
     port: int
     password: str  # the edge account's secret; the file holding the rendered section is 0600
-    tls_ca_file: Path | None = None
+    tls_ca_file: Path | None = None  # the CA that signed the central broker's certificate
+    tls: bool = False  # mqtts: TLS even without `tls_ca_file` (then the system's CAs, `SYSTEM_CA_PATH`)
     restart_s: tuple[int, int] = (5, 30)  # reconnect back-off: first try, longest wait
     keepalive_s: int = 30
 
@@ -65,5 +67,7 @@ def mosquitto_bridge(spec: BridgeSpec) -> str:
     ]
     if spec.tls_ca_file:
         lines += [f"bridge_cafile {spec.tls_ca_file}", "bridge_insecure false", "bridge_tls_version tlsv1.2"]
+    elif spec.tls:  # never a silent fall-back to plain MQTT: mqtts without a CA file trusts the system's
+        lines += [f"bridge_capath {SYSTEM_CA_PATH}", "bridge_insecure false", "bridge_tls_version tlsv1.2"]
     lines += [f"topic {pattern} {direction} {qos}" for pattern, direction, qos in bridge_topics(b)]
     return "\n".join(lines) + "\n"

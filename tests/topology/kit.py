@@ -32,10 +32,12 @@ class Centre:
     secrets: dict[str, str]
     db_url: str
     factory: object = None
+    ca_file: Path | None = None  # the central broker listens with TLS under this CA
 
     @property
     def hub_url(self) -> str:
-        return f"mqtt://hub:{self.secrets['hub']}@127.0.0.1:{self.broker.port}"
+        scheme = "mqtts" if self.ca_file else "mqtt"
+        return f"{scheme}://hub:{self.secrets['hub']}@127.0.0.1:{self.broker.port}"
 
 
 @dataclass
@@ -48,19 +50,27 @@ class Edge:
     hubs: list = field(default_factory=list)
 
 
-def start_centre(tmp: Path, db_url: str, branches=("b001", "b002")) -> Centre:
+def start_centre(tmp: Path, db_url: str, branches=("b001", "b002"), *, tls: Pki | None = None) -> Centre:
+    """`tls`: the central broker listens with TLS only, under the test's CA (`make_pki`)."""
     store = AccountStore(tmp / "central-trust")
     secrets = store.provision([Account.service("hub"), *[Account.edge(b) for b in branches]])
     broker = MosquittoBroker(tmp / "central", password_file=store.password_file.resolve(),
-                             acl_file=store.acl_file.resolve()).start()
+                             acl_file=store.acl_file.resolve(),
+                             tls=(tls.ca, tls.cert, tls.key) if tls else None).start()
     _e, factory = open_database(db_url, BRANCHES)
-    return Centre(broker, secrets, db_url, factory)
+    return Centre(broker, secrets, db_url, factory, tls.ca if tls else None)
 
 
-def start_edge(tmp: Path, centre: Centre, branch: str, *, port: int | None = None) -> Edge:
+def start_edge(tmp: Path, centre: Centre, branch: str, *, port: int | None = None,
+               ca_file: Path | None = None, password: str | None = None, log_file: Path | None = None) -> Edge:
+    """The bridge trusts `ca_file` (default: the centre's CA when it has TLS) and uses the branch's own account
+    (`password`: another, to see a wrong one refused); `log_file`: the broker also logs there, line by line
+    (its stdout log is buffered until it stops)."""
     plug = LinkPlug(centre.broker.port).start()
-    bridge = mosquitto_bridge(BridgeSpec(branch, "127.0.0.1", plug.port, centre.secrets[f"edge@{branch}"],
-                                         restart_s=(1, 2), keepalive_s=5))
+    bridge = mosquitto_bridge(BridgeSpec(branch, "127.0.0.1", plug.port, password or centre.secrets[f"edge@{branch}"],
+                                         tls_ca_file=ca_file or centre.ca_file, restart_s=(1, 2), keepalive_s=5))
+    if log_file:
+        bridge += f"log_dest file {log_file}\n"
     broker = MosquittoBroker(tmp / f"edge-{branch}", port, extra_conf=bridge).start()
     db_url = f"sqlite:///{tmp / f'edge-{branch}.db'}"
     _e, factory = open_database(db_url, {branch: BRANCHES[branch]})
@@ -76,8 +86,59 @@ def edge_hub(edge: Edge, *, confirm_timeout_s: float = 3.0) -> HubThread:
 
 def central_hub(centre: Centre, *, client_id: str = "sz-central-hub") -> HubThread:
     hub = Hub(url=parse_broker_url(centre.hub_url), db=centre.factory, branches=set(BRANCHES),
-              session=SessionOptions(client_id=client_id), options=IngestOptions(role=Role.CENTRAL))
+              session=SessionOptions(client_id=client_id, ca_file=centre.ca_file),
+              options=IngestOptions(role=Role.CENTRAL))
     return HubThread(hub, name="central")
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_pki(directory: Path, name: str = "central", host: str = "127.0.0.1") -> Pki:
+    """A CA made for the test and a server certificate it signed for `host` (an IP address), with the
+    `cryptography` package; files readable by the broker, the key too (a test's throwaway)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+
+    def cert(subject: str, key, issuer: str, signer, *, ca: bool) -> x509.Certificate:
+        b = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)])).public_key(key.public_key())
+             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+             .not_valid_after(now + dt.timedelta(days=2))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                              content_commitment=False, key_encipherment=False,
+                                              data_encipherment=False, key_agreement=False, encipher_only=False,
+                                              decipher_only=False), critical=True)
+        else:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+                                critical=False)
+        return b.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert(f"sz-test-{name}-ca", ca_key, f"sz-test-{name}-ca", ca_key, ca=True)
+    server = cert(host, key, f"sz-test-{name}-ca", ca_key, ca=False)
+    pki = Pki(directory / f"{name}-ca.crt", directory / f"{name}.crt", directory / f"{name}.key")
+    pki.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    pki.cert.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    pki.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                          serialization.NoEncryption()))
+    for f in (pki.ca, pki.cert, pki.key):
+        f.chmod(0o644)
+    return pki
 
 
 def event_ids(factory, branch: str | None = None) -> list[str]:

@@ -33,6 +33,12 @@ def test_edge_prints_its_bridge_and_refuses_what_it_cannot_use(monkeypatch) -> N
     assert "address central.example:8883" in out.output and "remote_username edge@b001" in out.output
     assert "bridge_cafile /etc/smartzone/ca.crt" in out.output and "topic sz/v1/b001/up/# out 1" in out.output
     assert "topic sz/v1/b001/dev/+/cmd in 1" in out.output and "cleansession false" in out.output
+    bare = ["edge", "--branch", "b001", "--print-bridge", "--central"]
+    out = runner.invoke(cli, [*bare, "mqtts://central.example:8883"])
+    assert out.exit_code == 0 and "bridge_capath /etc/ssl/certs" in out.output  # mqtts is never sent in clear
+    assert "bridge_insecure false" in out.output
+    out = runner.invoke(cli, [*bare, "mqtt://central.example:1883"])
+    assert out.exit_code == 0 and "bridge_ca" not in out.output
     for args, says in ((["edge", "--branch", "b001"], "needs the central broker"),
                        (["edge", "--central", "mqtt://127.0.0.1:1883"], "needs the branch it serves"),
                        (["edge", "--branch", "b001", "--central", "ftp://x"], "expected mqtt://"),

@@ -68,7 +68,7 @@ def edge_command(branch: str | None, central: str | None, central_password_file:
     if secret is None:
         fail(f"no password for edge@{b} on the central broker: set SZ_CENTRAL_PASSWORD or --central-password-file")
     spec = BridgeSpec(b, target.host, target.port, secret.get_secret_value(),
-                      tls_ca_file=settings.central_ca_file if target.tls else None)
+                      tls_ca_file=settings.central_ca_file if target.tls else None, tls=target.tls)
     if print_bridge:
         click.echo(mosquitto_bridge(spec), nl=False)
         return
