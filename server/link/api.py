@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from server.link import service
 from server.web import i18n
 from server.web.deps import Audit, CurrentStaff, DbSession, branch_scope
-from server.web.pages import Card, add_template_dir, register_card
+from server.web.pages import Card, add_template_dir, register_card, render
 from server.web.validation import BranchId
 
 router = APIRouter(tags=["link"])
@@ -52,16 +54,37 @@ def cached_leads(branch_id: BranchId, principal: CurrentStaff, session: DbSessio
 
 
 MESSAGES = {
-    "en": {"card.link": "Link to head office", "link.up": "Connected to head office",
+    "en": {"link.banner": "Link to head office down since {since}; this branch is working from head office data "
+                          "as of {data_of}.",
+           "link.banner_nodata": "Link to head office down since {since}; no data from head office has arrived yet.",
+           "link.banner_more": "Tickets, calling and the lobby display work as usual; {n} events wait to go up.",
+           "card.link": "Link to head office", "link.up": "Connected to head office",
            "link.down": "No connection to head office", "link.since": "since",
            "link.backlog": "{n} events wait to go to head office",
            "link.serving": "The branch serves on: tickets, calling and the lobby display work here; leads, new "
                            "staff accounts and commands from head office arrive when the link is back."},
-    "zh-CN": {"card.link": "与总行的连接", "link.up": "已连接总行", "link.down": "与总行的连接已中断",
+    "zh-CN": {"link.banner": "与总行的连接自 {since} 起中断；本网点正使用总行截至 {data_of} 的数据。",
+              "link.banner_nodata": "与总行的连接自 {since} 起中断；尚未收到总行的任何数据。",
+              "link.banner_more": "取号、叫号和大堂屏幕照常工作；{n} 条事件等待上传。",
+              "card.link": "与总行的连接", "link.up": "已连接总行", "link.down": "与总行的连接已中断",
               "link.since": "自", "link.backlog": "{n} 条事件等待上传总行",
               "link.serving": "本网点照常服务：取号、叫号和大堂屏幕在本地运行；"
                               "总行的商机、新员工账号和远程指令将在连接恢复后送达。"},
 }
+
+
+@router.get("/link/banner", include_in_schema=False)
+def banner_fragment(request: Request, principal: CurrentStaff) -> HTMLResponse:
+    """The consoles' banner, re-read by /static/link.js every few seconds (empty while the link is up)."""
+    return render(request, "link/banner.html", {}, principal=principal)
+
+
+def local_time(at: datetime | None, timezone: str) -> str:
+    """A time as the branch's staff read it: their local date and time, with the zone."""
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def setup(app: FastAPI) -> None:
@@ -72,7 +95,16 @@ def setup(app: FastAPI) -> None:
         with sessions() as s:
             return service.status(s, branch_id)
 
+    def link_outages(principal: Any) -> list[dict[str, Any]]:
+        """For the banner on every console page: the principal's branches whose link is down."""
+        if principal is None:
+            return []
+        with sessions() as s:
+            return [o for o in service.outages(s) if principal.can_see(o["branch"])]
+
     app.state.link_status = link_status
+    app.state.link_outages = link_outages
+    app.state.link_local_time = local_time
     add_template_dir(Path(__file__).parent / "templates")
     i18n.register_messages(MESSAGES)
     register_card(Card("link", "card.link", "link/card.html", None, 5))

@@ -85,6 +85,25 @@ def status(session: Session, branch: str) -> dict[str, Any]:
             "backlog": backlog(session), "cache": {k: {"items": n, "updated_at": at} for k, n, at in cached}}
 
 
+def data_as_of(session: Session, branch: str) -> datetime | None:
+    """The last moment the edge heard from the centre: its last confirmation or its newest push-down."""
+    state = session.get(LinkState, branch)
+    pushed = session.scalar(select(func.max(CachedItem.updated_at)).where(
+        CachedItem.branch_id == branch, CachedItem.kind.not_in(("watermark", "pushed"))))
+    times = [t for t in (state.confirmed_at if state else None, pushed) if t is not None]
+    return max(times) if times else None
+
+
+def outages(session: Session) -> list[dict[str, Any]]:
+    """The branches (an edge has its own) whose link is down: since when, and how old the centre's data is."""
+    from server.branches.models import Branch
+
+    rows = session.execute(select(LinkState, Branch.timezone).join(Branch, Branch.id == LinkState.branch_id)
+                           .where(LinkState.up.is_(False)).order_by(LinkState.branch_id)).all()
+    return [{"branch": st.branch_id, "since": st.changed_at, "data_of": data_as_of(session, st.branch_id),
+             "timezone": tz, "backlog": backlog(session)} for st, tz in rows]
+
+
 def store_cached(session: Session, *, kind: str, key: str, branch: str, data: dict[str, Any], version: int,
                  now: datetime) -> bool:
     """Keep a push-down unless a newer version of it is already here (pushes may arrive out of order)."""
