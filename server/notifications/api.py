@@ -164,3 +164,4 @@ def setup(app: FastAPI) -> None:
         configure(settings)
     add_template_dir(Path(__file__).parent / "templates")
     i18n.register_messages(MESSAGES)
+    app.state.notifications = True  # base.html shows the bell (an edge has no notifications)
