@@ -220,8 +220,9 @@ class QueueTicket(_Data):
 
 class QueueStepData(_Data):
     """A step of a ticket's journey at a branch (issued, called, recalled, transferred, finished, …), sent up by
-    the branch's edge (`sz/v1/{b}/up/hub/evt/queue_step`; never by a device) with the ticket as it stood after
-    it, so the centre's queue KPIs cover branches that run their own queue."""
+    the branch's edge (`sz/v1/{b}/up/hub/evt/queue_step`; never by a device) with the ticket as the edge held
+    it when the step went up (within a quarter second of it, or on its return after a crash), so the centre's
+    queue KPIs cover branches that run their own queue."""
 
     step: int = Field(ge=1, description="the edge's step id: a ticket's steps apply in this order")
     action: Ident
