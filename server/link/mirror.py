@@ -30,7 +30,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from server.branches.models import Branch
@@ -91,16 +91,22 @@ def _identities(session: Session, ids: list[int]) -> dict[int, list[dict[str, st
     return out
 
 
-def hint_pushes(session: Session, since: datetime | None, now: datetime) -> tuple[list[OutboxRow], datetime | None]:
-    """Routing hints of customers changed after `since`, to their home branch; and the newest change seen."""
+HINTS_PER_RUN = 5000  # a first run (or a mass import) goes in slices, each a short transaction
+
+
+def hint_pushes(session: Session, since: tuple[datetime, int] | None, now: datetime,
+                limit: int = HINTS_PER_RUN) -> tuple[list[OutboxRow], tuple[datetime, int] | None]:
+    """Routing hints of customers changed after `since` (their `updated_at` and id: an import stamps many
+    customers with one time), to their home branch, at most `limit`; and where the next run goes on from."""
     q = select(Customer)
     if since is not None:
-        q = q.where(Customer.updated_at > since)
-    customers = list(session.scalars(q.order_by(Customer.updated_at, Customer.id)))
+        at, last_id = since
+        q = q.where(or_(Customer.updated_at > at, and_(Customer.updated_at == at, Customer.id > last_id)))
+    customers = list(session.scalars(q.order_by(Customer.updated_at, Customer.id).limit(limit)))
     idents = _identities(session, [c.id for c in customers])
     rows = [outbox_row(branch_id=c.branch_id, now=now, data=PushData(
         kind="hint", key=c.ref, version=version_of(c.updated_at), data=_hint(c, idents[c.id]))) for c in customers]
-    return rows, (customers[-1].updated_at if customers else None)
+    return rows, ((customers[-1].updated_at, customers[-1].id) if customers else None)
 
 
 def _template(t: FaceTemplate, consent: Consent) -> dict[str, Any]:

@@ -64,8 +64,13 @@ def push_down(factory: sessionmaker[Session], now: datetime) -> dict[str, int]:
         _advance(session, WATERMARK[1],
                  session.scalar(select(Staff.updated_at).order_by(Staff.updated_at.desc()).limit(1)), now)
         config = mirror.config_pushes(session, now)
-        hints, latest = mirror.hint_pushes(session, _watermark(session, "push.hint"), now)
-        _advance(session, "push.hint", latest, now)
+        mark = session.get(CachedItem, ("watermark", "push.hint"))
+        since = (datetime.fromisoformat(mark.data["at"]), mark.data.get("id", 0)) if mark else None
+        hints, reached = mirror.hint_pushes(session, since, now)
+        if reached is not None:
+            store_cached(session, kind="watermark", key="push.hint", branch="*",
+                         data={"at": reached[0].isoformat(), "id": reached[1]}, version=mark.version + 1 if mark else 1,
+                         now=now)
         templates = mirror.template_pushes(session, now)
         # configs first: a customer's home branch and the routing rules that read the hints
         enqueue(session, [*config, *staff, *hints, *templates])
