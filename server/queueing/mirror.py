@@ -39,7 +39,7 @@ def record_steps(session: Session, events: Sequence[EventRecord], now: datetime,
         return []
     tokens = {mirror_token(b, d.ticket) for b, d in steps}
     tickets = {t.token: t for t in session.scalars(select(Ticket).where(Ticket.token.in_(tokens)))}
-    journey = []
+    placed = []
     for branch, d in steps:
         assert isinstance(d, QueueStepData)
         token = mirror_token(branch, d.ticket)
@@ -47,14 +47,14 @@ def record_steps(session: Session, events: Sequence[EventRecord], now: datetime,
         if t is None:
             t = tickets[token] = Ticket(branch_id=branch, token=token, mirror_step=d.step, **_fields(d.ticket))
             session.add(t)
-            session.flush()
         elif (t.mirror_step or 0) < d.step:
             for k, v in _fields(d.ticket).items():
                 setattr(t, k, v)
             t.mirror_step = d.step
-        journey.append({"ticket_id": t.id, "branch_id": branch, "at": d.at, "action": d.action,
-                        "channel": d.ticket.channel, "business": d.ticket.business, "counter": d.counter,
-                        "actor": d.actor[:64], "detail": {**d.detail, "edge_step": d.step}})
-    session.flush()
+        placed.append((t, branch, d))
+    session.flush()  # the batch's new tickets in one INSERT … RETURNING, its changed ones in one UPDATE
+    journey = [{"ticket_id": t.id, "branch_id": branch, "at": d.at, "action": d.action, "channel": d.ticket.channel,
+                "business": d.ticket.business, "counter": d.counter, "actor": d.actor[:64],
+                "detail": {**d.detail, "edge_step": d.step}} for t, branch, d in placed]
     session.connection().execute(TicketStep.__table__.insert(), journey)
     return []

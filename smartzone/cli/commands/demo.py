@@ -109,7 +109,8 @@ def _parse_outage(outage: str | None) -> tuple[str, float, float] | None:
 def _run_topology(branches, var_dir: Path, rate: float, port: int, seconds: float | None, outage: str | None,
                   as_json: bool, say) -> None:
     """`--topology edge`: a centre and two edges, their consoles, a plug per branch (smartzone/demo_topology.py)."""
-    from server.db import session_factory
+    from server.db import session_factory, utcnow
+    from server.link.push import push_down
     from server.staff.service import create_demo_users
     from smartzone.cli.compose import fail, open_database, stop_on_signals
     from smartzone.demo_topology import KIOSKS, Topology
@@ -135,9 +136,12 @@ def _run_topology(branches, var_dir: Path, rate: float, port: int, seconds: floa
                     + ", ".join(f"{u} {pw}" for u, r, pw in users if r in ("lobby_staff", "admin")))
         say(f"pull a branch's plug: touch {var}/unplug-b001 (rm to put it back); Ctrl-C to stop")
         started = time.monotonic()
-        next_line = started
+        next_line = next_push = started
         while not stop.is_set() and not (seconds and time.monotonic() - started >= seconds):
             t = time.monotonic() - started
+            if time.monotonic() >= next_push:  # the centre's push-down job (the demo's consoles run no jobs)
+                push_down(topo.centre_factory, utcnow())
+                next_push = time.monotonic() + 15
             if cut:
                 (var / f"unplug-{cut[0]}").touch() if cut[1] <= t < cut[1] + cut[2] else \
                     (var / f"unplug-{cut[0]}").unlink(missing_ok=True)
