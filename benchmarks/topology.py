@@ -44,7 +44,9 @@ from device_hub.link.mqtt import SessionOptions, parse_broker_url  # noqa: E402
 from device_hub.sim.plug import LinkPlug  # noqa: E402
 from device_hub.trust.bridge import BridgeSpec, mosquitto_bridge  # noqa: E402
 from server.events.models import Event  # noqa: E402
-from server.link.models import UplinkItem  # noqa: E402
+from server.link.models import CachedItem, UplinkItem  # noqa: E402
+from server.link.steps import WATERMARK as STEPS_WATERMARK  # noqa: E402
+from server.queueing.models import TicketStep  # noqa: E402
 from smartzone.cli.compose import open_database  # noqa: E402
 from szconfig import load_branches  # noqa: E402
 from szconfig.roles import Role  # noqa: E402
@@ -64,6 +66,14 @@ def edge_messages(n: int) -> list[tuple[str, bytes]]:
                     payload.replace(f'"branch":"{branch}"'.encode(), b'"branch":"b001"', 1)
                     .replace(f'"device":"{device}"'.encode(), f'"device":"{k}"'.encode(), 1)))
     return out
+
+
+def steps_queued(factory) -> bool:
+    """The edge's deferred work has turned every ticket step into an event waiting to go up."""
+    with factory() as s:
+        last = s.scalar(select(func.max(TicketStep.id)))
+        mark = s.get(CachedItem, STEPS_WATERMARK)
+        return last is None or (mark is not None and mark.version >= last)
 
 
 def count(factory, model) -> int:
@@ -94,9 +104,9 @@ def catch_up(tmp: Path, k: int) -> dict:
             plug.pull()
             t0 = time.monotonic()
             publish_all(edge.url, edge_messages(k))
-            while count(edge_db, UplinkItem) < k and time.monotonic() - t0 < 600:
+            while (count(edge_db, UplinkItem) < k or not steps_queued(edge_db)) and time.monotonic() - t0 < 600:
                 time.sleep(0.1)
-            held = count(edge_db, UplinkItem)
+            held = count(edge_db, UplinkItem)  # the kiosks' events and the edge's own queue steps
             edge_eps = round(held / (time.monotonic() - t0))
             t0 = time.monotonic()
             plug.restore()
@@ -108,12 +118,14 @@ def catch_up(tmp: Path, k: int) -> dict:
             drained = time.monotonic() - t0
             flowing = time.monotonic() - (first or t0)
             at_centre = count(centre, Event)
+            steps = count(edge_db, TicketStep)
         finally:
             for h in reversed(hubs):
                 h.stop()
             _ce.dispose()
             _ee.dispose()
-        return {"events": held, "edge_store_eps_while_cut": edge_eps, "drain_s": round(drained, 2),
+        return {"events": held, "queue_steps": steps, "edge_store_eps_while_cut": edge_eps,
+                "drain_s": round(drained, 2),
                 "reconnect_s": round(drained - flowing, 2), "catch_up_eps": round(held / flowing),
                 "at_centre": at_centre, "window": IngestOptions().uplink_window,
                 "note": "drain_s from the plug going back to the edge's queue empty; catch_up_eps from the first "
