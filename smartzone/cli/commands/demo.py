@@ -124,14 +124,21 @@ def _run_topology(branches, var_dir: Path, rate: float, port: int, seconds: floa
     topo.start()
     consoles = []
     try:
-        for role, engine_url, ids, p in (("central", topo.centre_db, sorted(branches), port),
-                                         *(("edge", e.db_url, [b], 0) for b, e in topo.edges.items())):
+        logins = {}
+        # the edges' demo accounts first: the centre's, pushed down next, replace the branch-scoped ones (staff sign
+        # in at their branch with their head-office password); an edge's admin (all branches) stays its own
+        for role, engine_url, ids, p in (*(("edge", e.db_url, [b], 0) for b, e in topo.edges.items()),
+                                         ("central", topo.centre_db, sorted(branches), port)):
             engine, _f = open_database(engine_url, None, migrate=False)
             with session_factory(engine)() as s, s.begin():
-                users = create_demo_users(s, ids)
-            web = _console_for(role, engine_url, engine, p, say)
-            consoles.append((web, engine))
+                logins[engine_url] = create_demo_users(s, ids)
+            consoles.append((role, ids, _console_for(role, engine_url, engine, p, say), engine, engine_url))
+        push_down(topo.centre_factory, utcnow())
+        central = {u: pw for u, _r, pw in logins[topo.centre_db]}
+        for role, ids, web, _engine, engine_url in consoles:
             if web:
+                users = [(u, r, pw if r == "admin" or role == "central" else central[u])
+                         for u, r, pw in logins[engine_url]]
                 say(f"{role} console{' of ' + ids[0] if role == 'edge' else ''}: {web.url}/  logins: "
                     + ", ".join(f"{u} {pw}" for u, r, pw in users if r in ("lobby_staff", "admin")))
         say(f"pull a branch's plug: touch {var}/unplug-b001 (rm to put it back); Ctrl-C to stop")
@@ -156,7 +163,7 @@ def _run_topology(branches, var_dir: Path, rate: float, port: int, seconds: floa
         if cut:
             (var / f"unplug-{cut[0]}").unlink(missing_ok=True)
         summary = topo.stop()
-        for web, engine in consoles:
+        for _role, _ids, web, engine, _url in consoles:
             if web:
                 web.stop()
             engine.dispose()
