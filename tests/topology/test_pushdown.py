@@ -225,3 +225,36 @@ def test_hints_go_in_slices_and_none_is_skipped_when_many_share_a_time(sites) ->
         seen += [r.data.key for r in rows]
         since = reached or since
     assert len(seen) == len(set(seen)) == 7
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_tier_pushed_down_routes_the_card_holders_ticket_at_the_edge(sites) -> None:
+    """GIVEN a gold customer of b001 at the centre, pushed down to b001's edge WHEN their card asks a kiosk of b001
+    for a ticket at the edge (role edge: its hub, its own database, no link needed) THEN the ticket is gold, with
+    the reason that the CRM's tier came from the card; a stranger's card stays regular."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from server.customers.privacy import keyed_hash
+    from server.ingest.records import EventRecord
+    from server.ingest.service import store_batch
+    from server.queueing.models import Ticket
+    from szconfig.roles import Role
+
+    centre, edge = sites
+    gold_card, stranger = "6222020200112233", "6222020200999999"
+    with centre() as s, s.begin():
+        _customer(s, "b001", "王小明", gold_card, "gold")
+    push.push_down(centre, utcnow())
+    _deliver(centre, edge)
+    morning = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # 09:30 Monday in Shanghai
+    events = [EventRecord.of(id=str(uuid.uuid4()), branch="b001", device="k1", seq=i, type="ticket_request",
+                             ts=morning, data={"request_id": f"req-{i:04d}", "business": "card",
+                                               "customer_ref": keyed_hash(card, "k" * 8)})
+              for i, card in enumerate((gold_card, stranger))]
+    with edge() as s, s.begin():
+        store_batch(s, events, now=morning, role=Role.EDGE)
+    with edge() as s:
+        tickets = {t.request_id: t for t in s.scalars(select(Ticket))}
+    assert tickets["req-0000"].tier == "gold" and "crm_tier" in {r["rule"] for r in tickets["req-0000"].reasons}
+    assert tickets["req-0001"].tier == "regular"
