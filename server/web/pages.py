@@ -86,6 +86,15 @@ def request_locale(request: Request, principal: Principal | None) -> str:
             or i18n.negotiate(request.headers.get("accept-language")))
 
 
+def nav_section(path: str) -> str:
+    """The nav entry a page belongs to: branch pages (/branches/B/queue) belong to their section (/queue), a branch's
+    own page to the overview (/)."""
+    parts = path.strip("/").split("/")
+    if parts[0] == "branches":
+        return "/" + parts[2] if len(parts) > 2 else "/"
+    return "/" + parts[0]
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            principal: Principal | None = None, status: int = 200,
            headers: dict[str, str] | None = None, locale: str | None = None) -> HTMLResponse:
@@ -99,6 +108,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     ctx: dict[str, Any] = {
         "request": request, "t": t, "locale": locale, "locales": i18n.LOCALES, "principal": principal,
         "csrf_token": principal.csrf_token if principal else None, "path": request.url.path,
+        "section": nav_section(request.url.path),
         "nav": sorted((n for n in NAV.values() if principal and _allowed(n.roles, principal)),
                       key=lambda n: n.order),
     }

@@ -16,6 +16,12 @@ from tests.server.helpers import PASSWORD, bearer, browser_login
 WEB = Path(__file__).resolve().parents[2] / "server" / "web"
 
 
+def _current(html: str) -> list[str]:
+    """The nav entries a page marks as the current one."""
+    nav = re.search(r'<nav class="mainnav".*?</nav>', html, re.S).group(0)
+    return re.findall(r'<a href="([^"]+)"\s+aria-current="page"', nav)
+
+
 def test_login_page_language_and_csrf(client, make_user):
     """GIVEN the login page WHEN opened plain, with ?lang=en, or posted without its CSRF token THEN zh-CN,
     English (remembered in a cookie) and a 403 with a retry hint."""
@@ -44,6 +50,9 @@ def test_login_sets_strict_cookies_and_logout_clears_them(app, make_user):
         overview = c.get("/", follow_redirects=True)
         assert overview.url.path == "/branches/b001" and 'id="card-queue"' in overview.text
         assert "/staff" not in re.search(r'<nav class="mainnav".*?</nav>', overview.text, re.S).group(0)
+        assert _current(overview.text) == ["/"]
+        queue = c.get("/queue", follow_redirects=True)
+        assert queue.url.path == "/branches/b001/queue" and _current(queue.text) == ["/queue"]  # not the overview
         csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', overview.text).group(1)
         r = c.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login"
