@@ -15,6 +15,7 @@ from szconfig.branch import BranchConfig, Counter, CounterShift, Weekday
 
 WEEKDAYS = list(Weekday)  # Monday first, as date.weekday() counts
 LOOKAHEAD_DAYS = 31  # how far `next opening` looks: a month of holidays is the longest closure planned
+MIDNIGHT_END = time.max  # `close = 23:59:59.999999` means open until midnight (24:00)
 
 
 class Closed(StrEnum):
@@ -67,6 +68,9 @@ def hours_on(cfg: BranchConfig, day: date) -> tuple[time, time] | None:
 
 
 def _at(cfg: BranchConfig, day: date, t: time) -> datetime:
+    """`t` on `day`, local; a close of 23:59:59.999999 (TOML cannot say 24:00) is the next midnight."""
+    if t == MIDNIGHT_END:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(cfg.timezone))
     return datetime.combine(day, t, tzinfo=ZoneInfo(cfg.timezone))
 
 
@@ -155,3 +159,14 @@ def staffed_minutes(cfg: BranchConfig, counter: Counter, start: datetime, end: d
             total += (step_end - t).total_seconds() / 60
         t = step_end
     return total
+
+
+def around_the_clock(cfg: BranchConfig) -> BranchConfig:
+    """The branch open 00:00-24:00 every day, no holidays, counters staffed throughout: the demo's and the
+    tests' branches, so that they behave the same at any hour (`smartzone demo --real-hours` keeps the file's)."""
+    data = cfg.model_dump()
+    data["hours"] = [{"weekday": w, "open": time(0), "close": MIDNIGHT_END} for w in WEEKDAYS]
+    data["day"] = {**data["day"], "holidays": [], "issue_before_open_min": 0, "last_ticket_before_close_min": 0}
+    for c in data["counters"]:
+        c["shifts"] = []
+    return BranchConfig.model_validate(data)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.open_hours import OPEN_CONFIGS
 from tests.support import wait_until
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["SZ_CONFIG_DIR"] = str(OPEN_CONFIGS)  # open around the clock: tests/open_hours.py
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("SZ_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -82,7 +84,7 @@ def migrated(db_url: str):
     upgrade_engine(engine)
     factory = session_factory(engine)
     with factory() as s, s.begin():
-        sync_branches(s, load_branches(REPO / "configs" / "branches"))
+        sync_branches(s, load_branches(OPEN_CONFIGS / "branches"))
     yield engine, factory
     engine.dispose()
 

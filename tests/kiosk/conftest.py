@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from device_hub.broker import free_port
 from device_hub.ingest import runner
+from tests.open_hours import OPEN_CONFIGS
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "test-branch-key-123"
@@ -29,7 +30,7 @@ def kiosk_config(tmp_path: Path, broker: str, **overrides):
     data = {"device": "k1", "branch": "b001", "broker": broker, "consent_version": "face-test",
             "dev_branch_key": KEY, "local_numbers": {"prefix": "K1"}, "reply_timeout_s": 1.5,
             "idle_timeout_s": 60, "status_poll_s": 0.5, "heartbeat_s": 30, "speech": False,
-            "var_dir": str(tmp_path / "var"), "branches_dir": str(REPO / "configs" / "branches")}
+            "var_dir": str(tmp_path / "var"), "branches_dir": str(OPEN_CONFIGS / "branches")}
     data.update(overrides)
     return KioskConfig.model_validate(data)
 

@@ -23,6 +23,7 @@ from szconfig.secrets import (
     DevSecretError,
     check_server_secrets,
 )
+from tests.open_hours import OPEN_CONFIGS
 from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +41,7 @@ def clean_env(monkeypatch):
 
     for name in SECRET_VARS:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SZ_CONFIG_DIR", str(REPO / "configs"))
+    monkeypatch.setenv("SZ_CONFIG_DIR", str(OPEN_CONFIGS))
     saved = crm_config._current
     yield monkeypatch
     crm_config._current = saved

@@ -12,6 +12,7 @@ from device_hub.ingest import runner
 from device_hub.ingest.hub import Hub, IngestOptions
 from device_hub.link.mqtt import SessionOptions, parse_broker_url
 from device_hub.sim.devices import SimPlan, SimResult, run_devices
+from tests.open_hours import OPEN_CONFIGS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ class HubThread(runner.HubThread):
 
 def hub_process(broker_url: str, db_url: str, log: Path) -> subprocess.Popen:
     """`smartzone hub` as a child process, as production runs it."""
-    env = dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"))
+    env = dict(os.environ, SZ_CONFIG_DIR=str(OPEN_CONFIGS))
     return subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--broker", broker_url,
                              "--db", db_url, "--client-id", "sz-hub-proc", "--dev"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=REPO)

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from smartzone.cli.main import cli
+from tests.open_hours import OPEN_CONFIGS
 from tests.spine.hubkit import REPO, HubThread
 from tests.support import wait_until
 
@@ -76,7 +77,7 @@ def test_demo_headless_json(tmp_path: Path) -> None:
     var = tmp_path / "var"
     out = subprocess.run([sys.executable, "-m", "smartzone.cli.main", "demo", "--headless", "--seconds", "6",
                           "--json", "--port", "0", "--var", str(var)], capture_output=True, text=True, cwd=work,
-                         timeout=120, env={**os.environ, "SZ_CONFIG_DIR": str(REPO / "configs")})
+                         timeout=120, env={**os.environ, "SZ_CONFIG_DIR": str(OPEN_CONFIGS)})
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads(out.stdout)
     assert summary["published"] > 0 and summary["stored"] == summary["published"]

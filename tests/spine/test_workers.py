@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.open_hours import OPEN_CONFIGS
 from tests.spine.hubkit import REPO, simulate
 from tests.spine.test_faults import assert_exactly_once, distinct_ids, stored
 from tests.support import wait_until
@@ -28,7 +29,7 @@ def test_two_workers_share_the_stream_and_survive_a_killed_worker(mosquitto, mig
     stored exactly once, both workers took a share, and SIGTERM stops everything cleanly."""
     _engine, factory = migrated
     log = tmp_path / "hub.log"
-    env = dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"))
+    env = dict(os.environ, SZ_CONFIG_DIR=str(OPEN_CONFIGS))
     hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--dev", "--broker", mosquitto.url,
                             "--db", db_url, "--client-id", "sz-hub-pair", "--workers", "2"],
                            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=REPO)

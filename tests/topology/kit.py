@@ -21,9 +21,10 @@ from server.link.models import UplinkItem
 from smartzone.cli.compose import open_database
 from szconfig import load_branches
 from szconfig.roles import Role
+from tests.open_hours import OPEN_CONFIGS
 
 REPO = Path(__file__).resolve().parents[2]
-BRANCHES = load_branches(REPO / "configs" / "branches")
+BRANCHES = load_branches(OPEN_CONFIGS / "branches")
 
 
 @dataclass

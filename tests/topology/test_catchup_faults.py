@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.open_hours import OPEN_CONFIGS
 from tests.spine.hubkit import simulate
 from tests.support import wait_until
 from tests.topology.kit import REPO, backlog, event_ids, start_centre, start_edge, steps_queued
@@ -21,7 +22,7 @@ KIOSKS, EVENTS = 5, 400  # a backlog of 2,010 events (with births and goodbyes)
 def _cli(log: Path, *args: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", *args, "--dev"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=REPO,
-                            env=dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"), **env))
+                            env=dict(os.environ, SZ_CONFIG_DIR=str(OPEN_CONFIGS), **env))
 
 
 def _workers(log: Path) -> dict[int, int]:

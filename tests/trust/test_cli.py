@@ -14,6 +14,7 @@ from device_hub.trust import verify_password
 from device_hub.trust.store import AccountStore
 from server.events.service import counts
 from smartzone.cli.main import cli
+from tests.open_hours import OPEN_CONFIGS
 from tests.spine.hubkit import HubThread
 from tests.trust.conftest import connack
 
@@ -93,7 +94,7 @@ def test_provisioned_files_run_a_broker_the_sim_and_hub_use(tmp_path: Path, migr
         with HubThread(f"mqtt://hub:{hub['secret']}@127.0.0.1:{broker.port}", factory, client_id="sz-hub-cli"):
             out = _run("sim", "devices", "--broker", f"mqtt://127.0.0.1:{broker.port}", "--branch", "b001",
                        "--count", "2", "--prefix", "k", "--events", "5", "--heartbeat", "1", "--secret-dir",
-                       str(secrets), "--json", env={"SZ_CONFIG_DIR": str(REPO / "configs")})
+                       str(secrets), "--json", env={"SZ_CONFIG_DIR": str(OPEN_CONFIGS)})
             assert out.exit_code == 0, out.output
             assert json.loads(out.stdout) == {"published": 2 * (5 + 2)}  # events, birth and goodbye
         with factory() as s:

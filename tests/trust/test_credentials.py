@@ -15,6 +15,7 @@ from device_hub.link.mqtt import parse_broker_url
 from server.events.service import counts
 from szconfig.kiosk import load_kiosk_config
 from szconfig.mqtt_auth import SecretSourceError, mqtt_password
+from tests.open_hours import OPEN_CONFIGS
 from tests.support import wait_until
 from tests.trust.conftest import Secured
 from wire.messages import SurveyData, SurveyMessage
@@ -72,7 +73,7 @@ def test_hub_command_logs_in_with_username_and_environment(secured: Secured, mig
     THEN the hub subscribes and stores it (birth and survey)."""
     _engine, factory = migrated
     log = tmp_path / "hub.log"
-    env = dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"), SZ_MQTT_PASSWORD=secured.secrets["hub"],
+    env = dict(os.environ, SZ_CONFIG_DIR=str(OPEN_CONFIGS), SZ_MQTT_PASSWORD=secured.secrets["hub"],
                SZ_TEMPLATE_KEYS="t1:" + base64.b64encode(os.urandom(32)).decode())  # not the development key
     hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "-v", "hub", "--broker",
                             f"mqtt://127.0.0.1:{secured.broker.port}", "--username", "hub", "--db", db_url,
