@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and create_all see the whole schema."""
 
 from server.alarms.models import Alarm  # noqa: F401 (fleet)
+from server.appointments.models import Appointment  # noqa: F401 (queueing: appointments)
 from server.audit.models import AuditEntry
 from server.branches.models import Branch
 from server.customers.models import (  # noqa: F401 (crm)

@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.appointments import scheduled as appointment_jobs
 from server.customers import scheduled as customer_jobs
 from server.db import transaction, utcnow
 from server.devices import scheduled as fleet_jobs
@@ -77,6 +78,7 @@ JOBS += [  # retention: customer data and the audit log past their configured ti
 ]
 JOBS += [  # queueing: self-service tickets whose customer has left the device
     Job("queueing.close_self_service", queue_jobs.close_stale_self_service, BRANCH, every_s=60),
+    Job("appointments.no_shows", appointment_jobs.mark_no_shows, BRANCH, every_s=60),
 ]
 JOBS += [  # the link: what changed at the centre goes down to the branches' edges (staff accounts)
     Job("link.push_down", link_push.push_down, CENTRE_LINK, every_s=60),

@@ -74,6 +74,11 @@ def _at(cfg: BranchConfig, day: date, t: time) -> datetime:
     return datetime.combine(day, t, tzinfo=ZoneInfo(cfg.timezone))
 
 
+def at(cfg: BranchConfig, day: date, t: time) -> datetime:
+    """`t` on `day` in the branch's time zone (23:59:59.999999: the next midnight)."""
+    return _at(cfg, day, t)
+
+
 def _issuing_window(cfg: BranchConfig, day: date) -> tuple[datetime, datetime] | None:
     hours = hours_on(cfg, day)
     if hours is None:

@@ -41,7 +41,8 @@ def _request(e: EventRecord, d: TicketRequestData) -> TicketRequest:
     return TicketRequest(
         e.branch, d.business, source="kiosk", request_id=d.request_id, device_id=e.device, elderly=d.elderly,
         customer_ref=d.customer_ref, visit_id=d.visit_id, appointment_code=d.appointment_code,
-        provisional_number=d.provisional_number, issued_at=e.ts if d.provisional_number else None,
+        phone_last4=d.phone_last4, provisional_number=d.provisional_number,
+        issued_at=e.ts if d.provisional_number else None,
         actor=device_actor(e.branch, e.device))
 
 REFUSAL_CODES = frozenset(c.value for c in RefusalCode)
@@ -58,7 +59,8 @@ def issue_ticket_requests(session: Session, events: Sequence[EventRecord], now: 
     for (e, d), res in zip(requests, results, strict=True):
         if isinstance(res, DomainError):
             code = res.code if res.code in REFUSAL_CODES else RefusalCode.REFUSED  # a newer code: still an answer
-            reply = TicketReplyData(request_id=d.request_id, refused=Refusal(code=code, message=res.message))
+            reply = TicketReplyData(request_id=d.request_id, refused=Refusal(
+                code=code, message=res.message[:200], opens_at=getattr(res, "opens_at", None)))
         else:
             reply = TicketReplyData(request_id=d.request_id, ticket=issued_ticket(res))
         out.append(outbox_row(branch_id=e.branch, device_id=e.device, data=reply, now=now))

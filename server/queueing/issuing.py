@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.appointments import service as appointments
+from server.appointments.models import Appointment
 from server.bulk import Bulk
 from server.db import insert_for
 from server.errors import Conflict, DomainError, Invalid, NotFound
@@ -39,7 +41,9 @@ from server.queueing.snapshot import (
     waiting_tickets,
 )
 from server.queueing.transitions import WAITING_STATES, TicketStatus
-from szconfig.branch import Channel, Tier
+from szconfig import calendar
+from szconfig.branch import BranchConfig, Channel, Tier
+from wire.messages import RefusalCode
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,32 @@ class TicketRequest:
     visit_id: str | None = None
     appointment_code: str | None = None
     appointment_at: datetime | None = None
+    phone_last4: str | None = None  # check-in by the booking phone's last four digits, with the card (customer_ref)
     provisional_number: str | None = None
     issued_at: datetime | None = None
     actor: str = SYSTEM
+
+
+class BranchClosed(Conflict):
+    """Outside the branch's issuing window (szconfig.calendar.issuing): `opens_at` says when it issues again."""
+
+    def __init__(self, code: str, message: str, opens_at: datetime | None):
+        super().__init__(code, message)
+        self.opens_at = opens_at
+
+
+def check_open(cfg: BranchConfig, now: datetime) -> None:
+    """Raise BranchClosed outside the branch's hours: `issuing_stopped` past the last ticket time, else `closed`."""
+    status = calendar.issuing(cfg, now)
+    if status.open:
+        return
+    opens = f"; tickets again from {calendar.local(cfg, status.opens_at):%Y-%m-%d %H:%M}" if status.opens_at else ""
+    if status.closed is calendar.Closed.LAST_TICKET:
+        raise BranchClosed(RefusalCode.ISSUING_STOPPED.value, f"the last ticket of today has been issued{opens}",
+                           status.opens_at)
+    holiday = calendar.holiday_name(cfg, calendar.local(cfg, now).date())
+    raise BranchClosed(RefusalCode.CLOSED.value, f"the branch is closed{f' ({holiday[1]})' if holiday else ''}{opens}",
+                       status.opens_at)
 
 
 @dataclass
@@ -126,6 +153,8 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
     known = _tickets_by_request(session, [(r.branch_id, r.request_id) for r in requests if r.request_id])
     tiers = crm_tiers(session, [(r.customer_ref, r.visit_id) for r in requests
                                 if (r.customer_ref or r.visit_id) and (r.branch_id, r.request_id or "") not in known])
+    claims = _check_ins(session, requests, known, contexts, now)
+    booked: dict[int, int] = {}  # appointment id → index of the request that checks it in
     results: list[Issued | DomainError | None] = [None] * len(requests)
     rows: list[tuple[int, dict[str, Any], Decision]] = []
     first: dict[tuple[str, str], int] = {}
@@ -140,6 +169,9 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
             results[i] = NotFound("not_found", "branch not found")
         else:
             try:
+                if r.provisional_number is None:  # a provisional ticket was printed: the customer holds it
+                    check_open(contexts[r.branch_id].cfg, now)
+                r = _with_appointment(r, claims.get(i), booked, i)
                 row, decision, results[i] = _plan(contexts[r.branch_id], r, now,
                                                   tiers.get((r.customer_ref, r.visit_id)))
             except DomainError as err:
@@ -160,6 +192,9 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
             steps.append(step_row(ticket, "issued", now, requests[i].actor, rule=decision.rule,
                                    reason=decision.reason_en, source=requests[i].source,
                                    provisional=requests[i].provisional_number))
+        for appointment_id, i in booked.items():
+            appointments.checked_in(session, appointment_id=appointment_id, ticket_id=results[i].ticket.id,  # type: ignore[union-attr]
+                                    now=now)
         db.insert("queue_ticket_steps", _STEP_COLUMNS, [db.values(_STEP_COLUMNS, step) for step in steps])
     for i in repeats:
         r = requests[i]
@@ -172,6 +207,35 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
         else:
             results[i] = Issued(done.ticket, False, done.people_ahead, done.estimate)
     return results, contexts  # type: ignore[return-value]
+
+
+def _check_ins(session: Session, requests: Sequence[TicketRequest], known: dict[tuple[str, str], Ticket],
+               contexts: dict[str, IssueContext], now: datetime) -> dict[int, Appointment | DomainError]:
+    """The appointment each new check-in request claims (by code, or phone last four and card), or why not."""
+    todo = [(i, r) for i, r in enumerate(requests) if (r.appointment_code or r.phone_last4)
+            and r.branch_id in contexts and (r.branch_id, r.request_id or "") not in known]
+    if not todo:
+        return {}
+    claims = [appointments.CheckIn(r.branch_id, r.appointment_code, r.phone_last4, r.customer_ref) for _i, r in todo]
+    found = appointments.find_for_check_in(session, claims, {b: c.cfg for b, c in contexts.items()}, now)
+    return {i: res for (i, _r), res in zip(todo, found, strict=True)}
+
+
+def _with_appointment(r: TicketRequest, claim: Appointment | DomainError | None, booked: dict[int, int],
+                      i: int) -> TicketRequest:
+    """The request with its appointment's code and time (the policy's priority window), or refused. Only a valid
+    booking gives priority: a provisional ticket (already printed) whose claim fails is issued as a regular one."""
+    if claim is None:
+        return replace(r, appointment_code=None, appointment_at=r.appointment_at if r.source == "staff" else None)
+    if isinstance(claim, Appointment) and claim.id in booked:
+        claim = appointments.AppointmentRefused(RefusalCode.APPOINTMENT_USED.value,
+                                                f"appointment {claim.code} was already checked in")
+    if isinstance(claim, DomainError):
+        if r.provisional_number is not None:
+            return replace(r, appointment_code=None, appointment_at=None)
+        raise claim
+    booked[claim.id] = i
+    return replace(r, appointment_code=claim.code, appointment_at=claim.slot_at, business=claim.business)
 
 
 _TICKET_COLUMNS = (
