@@ -14,10 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kiosk_client.core.i18n import TAGS, Lang, tr
 from kiosk_client.core.masking import mask_name
-from kiosk_client.core.ticket import Ticket, priority_kind
+from kiosk_client.core.ticket import Ticket
+from szconfig import calendar
+from szconfig.branch import BranchConfig
 from wire import Component, Outcome, TopicKind
 from wire.ids import ID_PATTERN
 from wire.messages import (
@@ -29,6 +32,7 @@ from wire.messages import (
     FaceProbeMessage,
     FaceReplyData,
     QueueCallData,
+    RefusalCode,
     SurveyData,
     SurveyMessage,
     TicketReplyData,
@@ -55,6 +59,7 @@ class Screen(StrEnum):
     NPS = "nps"
     THANKS = "thanks"
     OUT_OF_SERVICE = "out_of_service"
+    CLOSED = "closed"  # outside the branch's issuing hours: "closed, we open at …"
 
 
 class Timer(StrEnum):
@@ -126,7 +131,19 @@ APPT_CODE = re.compile(r"^[0-9A-Z]{4,12}$")
 COMMANDS = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics"}
 RECENT_CALLS = 4  # called tickets the survey offers ("which was yours?")
 # Screens that return home sooner than the general idle timeout, as a fraction of it.
-SHORT_SCREENS = {Screen.THANKS: 0.15, Screen.GREETING: 0.5}
+SHORT_SCREENS = {Screen.THANKS: 0.15, Screen.GREETING: 0.5, Screen.CLOSED: 0.5}
+# Refusals of a check-in: the customer stays on the check-in screen with the reason in their language.
+APPOINTMENT_REFUSALS = {RefusalCode.APPOINTMENT_UNKNOWN: "appt_unknown", RefusalCode.APPOINTMENT_EARLY: "appt_early",
+                        RefusalCode.APPOINTMENT_EXPIRED: "appt_expired", RefusalCode.APPOINTMENT_USED: "appt_used"}
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedNotice:
+    """Why the kiosk does not issue now (the hub's refusal, or the branch calendar), for the closed screen."""
+
+    last_ticket: bool = False  # today's last ticket time has passed (else: closed)
+    opens_at: datetime | None = None
+    holiday: tuple[str, str] | None = None  # (zh, en) name of today's holiday
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +177,7 @@ class Customer:
     greeting_name: str | None = None
     suggested_business: str | None = None
     appointment_code: str | None = None
+    phone_last4: str | None = None  # check-in by phone's last four digits: the card read next identifies them
     ticket: Ticket | None = None
     pending_request: str | None = None
     pending_probe: str | None = None
@@ -192,6 +210,7 @@ class KioskFlow:
                  appointment_business: str = "wealth", face_recognition: bool = True,
                  branch_name: tuple[str, str] = ("", ""), alternative: tuple[str, str] = ("", ""),
                  status_url: str = "", branch: str = "", ticket_page_base: str = "",
+                 hours: BranchConfig | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex):
         self.businesses = list(businesses)
@@ -208,6 +227,8 @@ class KioskFlow:
         self.status_url_template = status_url
         self.ticket_page_base = ticket_page_base
         self.branch = branch
+        self.hours = hours  # the branch's calendar, when the kiosk knows it: closed screen while idle
+        self.closed: ClosedNotice | None = None
         self.clock = clock
         self.new_id = new_id
         self.screen = Screen.ATTRACT
@@ -263,13 +284,15 @@ class KioskFlow:
                Screen.RECOGNISE: "look_at_camera", Screen.APPOINTMENT: "appt_scan",
                Screen.ISSUING: "issuing", Screen.SURVEY: "survey_title", Screen.NPS: "nps_title",
                Screen.THANKS: "thanks",
-               Screen.OUT_OF_SERVICE: "out_of_service"}.get(self.screen)
+               Screen.OUT_OF_SERVICE: "out_of_service", Screen.CLOSED: "closed_title"}.get(self.screen)
         text = self.t(key) if key else ""
         c = self.customer
         if self.screen is Screen.TICKET and c and c.ticket:
             text = f"{self.t('your_number')} {c.ticket.number}. " + self._wait_text(c.ticket)
         elif self.screen is Screen.GREETING and c and c.greeting_name:
             text = self.t("greeting", name=c.greeting_name)
+        if self.screen is Screen.CLOSED:
+            text = " ".join(self.closed_text())
         if c and c.message:
             text = self.t(c.message, **c.message_args)
         return [Speak(text, self.lang)] if text else []
@@ -308,6 +331,8 @@ class KioskFlow:
     def take_ticket(self) -> list[Effect]:
         if not self.in_service:
             return []
+        if self._closed_now():
+            return self._go(Screen.CLOSED)
         return self._begin(Screen.BUSINESS) + self._go(Screen.BUSINESS)
 
     def choose_business(self, code: str) -> list[Effect]:
@@ -322,21 +347,35 @@ class KioskFlow:
     def skip_identification(self) -> list[Effect]:
         if self.screen is not Screen.IDENTIFY:
             return []
+        if self.customer and self.customer.phone_last4:  # a check-in by phone needs the card: back to the codes
+            self.customer.phone_last4 = None
+            return [Identify(False), ScanQr(self.components.camera), *self._go(Screen.APPOINTMENT)]
         return [Identify(False), *self._request_ticket()]
 
     def appointment(self) -> list[Effect]:
         if not self.in_service:
             return []
+        if self._closed_now():
+            return self._go(Screen.CLOSED)
         effects = self._begin(Screen.APPOINTMENT)
         return [*effects, ScanQr(self.components.camera), *self._go(Screen.APPOINTMENT)]
 
     def submit_appointment(self, phone_last4: str, code: str) -> list[Effect]:
+        """Check in by the booking's code; or by the phone's last four digits, then the customer's card."""
         code = code.strip().upper()
-        if self.screen is not Screen.APPOINTMENT or self.customer is None:
+        c = self.customer
+        if self.screen is not Screen.APPOINTMENT or c is None:
             return []
-        if not (len(phone_last4) == 4 and phone_last4.isdigit() and APPT_CODE.match(code)):
+        if code:
+            if not APPT_CODE.match(code):
+                return self._go(Screen.APPOINTMENT, "appt_invalid")
+            return self._check_in(code, self.appointment_business)
+        if not (len(phone_last4) == 4 and phone_last4.isdigit()):
             return self._go(Screen.APPOINTMENT, "appt_invalid")
-        return self._check_in(code, self.appointment_business)
+        if not self.components.card_reader:
+            return self._go(Screen.APPOINTMENT, "appt_card_unavailable")
+        c.phone_last4, c.business, c.appointment_code = phone_last4, self.appointment_business, None
+        return [ScanQr(False), Identify(True), *self._go(Screen.IDENTIFY, "appt_insert_card")]
 
     def qr_scanned(self, payload: str) -> list[Effect]:
         if self.screen is not Screen.APPOINTMENT or self.customer is None:
@@ -457,6 +496,8 @@ class KioskFlow:
 
     def back(self) -> list[Effect]:
         """One step back; from the first step of a flow, home."""
+        if self.screen is Screen.IDENTIFY and self.customer and self.customer.phone_last4:
+            return self.skip_identification()
         if self.screen is Screen.IDENTIFY:
             return [Identify(False), *self._go(Screen.BUSINESS)]
         if self.screen in (Screen.CONSENT, Screen.GREETING) and self.customer:
@@ -501,11 +542,13 @@ class KioskFlow:
     def _request_ticket(self) -> list[Effect]:
         c = self.customer
         assert c is not None and c.business is not None
+        if self._closed_now():
+            return self._go(Screen.CLOSED)
         rid = self.new_id()
         c.pending_request = rid
         data = TicketRequestData(request_id=rid, business=c.business, visit_id=c.visit_id,
                                  customer_ref=c.customer_ref, elderly=self.elder,
-                                 appointment_code=c.appointment_code)
+                                 appointment_code=c.appointment_code, phone_last4=c.phone_last4)
         return [Send(TicketRequestMessage, data), StartTimer(Timer.REPLY, rid, self.reply_timeout_s),
                 *self._go(Screen.ISSUING)]
 
@@ -517,9 +560,21 @@ class KioskFlow:
         if reply.ticket is None:
             c.pending_request = None
             refused = reply.refused
+            code = refused.code if refused else None
+            hours = code is RefusalCode.CLOSED or (code is RefusalCode.ISSUING_STOPPED and refused.opens_at)
+            if hours:  # (issuing stopped by staff has no opening time: the reason is shown as it is)
+                self.closed = ClosedNotice(last_ticket=code is RefusalCode.ISSUING_STOPPED,
+                                           opens_at=refused.opens_at if refused else None,
+                                           holiday=self._holiday())
+                return self._go(Screen.CLOSED)
+            if code in APPOINTMENT_REFUSALS:
+                c.appointment_code = c.phone_last4 = None
+                return [ScanQr(self.components.camera),
+                        *self._go(Screen.APPOINTMENT, APPOINTMENT_REFUSALS[code],  # type: ignore[index]
+                                  early=self.hours.appointments.early_min if self.hours else 30)]
             return self._go(Screen.BUSINESS, "request_refused", reason=refused.message if refused else "")
-        return self._issued(Ticket.issued(reply.request_id, reply.ticket, elderly=self.elder,
-                                          priority=c.appointment_code is not None))
+        checked_in = c.appointment_code is not None or c.phone_last4 is not None  # the hub found the booking
+        return self._issued(Ticket.issued(reply.request_id, reply.ticket, elderly=self.elder, priority=checked_in))
 
     def timer_expired(self, timer: Timer, key: str) -> list[Effect]:
         c = self.customer
@@ -537,13 +592,12 @@ class KioskFlow:
         c = self.customer
         assert c is not None and c.business is not None
         number = self.local_number()
-        appointment = c.appointment_code is not None
         ticket = Ticket(request_id=request_id, business=c.business, number=number, provisional=True,
-                        priority=appointment, elderly=self.elder,
-                        kind=priority_kind(priority=appointment, appointment=appointment, elderly=self.elder))
+                        elderly=self.elder)  # no priority shown: only the hub can check an appointment
         follow_up = TicketRequestData(request_id=request_id, business=c.business, visit_id=c.visit_id,
                                       customer_ref=c.customer_ref, elderly=self.elder,
-                                      appointment_code=c.appointment_code, provisional_number=number)
+                                      appointment_code=c.appointment_code, phone_last4=c.phone_last4,
+                                      provisional_number=number)
         return [Send(TicketRequestMessage, follow_up), *self._issued(ticket)]
 
     def _issued(self, ticket: Ticket) -> list[Effect]:
@@ -630,8 +684,18 @@ class KioskFlow:
         return self.idle_timeout_s * SHORT_SCREENS.get(self.screen, 1.0)
 
     def tick(self, now: float) -> list[Effect]:
-        """Called about once a second: after `idle_limit()` s without a touch, everything is cleared."""
-        if self.screen in (Screen.ATTRACT, Screen.OUT_OF_SERVICE):
+        """Called about once a second: after `idle_limit()` s without a touch, everything is cleared. While
+        idle, the closed screen follows the branch calendar (when the kiosk knows it)."""
+        if self.screen is Screen.OUT_OF_SERVICE:
+            return []
+        if self.customer is None and self.screen in (Screen.ATTRACT, Screen.CLOSED):
+            closed = self._closed_now()
+            if closed and self.screen is Screen.ATTRACT:
+                return self._go(Screen.CLOSED)
+            if not closed and self.screen is Screen.CLOSED and (self.hours is not None or
+                                                              now - self.last_touch >= self.idle_limit()):
+                self.closed = None
+                return self._go(Screen.ATTRACT)
             return []
         if self.screen is Screen.ISSUING or (self.customer and self.customer.pending_probe):
             return []  # waiting on the hub: its own timer ends this
@@ -644,7 +708,8 @@ class KioskFlow:
         self.lang, self.elder = self.default_language, self.default_elder
         if not self.in_service:
             return [*effects, *self._go(Screen.OUT_OF_SERVICE)]
-        return [*effects, Identify(False), ScanQr(False), *self._go(Screen.ATTRACT)]
+        home = Screen.CLOSED if self._closed_now() else Screen.ATTRACT
+        return [*effects, Identify(False), ScanQr(False), *self._go(home)]
 
     def _end_visit(self) -> list[Effect]:
         c = self.customer
@@ -660,6 +725,44 @@ class KioskFlow:
                                                            started_at=started, ended_at=now, outcome=outcome,
                                                            visit_id=c.visit_id)),
                 Send(VisitMessage, VisitData(visit_id=c.visit_id, phase="end", customer_ref=c.customer_ref))]
+
+    # --- opening hours ----------------------------------------------------------------------------
+
+    def _closed_now(self) -> ClosedNotice | None:
+        """By the branch calendar the kiosk knows: the notice if it does not issue now (None: open or unknown)."""
+        if self.hours is None:
+            return None
+        status = calendar.issuing(self.hours, self.clock())
+        if status.open:
+            self.closed = None
+            return None
+        self.closed = ClosedNotice(last_ticket=status.closed is calendar.Closed.LAST_TICKET,
+                                   opens_at=status.opens_at, holiday=self._holiday())
+        return self.closed
+
+    def _holiday(self) -> tuple[str, str] | None:
+        if self.hours is None:
+            return None
+        return calendar.holiday_name(self.hours, calendar.local(self.hours, self.clock()).date())
+
+    def closed_text(self) -> tuple[str, str]:
+        """(headline, detail) of the closed screen in the current language."""
+        n = self.closed or ClosedNotice()
+        head = self.t("closed_last_ticket") if n.last_ticket else self.t("closed_title")
+        if n.holiday:
+            head = self.t("closed_holiday", name=n.holiday[0] if self.lang is Lang.ZH else n.holiday[1])
+        if n.opens_at is None:
+            return head, self.t("closed_reopen_unknown")
+        tz = ZoneInfo(self.hours.timezone) if self.hours else None
+        local = n.opens_at.astimezone(tz)
+        today = self.clock().astimezone(tz).date()
+        days = (local.date() - today).days
+        when = local.strftime("%H:%M")
+        if days == 1:
+            when = self.t("closed_tomorrow", time=when)
+        elif days > 1:
+            when = local.strftime("%m-%d %H:%M") if self.lang is Lang.ZH else local.strftime("%d %b %H:%M")
+        return head, self.t("closed_opens_at", when=when)
 
     # --- for screens ----------------------------------------------------------------------------
 

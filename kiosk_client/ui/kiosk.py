@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from kiosk_client.workers.board import BoardListener
 from kiosk_client.workers.camera import CameraWorker
 from kiosk_client.workers.link import LinkWorker
 from kiosk_client.workers.peripherals import CardWorker, PrinterWorker
+from szconfig import calendar
 from szconfig.branch import BranchConfig
 from szconfig.kiosk import KioskConfig, load_kiosk_config
 from szconfig.loader import default_config_dir, load_branch
@@ -51,12 +53,19 @@ log = logging.getLogger(__name__)
 SW_VERSION = "0.1.0"
 
 
+AROUND_THE_CLOCK_ENV = "SZ_AROUND_THE_CLOCK"  # `smartzone kiosk --around-the-clock` (the demo's hours)
+
+
 def load_branch_for(config: KioskConfig) -> BranchConfig:
-    """The kiosk's branch; a relative branches_dir that is not here falls back to the checkout's configs/."""
+    """The kiosk's branch; a relative branches_dir that is not here falls back to the checkout's configs/.
+    With SZ_AROUND_THE_CLOCK=1 (`--around-the-clock`) its calendar is open 00:00-24:00, like the demo's hub."""
     path = config.branches_dir / f"{config.branch}.toml"
     if not path.exists() and not config.branches_dir.is_absolute():
         path = default_config_dir() / "branches" / f"{config.branch}.toml"
-    return load_branch(path)
+    branch = load_branch(path)
+    if os.environ.get(AROUND_THE_CLOCK_ENV) == "1":
+        branch = calendar.around_the_clock(branch)
+    return branch
 
 
 def make_flow(config: KioskConfig, branch: BranchConfig, local_number: Any) -> KioskFlow:
@@ -68,7 +77,8 @@ def make_flow(config: KioskConfig, branch: BranchConfig, local_number: Any) -> K
         idle_timeout_s=config.idle_timeout_s, appointment_business=config.appointment_business,
         face_recognition=config.face_recognition and config.camera != "none",
         branch_name=(branch.name.zh, branch.name.en), alternative=(config.alternative.zh, config.alternative.en),
-        status_url=config.status_url, branch=config.branch, ticket_page_base=config.ticket_page_base)
+        status_url=config.status_url, branch=config.branch, ticket_page_base=config.ticket_page_base,
+        hours=branch)
 
 
 @dataclass

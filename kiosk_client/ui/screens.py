@@ -552,3 +552,28 @@ class OutOfServicePage(Page):
         self.sorry.setText(flow.t("sorry"))
         note = flow.out_of_service_note or flow.alternative
         self.where.setText(note[0] if flow.lang.value == "zh" else note[1])
+
+
+class ClosedPage(Page):
+    """Outside the branch's hours: "closed, we open at …" (the holiday's name on a holiday), in both languages."""
+
+    screen = Screen.CLOSED
+
+    def __init__(self, act: Act):
+        super().__init__(act)
+        self.when = label(name="notice")
+        self.sorry = label(name="muted")
+        self.box.insertStretch(0, 1)
+        self.box.addWidget(self.when)
+        self.box.addWidget(self.sorry)
+        self.box.addStretch(1)
+        self.home = button("primary", lambda: act("done"))
+        self.box.addWidget(self.home)
+
+    def render(self, flow: KioskFlow) -> None:
+        head, when = flow.closed_text()
+        self.title.setText("🕘  " + head)
+        self.when.setText(when)
+        self.sorry.setText(flow.t("closed_sorry"))
+        self.home.setText(flow.t("home"))
+        self.home.setVisible(flow.customer is not None)

@@ -15,7 +15,21 @@ from kiosk_client.ui.theme import apply_font
 from kiosk_client.ui.window import KioskWindow
 from szconfig.kiosk import KioskConfig
 from wire import Component
-from wire.messages import FaceReplyData, IssuedTicket, QueueCallData, RecognisedCustomer, TicketReplyData
+from wire.messages import (
+    FaceReplyData,
+    IssuedTicket,
+    QueueCallData,
+    RecognisedCustomer,
+    Refusal,
+    RefusalCode,
+    TicketReplyData,
+)
+
+# Screens are rendered at fixed moments, never the wall clock: a Monday morning (open), that evening (closed)
+# and New Year's Day (a holiday in b001), so that the pictures are the same whenever they are made.
+OPEN_AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # Mon 10:00 in Shanghai
+EVENING = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # Mon 20:00
+HOLIDAY = datetime(2027, 1, 1, 2, 0, tzinfo=UTC)  # Fri 10:00, New Year's Day
 
 
 def _business(flow: KioskFlow) -> None:
@@ -82,11 +96,27 @@ def _elderly_ticket(flow: KioskFlow) -> None:
 
 
 def _survey(flow: KioskFlow) -> None:
-    now = datetime.now(UTC)
+    now = flow.clock()  # the screenshot's fixed moment
     for n, (ticket, counter) in enumerate((("C011", 1), ("B006", 2), ("A011", 3), ("A012", 1)), start=1):
         flow.call_heard(QueueCallData(ticket=ticket, counter=counter, business="deposit", at=now, ticket_id=n))
     flow.rate_service()
     flow.choose_served("A012")
+
+
+def _closed(flow: KioskFlow) -> None:
+    flow.tick(0.0)  # idle: the calendar says closed
+
+
+def _checkin_card(flow: KioskFlow) -> None:
+    flow.appointment()
+    flow.submit_appointment("6789", "")
+
+
+def _checkin_refused(flow: KioskFlow) -> None:
+    flow.appointment()
+    flow.submit_appointment("", "K7QX2M")
+    flow.ticket_reply(TicketReplyData(request_id=flow.customer.pending_request, refused=Refusal(
+        code=RefusalCode.APPOINTMENT_EXPIRED, message="appointment K7QX2M was at 09:00")))
 
 
 def _nps(flow: KioskFlow) -> None:
@@ -116,7 +146,12 @@ SCREENS: dict[str, Callable[[KioskFlow], None]] = {
     "nps": _nps,
     "thanks": _thanks,
     "out_of_service": lambda flow: flow.command("screenshot0001", "out_of_service", {}),
+    "closed": _closed,
+    "closed_holiday": _closed,
+    "checkin_card": _checkin_card,
+    "checkin_refused": _checkin_refused,
 }
+CLOCK = {"closed": EVENING, "closed_holiday": HOLIDAY}
 
 
 def render_screenshots(config: KioskConfig, out_dir: Path, *, size: tuple[int, int] = (1280, 900)) -> list[Path]:
@@ -131,6 +166,7 @@ def render_screenshots(config: KioskConfig, out_dir: Path, *, size: tuple[int, i
         for lang in (Lang.ZH, Lang.EN):
             for elder in (False, True):
                 flow = make_flow(config, branch, lambda: f"{config.local_numbers.prefix}-{next(counter):03d}")
+                flow.clock = lambda name=name: CLOCK.get(name, OPEN_AT)
                 flow.set_online(True)
                 flow.elder = elder
                 setup(flow)

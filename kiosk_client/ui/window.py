@@ -47,7 +47,8 @@ class KioskWindow(QWidget):
         for page in (s.AttractPage(self.act), s.BusinessPage(self.act, self.flow), s.IdentifyPage(self.act),
                      s.ConsentPage(self.act), s.RecognisePage(self.act), s.GreetingPage(self.act),
                      s.AppointmentPage(self.act), s.IssuingPage(self.act), s.TicketPage(self.act),
-                     s.SurveyPage(self.act), s.NpsPage(self.act), s.ThanksPage(self.act), s.OutOfServicePage(self.act)):
+                     s.SurveyPage(self.act), s.NpsPage(self.act), s.ThanksPage(self.act), s.OutOfServicePage(self.act),
+                     s.ClosedPage(self.act)):
             self.pages[page.screen] = page
             self.stack.addWidget(page)
 

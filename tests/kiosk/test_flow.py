@@ -14,6 +14,8 @@ from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen, Timer
 from kiosk_client.core.i18n import TEXTS, Lang, tr
 from kiosk_client.core.masking import mask_name, mask_number
 from kiosk_client.core.numbering import Counter, format_number, next_number
+from szconfig import load_branches
+from tests.open_hours import REAL_CONFIGS
 from wire import Component, TopicKind
 from wire.messages import (
     BoardCall,
@@ -215,27 +217,100 @@ def test_withdraw_consent_is_sent_and_confirmed():
     assert flow.customer.message == "consent_withdrawn"
 
 
-@pytest.mark.parametrize(("phone", "code", "ok"), [("1234", "ab12", True), ("12a4", "AB12", False),
-                                                  ("1234", "A1", False)])
+@pytest.mark.parametrize(("phone", "code", "ok"), [("1234", "ab12", True), ("", "AB12", True),
+                                                  ("12a4", "", False), ("1234", "A1", False), ("", "", False)])
 def test_appointment_typed(phone, code, ok):
+    """GIVEN the check-in screen WHEN a code is typed (the phone digits beside it do not matter) THEN it is sent;
+    a malformed code, or no code and no four digits, is refused on the screen."""
     flow = make_flow(appointment_business="wealth")
     flow.appointment()
     effects = flow.submit_appointment(phone, code)
     if ok:
         req = sent(effects, "ticket_request")[0]
-        assert req.appointment_code == "AB12" and req.business == "wealth"
+        assert req.appointment_code == "AB12" and req.business == "wealth" and req.phone_last4 is None
     else:
         assert flow.screen is Screen.APPOINTMENT and flow.customer.message == "appt_invalid"
 
 
-def test_appointment_qr_gives_priority_ticket():
+def test_check_in_by_phone_then_card():
+    """GIVEN the check-in screen WHEN only the phone's last four are typed THEN the card reader opens and asks for
+    the card; the card read sends both (the hub finds the booking by them); skipping goes back to the codes."""
+    flow = make_flow(appointment_business="wealth")
+    flow.appointment()
+    effects = flow.submit_appointment("6789", "")
+    assert f.Identify(True) in effects and flow.screen is Screen.IDENTIFY
+    assert flow.customer.message == "appt_insert_card"
+    assert flow.skip_identification() and flow.screen is Screen.APPOINTMENT
+    flow.submit_appointment("6789", "")
+    req = sent(flow.card_read("bank", "ab" * 32, "622848******1234"), "ticket_request")[0]
+    assert (req.phone_last4, req.customer_ref, req.appointment_code, req.business) == ("6789", "ab" * 32, None,
+                                                                                       "wealth")
+
+
+@pytest.mark.parametrize("code", ["appointment_unknown", "appointment_early", "appointment_expired",
+                                  "appointment_used"])
+def test_check_in_refusals_are_shown_on_the_check_in_screen(code):
+    """GIVEN a code sent WHEN the hub refuses it THEN back on the check-in screen with that refusal's words, in
+    both languages, and nothing printed."""
+    flow = make_flow()
+    flow.appointment()
+    rid = sent(flow.submit_appointment("", "ZZZZ99"), "ticket_request")[0].request_id
+    effects = flow.ticket_reply(TicketReplyData(request_id=rid, refused=Refusal(code=code, message="no")))
+    assert flow.screen is Screen.APPOINTMENT and flow.customer.message == f"appt_{code.split('_')[1]}"
+    assert not [e for e in effects if isinstance(e, f.PrintTicket)] and flow.customer.appointment_code is None
+    zh = flow.t(flow.customer.message, early=30)
+    flow.toggle_language()
+    assert zh != flow.t(flow.customer.message, early=30)
+
+
+def test_appointment_qr_offline_ticket_claims_no_priority():
+    """GIVEN a QR code scanned while the hub does not answer WHEN the kiosk prints its own number THEN it claims
+    no priority (only the hub can check a booking) and the follow-up carries the code for the hub to check."""
     flow = make_flow()
     flow.appointment()
     effects = flow.qr_scanned("SZAPPT:Q7K2M9:deposit")
     req = sent(effects, "ticket_request")[0]
     assert (req.appointment_code, req.business) == ("Q7K2M9", "deposit")
-    flow.timer_expired(Timer.REPLY, req.request_id)
-    assert flow.customer.ticket.priority
+    follow = sent(flow.timer_expired(Timer.REPLY, req.request_id), "ticket_request")[0]
+    assert not flow.customer.ticket.priority and follow.appointment_code == "Q7K2M9"
+
+
+def test_closed_refusal_shows_when_the_branch_opens():
+    """GIVEN a ticket requested WHEN the hub refuses it as closed with opens_at tomorrow 08:30 THEN the closed
+    screen says so in both languages; Home goes back to the start."""
+    flow = make_flow(clock=lambda: datetime(2026, 12, 7, 12, 0, tzinfo=UTC))  # 20:00 in Shanghai
+    rid = to_issuing(flow)
+    opens = datetime(2026, 12, 8, 0, 30, tzinfo=UTC)
+    flow.ticket_reply(TicketReplyData(request_id=rid, refused=Refusal(code="closed", message="closed",
+                                                                      opens_at=opens)))
+    assert flow.screen is Screen.CLOSED
+    head, when = flow.closed_text()
+    assert "不办理" in head and when == f"我们将于 明天 {opens.astimezone().strftime('%H:%M')} 开始取号"
+    flow.toggle_language()
+    assert flow.closed_text()[1].startswith("We open at")
+    flow.done()
+    assert flow.screen is Screen.ATTRACT  # the calendar is not known here: the hub decides
+
+
+def test_calendar_closes_the_idle_kiosk_and_opens_it_again():
+    """GIVEN a kiosk that knows b001's calendar WHEN idle at 20:00 on a Monday THEN the closed screen shows
+    tomorrow's 08:30 and a tap asks for nothing; on New Year's Day it names the holiday; at 08:30 it opens."""
+    b001 = load_branches(REAL_CONFIGS / "branches")["b001"]
+    now = [datetime(2026, 12, 7, 12, 0, tzinfo=UTC)]
+    flow = make_flow(hours=b001, clock=lambda: now[0])
+    flow.tick(0.0)
+    assert flow.screen is Screen.CLOSED and flow.closed_text()[1] == "我们将于 明天 08:30 开始取号"
+    assert sent(flow.take_ticket(), "ticket_request") == [] and flow.customer is None
+    flow.toggle_language()
+    assert flow.closed_text()[1] == "We open at 08:30 tomorrow"
+    now[0] = datetime(2027, 1, 1, 2, 0, tzinfo=UTC)
+    flow.tick(1.0)
+    assert flow.closed_text()[0] == "Closed for New Year's Day"
+    now[0] = datetime(2026, 12, 8, 0, 30, tzinfo=UTC)
+    flow.tick(2.0)
+    assert flow.screen is Screen.ATTRACT
+    flow.take_ticket()
+    assert flow.screen is Screen.BUSINESS
 
 
 def test_survey_is_sent_as_touchpoint():

@@ -22,8 +22,11 @@ import click
               help="Render every screen (zh/en, normal/elder) to DIR/<screen>-<lang>[-elder].png and exit.")
 @click.option("--dev", is_flag=True, help="Development only: use the config's dev_branch_key when the branch "
                                           "key variable (SZ_BRANCH_KEY) is unset.")
+@click.option("--around-the-clock", is_flag=True,
+              help="Treat the branch as open 00:00-24:00 (no closed screen), as `smartzone demo` runs its hub "
+                   "unless --real-hours.")
 def kiosk(config_path: Path, windowed: bool, broker: str | None, var_dir: Path | None, ticket_page_base: str | None,
-          screenshot_dir: Path | None, dev: bool) -> None:
+          screenshot_dir: Path | None, dev: bool, around_the_clock: bool) -> None:
     """Run the self-service kiosk: tickets, identification, appointments, recognition, surveys.
 
     Ports set to `sim` start hardware simulators on pseudo-terminals, so the kiosk runs on a
@@ -42,6 +45,8 @@ def kiosk(config_path: Path, windowed: bool, broker: str | None, var_dir: Path |
     for name, value in (("SZ_BROKER", broker), ("SZ_KIOSK_VAR", var_dir), ("SZ_TICKET_PAGE_BASE", ticket_page_base)):
         if value:
             os.environ[name] = str(value)  # also seen when the kiosk reloads its config
+    if around_the_clock:
+        os.environ["SZ_AROUND_THE_CLOCK"] = "1"  # kiosk_client.ui.kiosk.load_branch_for
     try:
         config = load_kiosk_config(config_path)
     except ConfigError as err:
