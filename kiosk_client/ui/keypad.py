@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
 DIGITS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I and O: they read as 1 and 0
+CLEAR = "✕"  # not "C": that is a letter of appointment codes
 
 
 class Keypad(QWidget):
@@ -21,7 +22,7 @@ class Keypad(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         grid = QGridLayout(self)
         grid.setSpacing(8)
-        keys = [*DIGITS, "⌫", "0", "C"]
+        keys = [*DIGITS, "⌫", "0", CLEAR]
         for i, key in enumerate(keys):
             self._add(grid, key, i // 3, i % 3)
         if letters:
@@ -38,7 +39,7 @@ class Keypad(QWidget):
     def press(self, key: str) -> None:
         if key == "⌫":
             self.value = self.value[:-1]
-        elif key == "C":
+        elif key == CLEAR:
             self.value = ""
         elif len(self.value) < self.max_len:
             self.value += key
