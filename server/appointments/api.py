@@ -21,7 +21,7 @@ from server.db import utcnow
 from server.queueing.locks import branch_config
 from server.staff.models import Role
 from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
-from server.web.i18n import register_messages
+from server.web.i18n import register_messages, translate
 from server.web.pages import NavItem, add_template_dir, register_nav, render, request_locale
 from server.web.validation import STRICT, BranchId, IntId
 from szconfig import calendar
@@ -151,9 +151,15 @@ def appointments_page(branch_id: BranchId, staff: Page, session: DbSession, requ
     names = {b.code: (b.name.zh if zh else b.name.en) for b in cfg.business_types}
     view = day_view(session, cfg, day)
     days = [today + timedelta(days=k) for k in range(cfg.appointments.horizon_days + 1)]
+    locale = request_locale(request, staff)
+    errors = {code: translate(locale, f"appt.err.{code}") for code in ERROR_CODES}
     return render(request, "appointments.html", {
         "branch": cfg, "branch_id": branch_id, "day": day, "days": days, "v": view, "names": names,
-        "tz": ZoneInfo(cfg.timezone), "now": utcnow()})
+        "tz": ZoneInfo(cfg.timezone), "now": utcnow(), "errors": errors})
+
+
+ERROR_CODES = ("slot_full", "closed_day", "slot_past", "not_a_slot", "beyond_horizon", "customer_required",
+               "customer_not_found", "unknown_business")
 
 
 def setup(app: FastAPI) -> None:
@@ -178,6 +184,14 @@ MESSAGES: dict[str, dict[str, str]] = {
                                             "and the customer's card.",
         "appt.status.booked": "booked", "appt.status.checked_in": "checked in", "appt.status.no_show": "no-show",
         "appt.status.cancelled": "cancelled",
+        "appt.err.slot_full": "This slot is full: choose another time.",
+        "appt.err.closed_day": "The branch is closed that day.",
+        "appt.err.slot_past": "That slot has already started.",
+        "appt.err.not_a_slot": "Choose one of the listed time slots.",
+        "appt.err.beyond_horizon": "That day is too far ahead to book.",
+        "appt.err.customer_required": "Give the customer's ref or the phone's last four digits.",
+        "appt.err.customer_not_found": "No customer with this ref.",
+        "appt.err.unknown_business": "This business takes no appointments here.",
     },
     "zh-CN": {
         "nav.appointments": "预约", "appt.title": "预约管理", "appt.book": "新建预约",
@@ -193,5 +207,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "或手机尾号加本人银行卡签到。"),
         "appt.status.booked": "已预约", "appt.status.checked_in": "已签到", "appt.status.no_show": "爽约",
         "appt.status.cancelled": "已取消",
+        "appt.err.slot_full": "该时段已约满，请选择其他时间。",
+        "appt.err.closed_day": "网点当天不营业。",
+        "appt.err.slot_past": "该时段已开始。",
+        "appt.err.not_a_slot": "请从列出的时段中选择。",
+        "appt.err.beyond_horizon": "该日期超出可预约范围。",
+        "appt.err.customer_required": "请填写客户编号或手机尾号后四位。",
+        "appt.err.customer_not_found": "未找到该客户编号。",
+        "appt.err.unknown_business": "该业务在本网点不接受预约。",
     },
 }

@@ -19,7 +19,8 @@
         url.searchParams.set("booked", a.code);
         window.location.assign(url.toString());
       } catch (e) {
-        error.textContent = e.message;
+        const words = JSON.parse(form.dataset.errors || "{}");
+        error.textContent = (e.data && words[e.data.error]) || e.message;
         error.hidden = false;
       }
     });
