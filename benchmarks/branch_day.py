@@ -338,7 +338,7 @@ def issue_latency(rate: float = 50.0, count: int = 1000) -> float:
             sync_branches(s, load_branches(REPO / "configs" / "branches"))
         hub = subprocess.Popen([sys.executable, "-m", "smartzone.cli.main", "hub", "--dev", "--broker", broker.url,
                                 "--db", db_url, "--client-id", "bench-hub"], cwd=REPO,
-                               env=dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs")),
+                               env=dict(os.environ, SZ_CONFIG_DIR=str(REPO / "configs"), SZ_AROUND_THE_CLOCK="1"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         got: dict[str, float] = {}
         done = threading.Event()

@@ -129,6 +129,7 @@ def leads_day(tmp: str, seed: int = 1, population: int = 3000) -> dict:
     from server.referrals.models import Referral
     from server.staff.service import create_staff
     from szconfig import load_branches
+    from szconfig.calendar import around_the_clock
 
     rng = random.Random(seed)
     key = "bench-branch-key"
@@ -136,7 +137,7 @@ def leads_day(tmp: str, seed: int = 1, population: int = 3000) -> dict:
     upgrade_engine(_e)
     factory = session_factory(_e)
     with factory() as s, s.begin():
-        sync_branches(s, load_branches(ROOT / "configs" / "branches"))
+        sync_branches(s, {b: around_the_clock(c) for b, c in load_branches(ROOT / "configs" / "branches").items()})
     with factory() as s, s.begin():
         cms = [create_staff(s, username=f"cm{i}", role="customer_manager", branch_ids=("b001",),
                             password="bench-password-1")[0].id for i in range(3)]

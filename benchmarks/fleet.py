@@ -45,6 +45,7 @@ from server.branches.service import sync_branches
 from server.db import make_engine, session_factory
 from server.migrate import upgrade_engine
 from szconfig import load_branches
+from szconfig.calendar import around_the_clock
 from wire import TopicKind, device_topic, encode, envelope
 from wire.messages import (
     HeartbeatData,
@@ -319,7 +320,7 @@ def main() -> None:
         upgrade_engine(engine)
         factory = session_factory(engine)
         with factory() as s, s.begin():
-            sync_branches(s, load_branches(REPO / "configs" / "branches"))
+            sync_branches(s, {b: around_the_clock(c) for b, c in load_branches(REPO / "configs" / "branches").items()})
         hub_thread = HubThread(Hub(url=parse_broker_url(broker.url), db=factory, branches={"b001", "b002"},
                                    session=SessionOptions(client_id="bench-fleet-hub"), options=IngestOptions()))
         hub = hub_thread.start()

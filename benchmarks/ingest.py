@@ -54,6 +54,7 @@ from server.db import make_engine, session_factory  # noqa: E402
 from server.ingest import handlers  # noqa: E402
 from server.migrate import upgrade_engine  # noqa: E402
 from szconfig import load_branches  # noqa: E402
+from szconfig.calendar import around_the_clock  # noqa: E402
 from szconfig.roles import Role  # noqa: E402
 from wire import TopicKind, device_topic, encode, envelope  # noqa: E402
 
@@ -69,7 +70,7 @@ def branch_ids() -> list[str]:
 
 def bench_branches() -> dict:
     """BRANCHES copies of b001 (same zones, counters, rules, planned kiosks) with their own ids."""
-    b001 = load_branches(ROOT / "configs" / "branches")["b001"]
+    b001 = around_the_clock(load_branches(ROOT / "configs" / "branches")["b001"])  # any hour
     return {bid: b001.model_copy(update={"id": bid}) for bid in branch_ids()}
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("SZ_AROUND_THE_CLOCK", "1")  # the kiosks' branch open at any hour, like the hub's
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -168,6 +169,7 @@ def ticket_to_print(samples: int = 20) -> float:
     from server.db import make_engine, session_factory
     from server.migrate import upgrade_engine
     from szconfig import load_branches
+    from szconfig.calendar import around_the_clock
 
     if not MosquittoBroker.available():
         return float("nan")
@@ -178,7 +180,7 @@ def ticket_to_print(samples: int = 20) -> float:
         upgrade_engine(engine)
         factory = session_factory(engine)
         with factory() as s, s.begin():
-            sync_branches(s, load_branches(REPO / "configs" / "branches"))
+            sync_branches(s, {b: around_the_clock(c) for b, c in load_branches(REPO / "configs" / "branches").items()})
         hub_thread = HubThread(Hub(url=parse_broker_url(broker.url), session=SessionOptions(client_id="sz-hub-bench"),
                                    db=factory, branches={"b001"}, options=IngestOptions(batch_wait_ms=5)))
         hub_thread.start()

@@ -49,6 +49,7 @@ from server.link.steps import WATERMARK as STEPS_WATERMARK  # noqa: E402
 from server.queueing.models import TicketStep  # noqa: E402
 from smartzone.cli.compose import open_database  # noqa: E402
 from szconfig import load_branches  # noqa: E402
+from szconfig.calendar import around_the_clock  # noqa: E402
 from szconfig.roles import Role  # noqa: E402
 from wire.topics import EDGE_DEVICE, uplink_topic  # noqa: E402
 
@@ -88,7 +89,7 @@ def count(factory, model) -> int:
 
 def catch_up(tmp: Path, k: int) -> dict:
     """Time an edge's backlog of k events into the centre (one central worker on PostgreSQL)."""
-    branches = load_branches(ROOT / "configs" / "branches")
+    branches = {b: around_the_clock(c) for b, c in load_branches(ROOT / "configs" / "branches").items()}
     central = MosquittoBroker(tmp / "central").start()
     plug = LinkPlug(central.port).start()
     edge = MosquittoBroker(tmp / "edge", extra_conf=mosquitto_bridge(

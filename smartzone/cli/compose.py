@@ -27,13 +27,23 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+AROUND_THE_CLOCK_ENV = "SZ_AROUND_THE_CLOCK"
+
+
 def load_branch_configs(directory: Path) -> dict:
+    """The branch files; with SZ_AROUND_THE_CLOCK=1 open 00:00-24:00 every day (demos and benchmarks at any hour)."""
+    import os
+
     from szconfig import ConfigError, load_branches
+    from szconfig.calendar import around_the_clock
 
     try:
-        return load_branches(directory)
+        branches = load_branches(directory)
     except ConfigError as err:
         fail(f"branch configuration is invalid:\n{err}")
+    if os.environ.get(AROUND_THE_CLOCK_ENV) == "1":
+        branches = {b: around_the_clock(cfg) for b, cfg in branches.items()}
+    return branches
 
 
 def open_database(url: str, branches: dict | None = None, *, migrate: bool = True):

@@ -28,8 +28,11 @@ import click
                    "(b001, b002), each with its own broker and database, bridged, so you can pull a branch's plug.")
 @click.option("--outage", metavar="BRANCH:AT:FOR", default=None,
               help="With --topology edge: pull BRANCH's plug AT seconds in, for FOR seconds (e.g. b001:10:20).")
+@click.option("--real-hours", is_flag=True,
+              help="Keep the branch files' opening hours and holidays (kiosks refuse tickets outside them). "
+                   "Default: the demo's branches are open around the clock, so it is useful at any hour.")
 def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: str, db_url: str | None, rate: float,
-                 port: int, var_dir: Path, topology: str, outage: str | None) -> None:
+                 port: int, var_dir: Path, topology: str, outage: str | None, real_hours: bool) -> None:
     """Run the whole smart service zone: broker, hub, database, staff console and simulated kiosks.
 
     Kiosks in branch b001 (three) and b002 (one) send realistic customer traffic; a few
@@ -49,6 +52,15 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
     var_dir = var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{var_dir / 'smartzone.db'}"
+    if not real_hours:
+        import os
+
+        from szconfig.calendar import around_the_clock
+
+        os.environ["SZ_AROUND_THE_CLOCK"] = "1"  # processes the demo starts load their branches the same way
+        branches = {b: around_the_clock(cfg) for b, cfg in branches.items()}
+    say("hours: the branch files' opening hours and holidays (--real-hours)" if real_hours else
+        "hours: branches open around the clock (00:00-24:00, no holidays); --real-hours keeps the files' hours")
     if topology == "edge":
         _run_topology(branches, var_dir, rate, port, seconds, outage, as_json, say)
         return
@@ -71,7 +83,8 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         qr_base = f" --ticket-page-base {web.url}" if web else ""  # the QR codes open this console's /t/<token>
         say("  " + _command_line(credentials, ("b001", "k4"),
                                  f"kiosk --config {shlex.quote(str(kiosk_config))} --broker {url.address}"
-                                 f" --var {shlex.quote(str(var_dir / 'kiosk-b001-k4'))}{qr_base} --windowed --dev"))
+                                 f" --var {shlex.quote(str(var_dir / 'kiosk-b001-k4'))}{qr_base} --windowed --dev"
+                                 + ("" if real_hours else " --around-the-clock")))
         say("  " + _command_line(credentials, ("b001", "lobby1"),
                                  f"display --branch b001 --username b001.lobby1 --broker {url.address} --windowed"))
         started = time.monotonic()
