@@ -561,7 +561,7 @@ class ClosedPage(Page):
 
     def __init__(self, act: Act):
         super().__init__(act)
-        self.when = label(name="notice")
+        self.when = label(name="title")
         self.sorry = label(name="muted")
         self.box.insertStretch(0, 1)
         self.box.addWidget(self.when)
@@ -572,7 +572,7 @@ class ClosedPage(Page):
 
     def render(self, flow: KioskFlow) -> None:
         head, when = flow.closed_text()
-        self.title.setText("🕘  " + head)
+        self.title.setText(head)
         self.when.setText(when)
         self.sorry.setText(flow.t("closed_sorry"))
         self.home.setText(flow.t("home"))
