@@ -90,6 +90,20 @@ def migrated(db_url: str):
 
 
 @pytest.fixture
+def real_hours(migrated):
+    """The migrated database with the branch files' real opening hours and holidays (for tests about hours,
+    which inject `now`); every other test runs on branches open around the clock (tests/open_hours.py)."""
+    from server.branches.service import sync_branches
+    from szconfig import load_branches
+    from tests.open_hours import REAL_CONFIGS
+
+    _engine, factory = migrated
+    with factory() as s, s.begin():
+        sync_branches(s, load_branches(REAL_CONFIGS / "branches"))
+    return migrated
+
+
+@pytest.fixture
 def mosquitto(tmp_path: Path):
     """A private Mosquitto on a free port with persistence, stopped after the test."""
     from device_hub.broker import MosquittoBroker

@@ -29,7 +29,7 @@ def token(client, make_user, username: str, role: str) -> dict:
     return bearer(client, username)
 
 
-def test_scripted_day_through_api(client, factory, make_user, monkeypatch):
+def test_scripted_day_through_api(client, factory, make_user, monkeypatch, real_hours):
     """GIVEN kiosk k1 born at opening, out of paper 10:00-11:00 local and used 20 times for 6 minutes
     WHEN the day is rolled up and GET /api/devices/{id}/utilisation is asked for that day
     THEN availability is 7.5/8.5 h, utilisation is busy/available, 20 sessions with 1 failure, and MTTR has the
