@@ -75,9 +75,10 @@ class BranchClosed(Conflict):
         self.opens_at = opens_at
 
 
-def check_open(cfg: BranchConfig, now: datetime) -> None:
-    """Raise BranchClosed outside the branch's hours: `issuing_stopped` past the last ticket time, else `closed`."""
-    status = calendar.issuing(cfg, now)
+def check_open(cfg: BranchConfig, now: datetime, status: calendar.Issuing | None = None) -> None:
+    """Raise BranchClosed outside the branch's hours: `issuing_stopped` past the last ticket time, else `closed`.
+    `status`: calendar.issuing(cfg, now), when the caller has it (once per branch and batch)."""
+    status = status or calendar.issuing(cfg, now)
     if status.open:
         return
     opens = f"; tickets again from {calendar.local(cfg, status.opens_at):%Y-%m-%d %H:%M}" if status.opens_at else ""
@@ -155,6 +156,7 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
                                 if (r.customer_ref or r.visit_id) and (r.branch_id, r.request_id or "") not in known])
     claims = _check_ins(session, requests, known, contexts, now)
     booked: dict[int, int] = {}  # appointment id → index of the request that checks it in
+    hours = {b: calendar.issuing(ctx.cfg, now) for b, ctx in contexts.items()}  # once per branch, not per request
     results: list[Issued | DomainError | None] = [None] * len(requests)
     rows: list[tuple[int, dict[str, Any], Decision]] = []
     first: dict[tuple[str, str], int] = {}
@@ -170,7 +172,7 @@ def issue_many(session: Session, requests: Sequence[TicketRequest], now: datetim
         else:
             try:
                 if r.provisional_number is None:  # a provisional ticket was printed: the customer holds it
-                    check_open(contexts[r.branch_id].cfg, now)
+                    check_open(contexts[r.branch_id].cfg, now, hours[r.branch_id])
                 r = _with_appointment(r, claims.get(i), booked, i)
                 row, decision, results[i] = _plan(contexts[r.branch_id], r, now,
                                                   tiers.get((r.customer_ref, r.visit_id)))
