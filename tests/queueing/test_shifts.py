@@ -63,13 +63,13 @@ def test_estimates_wait_for_counters_on_a_break_and_skip_those_gone_for_the_day(
     assert estimates.estimate("card", ["card"] * 2, [ending], stats).p50_min == 16.0
 
 
-def test_a_ticket_taken_before_lunch_is_told_about_the_lunch_break(migrated) -> None:
+def test_a_ticket_taken_before_lunch_is_told_about_the_lunch_break(real_hours) -> None:
     """GIVEN b001 on a Monday at 11:10 with counters 1-3 open (6-minute card services) and counter 1's lunch at
     11:30 WHEN 18 card customers take tickets and the counters serve them, counter 1 leaving for lunch after
     the service it started before 11:30 THEN the last ticket was told a longer wait than the estimate that
     ignores the plan, and exactly the wait it had (36 minutes, not 30); during lunch a new ticket's estimate
     counts on counter 1's return at 12:30."""
-    _engine, factory = migrated
+    _engine, factory = real_hours  # b001's own shifts and lunches (tests/open_hours.py)
     start = monday(11, 10)
     with factory() as s, s.begin():
         for n in (1, 2, 3):
