@@ -87,6 +87,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "appt_code": ("预约码", "Appointment code"),
     "appt_submit": ("签到", "Check in"),
     "appt_invalid": ("请输入4-12位预约码，或手机号后4位", "Enter a 4-12 character code, or your phone's last 4 digits"),
+    "appt_card_title": ("预约签到：请出示本人银行卡或身份证", "Check-in: your bank card or ID card"),
+    "appt_use_code": ("改为输入预约码", "Type the appointment code instead"),
     "appt_insert_card": ("请插入本人银行卡，以核对您的预约", "Insert your bank card so we can find your appointment"),
     "appt_card_unavailable": ("读卡器暂不可用：请输入预约码", "The card reader is not available: type your code"),
     "appt_unknown": ("未找到该预约，请核对后重新输入，或直接取号",

@@ -183,13 +183,14 @@ class IdentifyPage(Page):
 
     def render(self, flow: KioskFlow) -> None:
         super().render(flow)
-        self.title.setText(flow.t("identify_title"))
+        check_in = flow.customer is not None and flow.customer.phone_last4 is not None  # phone, then the card
+        self.title.setText(flow.t("appt_card_title" if check_in else "identify_title"))
         self.card.setText("💳  " + flow.t("identify_card"))
         self.card.setVisible(flow.components.card_reader)
         self.id.setText("🪪  " + flow.t("identify_id"))
         self.id.setVisible(flow.components.id_reader)
         self.why.setText(flow.t("identify_why"))
-        self.skip.setText(flow.t("identify_skip"))
+        self.skip.setText(flow.t("appt_use_code" if check_in else "identify_skip"))
         self.back.setText(flow.t("back"))
 
 
