@@ -285,7 +285,8 @@ def _plan(ctx: IssueContext, r: TicketRequest, now: datetime,
         lane.add(r.business, priority)
     when = min(r.issued_at or now, now)
     self_service = decision.channel is Channel.SELF_SERVICE
-    row = {"branch_id": cfg.id, "service_day": service_day(now, cfg.timezone, cfg.hours).isoformat(),
+    day = service_day(now, cfg.timezone, cfg.hours, cfg.day.issue_before_open_min)
+    row = {"branch_id": cfg.id, "service_day": day.isoformat(),
            "number": None, "display": r.provisional_number, "provisional_number": r.provisional_number,
            "token": secrets.token_urlsafe(18)[:24], "request_id": r.request_id, "device_id": r.device_id,
            "source": r.source, "business": r.business, "channel": channel, "priority": priority,

@@ -58,7 +58,7 @@ def kpis(session: Session, branch_id: str, start: datetime, end: datetime) -> di
 
 
 def _today(cfg: BranchConfig, when: datetime) -> str:
-    return service_day(min(when, datetime.now(UTC)), cfg.timezone, cfg.hours).isoformat()
+    return service_day(min(when, datetime.now(UTC)), cfg.timezone, cfg.hours, cfg.day.issue_before_open_min).isoformat()
 
 
 def estimate_mae(session: Session, branch_id: str, since: datetime) -> dict[str, float | None]:

@@ -338,6 +338,9 @@ def test_numbers_reset_at_opening_time_in_branch_time() -> None:
     assert service_day(monday, B001.timezone, B001.hours) == date(2026, 11, 29)
     assert service_day(monday + timedelta(minutes=1), B001.timezone, B001.hours) == date(2026, 11, 30)
     assert format_number("A", 12) == "A012" and format_number("VP", 1234) == "VP1234"
+    # a branch issuing 15 minutes before opening starts the day's numbers with its first ticket, at 08:15
+    assert service_day(monday - timedelta(minutes=14), B001.timezone, B001.hours, 15) == date(2026, 11, 30)
+    assert service_day(monday - timedelta(minutes=15), B001.timezone, B001.hours, 15) == date(2026, 11, 29)
 
 
 def test_ticket_moves_follow_one_table() -> None:
