@@ -110,6 +110,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "issuing": ("正在为您取号，请稍候…", "Getting your ticket, one moment…"),
     "your_number": ("您的号码", "Your number"),
     "people_ahead": ("前面还有 {n} 人", "{n} people ahead of you"),
+    "people_ahead_0": ("前面没有人，请留意叫号", "Nobody ahead of you: listen for your number"),
+    "people_ahead_1": ("前面还有 1 人", "1 person ahead of you"),
     "wait_about": ("预计等待约 {m} 分钟", "About {m} minutes"),
     "wait_range": ("预计等待 {low}–{high} 分钟", "About {low}–{high} minutes"),
     "wait_unknown": ("请留意叫号", "Please listen for your number"),
@@ -150,8 +152,10 @@ TAGS = ("wait", "staff", "machine", "environment", "speed")
 
 
 def tr(key: str, lang: Lang | str, **values: object) -> str:
-    """The text for key in lang, with {placeholders} filled; an unknown key shows itself (never crashes)."""
-    pair = TEXTS.get(key)
+    """The text for key in lang, with {placeholders} filled; an unknown key shows itself (never crashes).
+    A count `n` picks `key_<n>` where one exists (English plurals: "1 person", not "1 people")."""
+    pair = TEXTS.get(f"{key}_{values['n']}") if "n" in values else None
+    pair = pair or TEXTS.get(key)
     if pair is None:
         return key
     text = pair[0] if Lang(lang) is Lang.ZH else pair[1]

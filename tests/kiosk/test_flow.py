@@ -349,6 +349,7 @@ def test_elder_mode_speaks_prompts_in_current_language():
 def test_every_text_has_both_languages():
     assert all(zh and en for zh, en in TEXTS.values())
     assert tr("people_ahead", "en", n=3) == "3 people ahead of you"
+    assert tr("people_ahead", "en", n=1) == "1 person ahead of you" and tr("people_ahead", "zh", n=1) == "前面还有 1 人"
     assert tr("no_such_key", "zh") == "no_such_key"
 
 
@@ -381,7 +382,7 @@ def test_no_wait_estimate_is_shown_as_unknown():
     rid = to_issuing(flow)
     flow.ticket_reply(ticket_reply(rid, people_ahead=0, wait=None))
     assert flow.customer.ticket.wait_estimate_min is None
-    assert flow._wait_text(flow.customer.ticket) == "0 people ahead of you"
+    assert flow._wait_text(flow.customer.ticket) == "Nobody ahead of you: listen for your number"
 
 
 def test_board_model_and_announcement():
