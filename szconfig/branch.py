@@ -219,6 +219,49 @@ class QueueSettings(Strict):
                                     description="self-service tickets still open after this are closed as done")
 
 
+ConsentVersion = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class PrivacyImpactAssessment(Strict):
+    """The record of the personal-information protection impact assessment (PIPL art. 55-56) that must exist
+    before a branch processes faces: who approved what, when, and when it is reviewed again."""
+
+    reference: Annotated[str, StringConstraints(min_length=3, max_length=60)] = Field(
+        description="the assessment's document reference, e.g. PIA-2026-017")
+    approved_by: Annotated[str, StringConstraints(min_length=2, max_length=80)] = Field(
+        description="who approved it (role or office, not a person's ID number)")
+    approved_on: dt.date
+    review_by: dt.date = Field(description="the assessment is reviewed again by this date")
+
+    @model_validator(mode="after")
+    def _review_after_approval(self) -> Self:
+        if self.review_by <= self.approved_on:
+            raise ValueError("recognition.pia: review_by must be after approved_on")
+        return self
+
+
+class RecognitionSettings(Strict):
+    """Returning-customer recognition at the branch's kiosks: off unless switched on with an assessment."""
+
+    enabled: bool = Field(default=False, description="kiosks may enrol and recognise faces at this branch")
+    pia: PrivacyImpactAssessment | None = Field(default=None,
+                                                description="required to enable: the impact assessment record")
+    consent_versions: list[ConsentVersion] = Field(
+        default_factory=list, max_length=20,
+        description="versions of the consent text the branch's kiosks show; an enrolment under another is refused")
+    min_frames: int = Field(default=3, ge=2, le=10, description="good frames an enrolment needs")
+
+    @model_validator(mode="after")
+    def _assessed_before_enabled(self) -> Self:
+        if self.enabled and self.pia is None:
+            raise ValueError("recognition.enabled = true needs a privacy impact assessment record first: add "
+                             "[recognition.pia] with reference, approved_by, approved_on and review_by")
+        if self.enabled and not self.consent_versions:
+            raise ValueError("recognition.enabled = true needs the consent text versions the kiosks show "
+                             "(recognition.consent_versions)")
+        return self
+
+
 class BranchConfig(Strict):
     id: Ident = Field(description="branch id used in topics and URLs")
     name: Text
@@ -233,6 +276,8 @@ class BranchConfig(Strict):
     day: DaySettings = Field(default_factory=DaySettings, description="holidays, first and last ticket times")
     appointments: AppointmentSettings = Field(default_factory=AppointmentSettings,
                                               description="bookable businesses, slots and check-in window")
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings,
+                                             description="returning-customer recognition (off without a PIA)")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

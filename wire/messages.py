@@ -151,6 +151,53 @@ class FaceProbeData(_Data):
     visit_id: RequestId | None = None
 
 
+FaceEmbedding = Annotated[list[float], Field(min_length=128, max_length=128)]
+ConsentVersion = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class FaceEnrolData(_Data):
+    """A customer opts in at the kiosk: embeddings of a few good frames (never an image), tied to the card or ID
+    they identified with in the same session, with the consent text's version and the age confirmation. The
+    hub answers with a `face_enrol_reply` (enrolled, or refused with a reason and nothing stored)."""
+
+    request_id: RequestId
+    card_hash: KeyedHash = Field(description="keyed hash of the bank card or ID card read in this session")
+    card_kind: Literal["bank", "id"]
+    embeddings: list[FaceEmbedding] = Field(min_length=1, max_length=10,
+                                            description="one per good frame; the hub wants at least 3 that agree")
+    consent_version: ConsentVersion = Field(description="version of the consent text the customer read")
+    age_confirmed: bool = Field(description="the customer confirmed being 14 or older (PIPL art. 31)")
+    visit_id: RequestId | None = Field(default=None, description="the session (visit) the card was read in")
+
+
+class FaceConsentData(_Data):
+    """Grant or withdraw face-recognition consent for the customer identified in this session (by card or by a
+    face match the customer confirmed). A withdrawal deletes the templates at once; the hub answers with a
+    `face_consent_reply`."""
+
+    request_id: RequestId
+    action: Literal["grant", "withdraw"]
+    consent_version: ConsentVersion
+    card_hash: KeyedHash | None = Field(default=None, description="identified by card or ID card")
+    customer_ref: Annotated[str, StringConstraints(pattern=r"^c-[0-9a-f]{16}$")] | None = Field(
+        default=None, description="identified by a confirmed face match (the pseudonymous ref of the reply)")
+    visit_id: RequestId | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> FaceConsentData:
+        if (self.card_hash is None) == (self.customer_ref is None):
+            raise ValueError("a face_consent names the customer by exactly one of card_hash or customer_ref")
+        return self
+
+
+class FaceConfirmData(_Data):
+    """The customer's answer to "possibly 王*明 — is this you?": only a confirmed match is shown to staff as one."""
+
+    request_id: RequestId = Field(description="the face probe's request_id")
+    confirmed: bool
+    visit_id: RequestId | None = None
+
+
 class UsageSessionData(_Data):
     """One use of the device, for utilisation: what, how long, how it ended."""
 
@@ -351,6 +398,56 @@ class FaceReplyData(_Data):
         return self
 
 
+class FaceRefusalCode(StrEnum):
+    """Why the hub refused an enrolment or a consent change; nothing was stored."""
+
+    NO_CUSTOMER = "no_customer"  # the card or ID (or ref) belongs to no customer of the bank
+    TOO_FEW_EMBEDDINGS = "too_few_embeddings"  # fewer good frames than the hub needs
+    MISMATCHED_EMBEDDINGS = "mismatched_embeddings"  # the frames are not of one person
+    UNKNOWN_CONSENT_VERSION = "unknown_consent_version"  # not a consent text the branch shows
+    WRONG_BRANCH = "wrong_branch"  # the device is not one of the branch's kiosks
+    AGE_NOT_CONFIRMED = "age_not_confirmed"  # under 14: a guardian consents at the counter
+    RECOGNITION_OFF = "recognition_off"  # the branch has no recognition (no privacy impact assessment)
+    NOT_ENROLLED = "not_enrolled"  # a grant without a template, or nothing to withdraw
+
+
+class FaceRefusal(_Data):
+    code: FaceRefusalCode
+    message: BilingualText
+
+
+class FaceEnrolReplyData(_Data):
+    """The answer to a `face_enrol`, echoing its request_id: enrolled (with how to withdraw), or refused."""
+
+    request_id: RequestId
+    result: Literal["enrolled", "refused"]
+    templates: int = Field(default=0, ge=0, description="templates stored")
+    masked_name: ShortText | None = Field(default=None, description="only when enrolled")
+    refused: FaceRefusal | None = None
+
+    @model_validator(mode="after")
+    def _refusal_iff_refused(self) -> FaceEnrolReplyData:
+        if (self.result == "refused") != (self.refused is not None):
+            raise ValueError("a refused enrolment says why; an enrolled one does not")
+        return self
+
+
+class FaceConsentReplyData(_Data):
+    """The answer to a `face_consent`, echoing its request_id."""
+
+    request_id: RequestId
+    action: Literal["grant", "withdraw"]
+    result: Literal["granted", "withdrawn", "refused"]
+    deleted_templates: int = Field(default=0, ge=0, description="templates deleted by this withdrawal")
+    refused: FaceRefusal | None = None
+
+    @model_validator(mode="after")
+    def _refusal_iff_refused(self) -> FaceConsentReplyData:
+        if (self.result == "refused") != (self.refused is not None):
+            raise ValueError("a refused consent change says why; an accepted one does not")
+        return self
+
+
 CommandArgs = dict[Ident, ShortText | int | bool]
 
 
@@ -492,6 +589,21 @@ class FaceProbeMessage(_Envelope):
     data: FaceProbeData
 
 
+class FaceEnrolMessage(_Envelope):
+    type: Literal["face_enrol"] = "face_enrol"
+    data: FaceEnrolData
+
+
+class FaceConsentMessage(_Envelope):
+    type: Literal["face_consent"] = "face_consent"
+    data: FaceConsentData
+
+
+class FaceConfirmMessage(_Envelope):
+    type: Literal["face_confirm"] = "face_confirm"
+    data: FaceConfirmData
+
+
 class UsageSessionMessage(_Envelope):
     type: Literal["usage_session"] = "usage_session"
     data: UsageSessionData
@@ -542,6 +654,16 @@ class FaceReplyMessage(_Envelope):
     data: FaceReplyData
 
 
+class FaceEnrolReplyMessage(_Envelope):
+    type: Literal["face_enrol_reply"] = "face_enrol_reply"
+    data: FaceEnrolReplyData
+
+
+class FaceConsentReplyMessage(_Envelope):
+    type: Literal["face_consent_reply"] = "face_consent_reply"
+    data: FaceConsentReplyData
+
+
 class QueueBoardMessage(_Envelope):
     type: Literal["queue_board"] = "queue_board"
     data: QueueBoardData
@@ -559,21 +681,21 @@ class StaffLeadMessage(_Envelope):
 
 DeviceMessage = Annotated[
     StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
-    | CardReadMessage | FaceProbeMessage | UsageSessionMessage | SurveyMessage | ErrorMessage
-    | CommandResultMessage | QueueStepMessage,
+    | CardReadMessage | FaceProbeMessage | FaceEnrolMessage | FaceConsentMessage | FaceConfirmMessage
+    | UsageSessionMessage | SurveyMessage | ErrorMessage | CommandResultMessage | QueueStepMessage,
     Field(discriminator="type"),
 ]
 HubMessage = Annotated[
-    ConfirmMessage | TicketReplyMessage | FaceReplyMessage | CommandMessage | QueueBoardMessage | QueueCallMessage
-    | StaffLeadMessage | PushMessage,
+    ConfirmMessage | TicketReplyMessage | FaceReplyMessage | FaceEnrolReplyMessage | FaceConsentReplyMessage
+    | CommandMessage | QueueBoardMessage | QueueCallMessage | StaffLeadMessage | PushMessage,
     Field(discriminator="type"),
 ]
 
 # Business event types, sent on …/evt/{type}.
 EVENT_TYPES: dict[str, type[_Envelope]] = {
     m.model_fields["type"].default: m
-    for m in (VisitMessage, TicketRequestMessage, CardReadMessage, FaceProbeMessage,
-              UsageSessionMessage, SurveyMessage, ErrorMessage)
+    for m in (VisitMessage, TicketRequestMessage, CardReadMessage, FaceProbeMessage, FaceEnrolMessage,
+              FaceConsentMessage, FaceConfirmMessage, UsageSessionMessage, SurveyMessage, ErrorMessage)
 }
 ALL_DEVICE_TYPES: dict[str, type[_Envelope]] = {
     **EVENT_TYPES,
@@ -586,13 +708,14 @@ ALL_DEVICE_TYPES: dict[str, type[_Envelope]] = {
 # What the hub sends, by message type; the topic each goes on is wire.topics.HUB_TOPICS[type].
 HUB_TYPES: dict[str, type[_Envelope]] = {
     m.model_fields["type"].default: m
-    for m in (ConfirmMessage, TicketReplyMessage, FaceReplyMessage, CommandMessage, QueueBoardMessage,
-              QueueCallMessage, StaffLeadMessage, PushMessage)
+    for m in (ConfirmMessage, TicketReplyMessage, FaceReplyMessage, FaceEnrolReplyMessage, FaceConsentReplyMessage,
+              CommandMessage, QueueBoardMessage, QueueCallMessage, StaffLeadMessage, PushMessage)
 }
 DeviceData = (StateData | StatusData | HeartbeatData | VisitData | TicketRequestData | CardReadData | FaceProbeData
-              | UsageSessionData | SurveyData | ErrorData | CommandResultData | QueueStepData)
-HubData = (ConfirmData | TicketReplyData | FaceReplyData | CommandData | QueueBoardData | QueueCallData
-           | StaffLeadData | PushData)
+              | FaceEnrolData | FaceConsentData | FaceConfirmData | UsageSessionData | SurveyData | ErrorData
+              | CommandResultData | QueueStepData)
+HubData = (ConfirmData | TicketReplyData | FaceReplyData | FaceEnrolReplyData | FaceConsentReplyData | CommandData
+           | QueueBoardData | QueueCallData | StaffLeadData | PushData)
 # The `data` model of each message type, and the message type of each hub `data` model.
 DATA_MODELS: dict[str, type[_Data]] = {t: m.model_fields["data"].annotation
                                        for t, m in (*ALL_DEVICE_TYPES.items(), *HUB_TYPES.items())}

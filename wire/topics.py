@@ -7,7 +7,7 @@
 | sz/v1/{b}/dev/{d}/hb           | device→hub | 0 |
 | sz/v1/{b}/dev/{d}/evt/{type}   | device→hub | 1 |
 | sz/v1/{b}/dev/{d}/ack          | hub→device | 0 (which of the device's events are committed) |
-| sz/v1/{b}/dev/{d}/reply        | hub→device | 1 (ticket_reply, face_reply) |
+| sz/v1/{b}/dev/{d}/reply        | hub→device | 1 (ticket_reply, face_reply, face_enrol_reply, face_consent_reply) |
 | sz/v1/{b}/dev/{d}/cmd          | hub→device | 1 |
 | sz/v1/{b}/dev/{d}/cmd/res      | device→hub | 1 |
 | sz/v1/{b}/queue/board          | hub→all    | 1, retained |
@@ -59,9 +59,10 @@ UP = "up"  # `sz/v1/{b}/up/{d}/…`: a device's event as its branch's edge sends
 EDGE_DEVICE = "hub"  # the `device` a branch's edge speaks as: its queue steps going up, the centre's confirmations
 EDGE_ONLY_TYPES = frozenset({"queue_step"})  # event types only an edge sends (up), never a device
 _UP_KINDS = (TopicKind.STATE, TopicKind.STATUS, TopicKind.EVENT, TopicKind.COMMAND_RESULT)
-# Where each message type the hub sends goes (wire.messages.HUB_TYPES); both replies share `reply`.
+# Where each message type the hub sends goes (wire.messages.HUB_TYPES); every reply shares `reply`.
 HUB_TOPICS: dict[str, TopicKind] = {
     "confirm": TopicKind.CONFIRM, "ticket_reply": TopicKind.REPLY, "face_reply": TopicKind.REPLY,
+    "face_enrol_reply": TopicKind.REPLY, "face_consent_reply": TopicKind.REPLY,
     "command": TopicKind.COMMAND, "queue_board": TopicKind.QUEUE_BOARD, "queue_call": TopicKind.QUEUE_CALL,
     "staff_lead": TopicKind.STAFF_LEAD, "push": TopicKind.PUSH,
 }  # a centre's confirmations to a branch's edge are `confirm`s too, on `link/ack`

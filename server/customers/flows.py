@@ -14,10 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
-from server.customers import service
+from server.customers import optin, service
 from server.customers.config import crm
-from server.customers.models import Customer
+from server.customers.models import Customer, FaceIdentification
 from server.customers.rules import LeadFacts, lead_reason
+from server.db import insert_for
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
 from server.outbox.service import OutboxRow, outbox_row
@@ -79,22 +80,28 @@ def _link_by_visit(session: Session, events: Sequence[EventRecord], by_event: di
 
 def _face_probe(session: Session, e: EventRecord, probe: FaceProbeData, now: datetime,
                 by_event: dict[str, int]) -> OutboxRow:
-    """Match, answer the kiosk with the greeting facts only, record the outcome (never the embedding)."""
-    decision = service.match_probe(session, e.branch, probe.embeddings, now=now)
-    c = session.get(Customer, decision.customer_id) if decision.customer_id is not None else None
+    """Match, answer the kiosk with the greeting facts only, log the identification (never the embedding).
+
+    A match is a suggestion: the visit becomes the customer's, and a lead may follow, only when the customer
+    confirms it on the kiosk (`face_confirm`, server.customers.optin). A branch without recognition (no privacy
+    impact assessment) matches nobody."""
+    on = optin.recognition_on(session, e.branch)
+    decision = service.match_probe(session, e.branch, probe.embeddings, now=now) if on else None
+    c = session.get(Customer, decision.customer_id) if decision and decision.customer_id is not None else None
     result = "matched" if c is not None else "unknown"
+    frames, agreeing = (decision.frames, decision.agreeing) if decision else (len(probe.embeddings), 0)
     session.execute(update(Touchpoint).where(Touchpoint.event_id == e.id).values(
-        customer_id=c.id if c else None, outcome=result, detail={"result": result, "frames": decision.frames}))
+        customer_id=c.id if c else None, outcome=result, detail={"result": result, "frames": frames}))
+    session.execute(insert_for(session, FaceIdentification).on_conflict_do_nothing(
+        index_elements=["branch_id", "device_id", "request_id"]).values(
+        branch_id=e.branch, device_id=e.device, request_id=probe.request_id, visit_id=probe.visit_id,
+        customer_id=c.id if c else None, result=result if on else "off", frames=frames, agreeing=agreeing, at=now))
     audit.record(session, actor=audit.device_actor(e.branch, e.device), action="face.match",
                  object_type="customer" if c else None, object_id=c.ref if c else None, branch_id=e.branch,
                  outcome="ok" if c else "not_found",
-                 detail={"frames": decision.frames, "agreeing": decision.agreeing, "request_id": probe.request_id})
+                 detail={"frames": frames, "agreeing": agreeing, "request_id": probe.request_id})
     recognised = None
     if c is not None:
-        by_event[e.id] = c.id
-        if probe.visit_id:
-            session.execute(update(Visit).where(Visit.id == probe.visit_id, Visit.customer_id.is_(None))
-                            .values(customer_id=c.id))
         recognised = RecognisedCustomer(customer_ref=c.ref, masked_name=c.masked_name, tier=c.tier,
                                         usual_business=service.usual_business(session, c.id))
     log.info("face probe %s at %s/%s: %s", probe.request_id, e.branch, e.device, result)

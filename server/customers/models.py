@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, JSONType, UTCDateTime
@@ -100,6 +100,29 @@ class TemplateGeneration(Base):
 
 def template_aad(customer_id: int, branch_id: str) -> str:
     return f"face-template:{branch_id}:{customer_id}"
+
+
+class FaceIdentification(Base):
+    """The identification log: one row per face probe, never an image or an embedding. A match is a suggestion
+    until the customer confirms it on the kiosk (`answer`); a declined one is not shown to staff as a match."""
+
+    __tablename__ = "face_identifications"
+    __table_args__ = (UniqueConstraint("branch_id", "device_id", "request_id", name="uq_face_identifications_request"),
+                      Index("ix_face_identifications_branch_at", "branch_id", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    branch_id: Mapped[str] = mapped_column(String(32))
+    device_id: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[str] = mapped_column(String(64))
+    visit_id: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("customers.id", ondelete="SET NULL"),
+                                                    index=True)
+    result: Mapped[str] = mapped_column(String(16))  # matched | unknown | off (the branch has no recognition)
+    frames: Mapped[int] = mapped_column(Integer)
+    agreeing: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(String(16))  # confirmed | declined (by the customer, on the kiosk)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 

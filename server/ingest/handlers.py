@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.customers import flows as crm_flows
+from server.customers import optin as face_optin
 from server.devices import handlers as fleet
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
@@ -51,6 +52,7 @@ HANDLERS: list[Step] = [
     Step(link.enqueue, EDGE_LINK),  # the edge: every new event waits for the centre's confirmation
     Step(touchpoints, CENTRE),
     Step(crm_flows.handle, CENTRE),  # CRM: face probe replies, customer linking, tags, referral leads
+    Step(face_optin.handle, CENTRE),  # CRM: face enrolment, consent grant/withdrawal, the customer's confirmation
     Step(queue_flows.issue_ticket_requests, BRANCH),  # queueing: tickets, replies with number and estimate
     Step(fleet.handle, CENTRE),  # fleet: usage, command results, error rates, queued commands for returning devices
     Step(queue_mirror.record_steps, CENTRE_LINK),  # the branches' queues as their edges sent them up

@@ -78,7 +78,8 @@ def test_a_device_takes_only_well_formed_messages_meant_for_it(mosquitto) -> Non
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_every_outbox_row_the_domains_write_is_a_hub_message(migrated) -> None:
-    """GIVEN a kiosk's birth, tickets (one refused), a recognised VIP's and a stranger's face probes, a remote
+    """GIVEN a kiosk's birth, tickets (one refused), a recognised VIP's (confirmed) and a stranger's face probes,
+    a refused enrolment and consent withdrawal, a remote
     command, a counter's call, the hub's deferred boards, an overdue lead's escalation and a staff account
     pushed down to the branch's edge
     WHEN the relay turns each outbox row into its message THEN every one decodes on a device as the type the
@@ -96,7 +97,12 @@ def test_every_outbox_row_the_domains_write_is_a_hub_message(migrated) -> None:
               ("face_probe", {"request_id": "req-contract-3", "embeddings": [vip_face], "consent_version": "c-1",
                               "visit_id": "visit-contract-1"}),
               ("face_probe", {"request_id": "req-contract-4", "consent_version": "c-1",
-                              "embeddings": [(stranger / np.linalg.norm(stranger)).tolist()]})]
+                              "embeddings": [(stranger / np.linalg.norm(stranger)).tolist()]}),
+              ("face_confirm", {"request_id": "req-contract-3", "confirmed": True, "visit_id": "visit-contract-1"}),
+              ("face_enrol", {"request_id": "req-contract-5", "card_hash": "0" * 64, "card_kind": "bank",
+                              "embeddings": [vip_face] * 3, "consent_version": "face-2026-11", "age_confirmed": True}),
+              ("face_consent", {"request_id": "req-contract-6", "action": "withdraw", "card_hash": "0" * 64,
+                                "consent_version": "face-2026-11"})]
     with factory() as s, s.begin():
         store_batch(s, [EventRecord.of(id=str(uuid.uuid4()), branch="b001", device="k1", seq=i, type=t, data=d,
                                        ts=now) for i, (t, d) in enumerate(events)], now=now)
@@ -122,11 +128,12 @@ def test_every_outbox_row_the_domains_write_is_a_hub_message(migrated) -> None:
         assert (strict.type, parse(topic).kind, str(strict.id)) == (row.kind, HUB_TOPICS[row.kind], row.message_id)
         assert json.loads(payload)["data"] == row.data, f"{row.kind}: the wire lost part of the row"
     replies = {m.data.request_id: m.data for m in (outbox_message(r, 1)[0] for r in rows)
-               if m.type in ("ticket_reply", "face_reply")}
+               if m.type in ("ticket_reply", "face_reply", "face_enrol_reply", "face_consent_reply")}
     assert replies["req-contract-1"].ticket.number == "C001"
     assert replies["req-contract-2"].refused.code == "unknown_business"
     assert replies["req-contract-3"].customer.masked_name == "王*明"
     assert replies["req-contract-4"].result == "unknown"
+    assert replies["req-contract-5"].refused.code == replies["req-contract-6"].refused.code == "no_customer"
     assert {r.kind for r in rows} == set(HUB_TYPES) - {"confirm"}  # confirmations go out directly, QoS 0
 
 

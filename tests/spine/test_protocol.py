@@ -22,6 +22,15 @@ from wire.messages import (
     CardReadMessage,
     CommandData,
     ConfirmData,
+    FaceConfirmData,
+    FaceConfirmMessage,
+    FaceConsentData,
+    FaceConsentMessage,
+    FaceConsentReplyData,
+    FaceEnrolData,
+    FaceEnrolMessage,
+    FaceEnrolReplyData,
+    FaceRefusal,
     FaceReplyData,
     IssuedTicket,
     PushData,
@@ -85,9 +94,40 @@ def test_every_message_type_round_trips() -> None:
         envelope(CardReadMessage, branch="b001", device="k1", seq=1,
                  data=CardReadData(card_kind="bank", card_hash=HASH, masked="622848******1234")),
         envelope(SurveyMessage, branch="b001", device="k1", seq=2, data=SurveyData(score=5, tags=["fast"])),
+        envelope(FaceEnrolMessage, branch="b001", device="k1", seq=3, data=FaceEnrolData(
+            request_id="r-0e1f2a3b", card_hash=HASH, card_kind="bank", embeddings=[[0.25] * 128] * 3,
+            consent_version="face-2026-11", age_confirmed=True, visit_id="v-7c2e9b1d")),
+        envelope(FaceConsentMessage, branch="b001", device="k1", seq=4, data=FaceConsentData(
+            request_id="r-1f2a3b4c", action="withdraw", consent_version="face-2026-11",
+            customer_ref="c-c89b697062ddf063")),
+        envelope(FaceConfirmMessage, branch="b001", device="k1", seq=5, data=FaceConfirmData(
+            request_id="r-9d1e2f3a", confirmed=False)),
     ]
     for msg in samples:
         assert decode_device_message(encode(msg)) == msg
+
+
+@pytest.mark.parametrize("data", [
+    {"request_id": "r-1f2a3b4c", "action": "withdraw", "consent_version": "face-2026-11"},  # who?
+    {"request_id": "r-1f2a3b4c", "action": "withdraw", "consent_version": "face-2026-11", "card_hash": "0" * 64,
+     "customer_ref": "c-c89b697062ddf063"},  # two customers?
+    {"request_id": "r-1f2a3b4c", "action": "pause", "consent_version": "v1", "card_hash": "0" * 64},
+    {"request_id": "r-1f2a3b4c", "action": "withdraw", "consent_version": "v 1\n", "card_hash": "0" * 64},
+])
+def test_a_consent_change_names_exactly_one_customer_and_a_known_action(data: dict) -> None:
+    with pytest.raises(ValidationError):
+        decode_device_message(_raw("face_consent", data))
+
+
+def test_an_enrolment_carries_embeddings_only_never_an_image() -> None:
+    """GIVEN a face_enrol with an image field, or a clear card number instead of the keyed hash THEN refused."""
+    base = {"request_id": "r-0e1f2a3b", "card_hash": "0" * 64, "card_kind": "bank",
+            "embeddings": [[0.25] * 128] * 3, "consent_version": "face-2026-11", "age_confirmed": True}
+    decode_device_message(_raw("face_enrol", base))
+    for bad in ({**base, "image": "iVBORw0KGgo="}, {**base, "card_hash": "6222020000000000128"},
+                {**base, "embeddings": [[0.25] * 127]}, {**base, "embeddings": []}):
+        with pytest.raises(ValidationError):
+            decode_device_message(_raw("face_enrol", bad))
 
 
 def _raw(type_: str, data: dict, **over) -> bytes:
@@ -140,6 +180,11 @@ HUB_SAMPLES = {
     "ticket_reply": TicketReplyData(request_id="r-51f0c3a2", ticket=ISSUED),
     "face_reply": FaceReplyData(request_id="r-9d1e2f3a", result="matched", customer=RecognisedCustomer(
         customer_ref="c-c89b697062ddf063", masked_name="王*明", tier="vip", usual_business="deposit")),
+    "face_enrol_reply": FaceEnrolReplyData(request_id="r-0e1f2a3b", result="enrolled", templates=3,
+                                           masked_name="王*明"),
+    "face_consent_reply": FaceConsentReplyData(request_id="r-1f2a3b4c", action="withdraw", result="refused",
+                                               refused=FaceRefusal(code="no_customer", message=BilingualText(
+                                                   zh="未找到客户", en="no customer holds this card"))),
     "command": CommandData(command_id="c-4e5f6a7b", name="out_of_service", args={"alternative_en": "Use k2"},
                            expires_at=AT),
     "queue_board": QueueBoardData(branch="b001", updated_at=AT, version=57, waiting={"card": 4},
