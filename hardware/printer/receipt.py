@@ -60,6 +60,27 @@ def ticket_bytes(ticket: TicketReceipt) -> bytes:
     return bytes(out)
 
 
+@dataclass(frozen=True, slots=True)
+class NoteReceipt:
+    """A slip without a queue number: a title and lines, each in Chinese and English."""
+
+    branch_name: str
+    title: tuple[str, str]
+    lines: tuple[tuple[str, str], ...]
+
+
+def note_bytes(note: NoteReceipt) -> bytes:
+    out = bytearray()
+    out += esc.INIT + esc.CHINESE_ON + esc.align("center")
+    out += esc.bold(True) + esc.text(note.branch_name) + esc.size(1, 2) + esc.text(note.title[0]) + esc.size()
+    out += esc.text(note.title[1]) + esc.bold(False) + esc.text("-" * esc.COLUMNS) + esc.align("left")
+    for zh, en in note.lines:
+        out += esc.text(zh) + esc.text(en)
+    out += esc.text(f"{datetime.now():%Y-%m-%d %H:%M}")
+    out += esc.CHINESE_OFF + esc.feed(3) + esc.CUT
+    return bytes(out)
+
+
 def test_page_bytes(port: str) -> bytes:
     """A short test receipt for `smartzone hw print-test`."""
     return (esc.INIT + esc.CHINESE_ON + esc.align("center") + esc.bold(True) + esc.size(2, 2)

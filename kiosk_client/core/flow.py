@@ -28,6 +28,14 @@ from wire.messages import (
     CardReadMessage,
     CommandResultData,
     CommandResultMessage,
+    FaceConfirmData,
+    FaceConfirmMessage,
+    FaceConsentData,
+    FaceConsentMessage,
+    FaceConsentReplyData,
+    FaceEnrolData,
+    FaceEnrolMessage,
+    FaceEnrolReplyData,
     FaceProbeData,
     FaceProbeMessage,
     FaceReplyData,
@@ -60,11 +68,18 @@ class Screen(StrEnum):
     THANKS = "thanks"
     OUT_OF_SERVICE = "out_of_service"
     CLOSED = "closed"  # outside the branch's issuing hours: "closed, we open at …"
+    # face opt-in (after the ticket; the ticket is the same whether the customer enrols or not)
+    ENROL_CONSENT = "enrol_consent"
+    ENROL_AGE = "enrol_age"
+    ENROL_START = "enrol_start"
+    ENROL_CAPTURE = "enrol_capture"
+    FACE_RESULT = "face_result"
 
 
 class Timer(StrEnum):
     REPLY = "reply"
     PROBE = "probe"
+    FACE = "face"  # an enrolment's or a consent change's reply
 
 
 # --- effects: what the composition root must do ------------------------------------------------
@@ -100,6 +115,15 @@ class Identify:
 @dataclass(frozen=True, slots=True)
 class CaptureFace:
     request_id: str
+    frames: int = 3  # an enrolment asks for more, so enough pass the quality gates
+
+
+@dataclass(frozen=True, slots=True)
+class PrintNote:
+    """A slip without a queue number (how to withdraw face recognition): (zh, en) line pairs."""
+
+    title: tuple[str, str]
+    lines: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +146,18 @@ class RunCommand:
     args: dict[str, Any]
 
 
-Effect = Send | StartTimer | PrintTicket | Identify | CaptureFace | ScanQr | Speak | RunCommand
+Effect = Send | StartTimer | PrintTicket | PrintNote | Identify | CaptureFace | ScanQr | Speak | RunCommand
 
 FACE_FUNCTION = "face_recognition"
-WITHDRAW_FUNCTION = "face_consent_withdraw"
+ENROL_FRAMES = 8  # captured for an enrolment; the good ones (at most 5) are sent
 APPT_QR = re.compile(rf"^(?:SZAPPT:)?([0-9A-Z]{{4,12}})(?::({ID_PATTERN[1:-1]}))?$")
 APPT_CODE = re.compile(r"^[0-9A-Z]{4,12}$")
 COMMANDS = {"out_of_service", "in_service", "reload_config", "print_test", "diagnostics"}
 RECENT_CALLS = 4  # called tickets the survey offers ("which was yours?")
 # Screens that return home sooner than the general idle timeout, as a fraction of it.
 SHORT_SCREENS = {Screen.THANKS: 0.15, Screen.GREETING: 0.5, Screen.CLOSED: 0.5}
+ENROL_SCREENS = frozenset({Screen.ENROL_CONSENT, Screen.ENROL_AGE, Screen.ENROL_START, Screen.ENROL_CAPTURE,
+                           Screen.FACE_RESULT})
 # Refusals of a check-in: the customer stays on the check-in screen with the reason in their language.
 APPOINTMENT_REFUSALS = {RefusalCode.APPOINTMENT_UNKNOWN: "appt_unknown", RefusalCode.APPOINTMENT_EARLY: "appt_early",
                         RefusalCode.APPOINTMENT_EXPIRED: "appt_expired", RefusalCode.APPOINTMENT_USED: "appt_used"}
@@ -173,6 +199,7 @@ class Customer:
     started_at: datetime
     business: str | None = None
     customer_ref: str | None = None
+    card_kind: str | None = None
     masked_id: str | None = None
     greeting_name: str | None = None
     suggested_business: str | None = None
@@ -187,6 +214,11 @@ class Customer:
     came_for: Screen | None = None
     served: HeardCall | None = None  # the ticket the survey is about, if the customer picked it
     survey: SurveyData | None = None  # the stars, held until the NPS question is answered or skipped
+    probe_ref: str | None = None  # the pseudonymous ref the hub suggested (c-…), until the customer answers
+    last_probe: str | None = None
+    face_ref: str | None = None  # the suggestion the customer confirmed: identifies them for a withdrawal
+    pending_face: str | None = None  # an enrolment's capture or reply, or a consent change's reply
+    face_offered: bool = False
 
 
 @dataclass
@@ -284,13 +316,15 @@ class KioskFlow:
                Screen.RECOGNISE: "look_at_camera", Screen.APPOINTMENT: "appt_scan",
                Screen.ISSUING: "issuing", Screen.SURVEY: "survey_title", Screen.NPS: "nps_title",
                Screen.THANKS: "thanks",
-               Screen.OUT_OF_SERVICE: "out_of_service", Screen.CLOSED: "closed_title"}.get(self.screen)
+               Screen.OUT_OF_SERVICE: "out_of_service", Screen.CLOSED: "closed_title",
+               Screen.ENROL_CONSENT: "enrol_title", Screen.ENROL_AGE: "enrol_age_title",
+               Screen.ENROL_START: "enrol_start_title", Screen.ENROL_CAPTURE: "look_at_camera"}.get(self.screen)
         text = self.t(key) if key else ""
         c = self.customer
         if self.screen is Screen.TICKET and c and c.ticket:
             text = f"{self.t('your_number')} {c.ticket.number}. " + self._wait_text(c.ticket)
         elif self.screen is Screen.GREETING and c and c.greeting_name:
-            text = self.t("greeting", name=c.greeting_name)
+            text = self.t("greeting_question", name=c.greeting_name)
         if self.screen is Screen.CLOSED:
             text = " ".join(self.closed_text())
         if c and c.message:
@@ -410,28 +444,24 @@ class KioskFlow:
         self.customer.consented = True
         return self._capture()
 
-    def withdraw_consent(self) -> list[Effect]:
-        """Withdrawal is recorded in the visit (the hub deletes the template of the visit's customer)."""
-        c = self.customer
-        if self.screen is not Screen.CONSENT or c is None:
-            return []
-        c.consented = False
-        now = self.clock()
-        send = Send(UsageSessionMessage, UsageSessionData(
-            session_id=self.new_id(), function=WITHDRAW_FUNCTION, started_at=now, ended_at=now,
-            outcome=Outcome.OK, visit_id=c.visit_id))
-        return [send, *self._go(Screen.CONSENT, "consent_withdrawn")]
-
     def _capture(self) -> list[Effect]:
         assert self.customer is not None
         rid = self.new_id()
         self.customer.pending_probe = rid
         return [CaptureFace(rid), *self._go(Screen.RECOGNISE)]
 
-    def continue_after_greeting(self) -> list[Effect]:
-        if self.screen is not Screen.GREETING:
+    def answer_greeting(self, confirmed: bool) -> list[Effect]:
+        """"Possibly 王*明 — is this you?": the answer goes to the hub; only a yes makes it a match for staff."""
+        c = self.customer
+        if self.screen is not Screen.GREETING or c is None or c.last_probe is None:
             return []
-        return self._go(Screen.BUSINESS)
+        send = Send(FaceConfirmMessage, FaceConfirmData(request_id=c.last_probe, confirmed=confirmed,
+                                                        visit_id=c.visit_id))
+        if confirmed:
+            c.face_ref = c.probe_ref
+        else:
+            c.greeting_name = c.suggested_business = c.probe_ref = None
+        return [send, *self._go(Screen.BUSINESS)]
 
     def rate_service(self) -> list[Effect]:
         if not self.in_service:
@@ -500,8 +530,12 @@ class KioskFlow:
             return self.skip_identification()
         if self.screen is Screen.IDENTIFY:
             return [Identify(False), *self._go(Screen.BUSINESS)]
-        if self.screen in (Screen.CONSENT, Screen.GREETING) and self.customer:
+        if self.screen is Screen.GREETING and self.customer:
+            return self.answer_greeting(False)  # leaving the question is no "yes"
+        if self.screen is Screen.CONSENT and self.customer:
             return self._go(Screen.BUSINESS)
+        if self.screen in ENROL_SCREENS and self.customer and not self.customer.pending_face:
+            return self._after_face()
         if self.screen is Screen.APPOINTMENT:
             return [ScanQr(False), *self.home()]
         return self.home()
@@ -512,7 +546,7 @@ class KioskFlow:
         c = self.customer
         if self.screen is not Screen.IDENTIFY or c is None:
             return []
-        c.customer_ref, c.masked_id = card_hash, masked
+        c.customer_ref, c.masked_id, c.card_kind = card_hash, masked, card_kind
         data = CardReadData(card_kind=card_kind, card_hash=card_hash, masked=masked, visit_id=c.visit_id)
         return [Send(CardReadMessage, data), Identify(False), *self._request_ticket()]
 
@@ -585,6 +619,9 @@ class KioskFlow:
         if timer is Timer.PROBE and c.pending_probe == key:
             c.pending_probe = None
             return self._go(Screen.BUSINESS, "not_recognised")
+        if timer is Timer.FACE and c.pending_face == key:
+            c.pending_face = None  # the request stays in the outbox: the hub still answers it later
+            return self._go(Screen.FACE_RESULT, "face_no_answer")
         return []
 
     def _issue_local(self, request_id: str) -> list[Effect]:
@@ -623,6 +660,8 @@ class KioskFlow:
 
     def face_embeddings(self, request_id: str, embeddings: list[list[float]]) -> list[Effect]:
         c = self.customer
+        if c is not None and c.pending_face == request_id and self.screen is Screen.ENROL_CAPTURE:
+            return self._enrol_embeddings(request_id, embeddings)
         if c is None or c.pending_probe != request_id or not c.consented:
             return []  # never send a face template without consent
         data = FaceProbeData(request_id=request_id, embeddings=embeddings[:5],
@@ -631,6 +670,9 @@ class KioskFlow:
 
     def face_failed(self, request_id: str, camera_broken: bool = False) -> list[Effect]:
         c = self.customer
+        if c is not None and c.pending_face == request_id and self.screen is Screen.ENROL_CAPTURE:
+            c.pending_face = None
+            return self._go(Screen.FACE_RESULT, "camera_unavailable" if camera_broken else "enrol_no_face")
         if c is None or c.pending_probe != request_id:
             return []
         c.pending_probe = None
@@ -645,9 +687,111 @@ class KioskFlow:
         if reply.customer is None:
             return self._go(Screen.BUSINESS, "not_recognised")
         c.greeting_name = mask_name(reply.customer.masked_name)[:20]
+        c.probe_ref, c.last_probe = reply.customer.customer_ref, reply.request_id
         usual = reply.customer.usual_business
         c.suggested_business = usual if self.business_option(usual) else None
         return self._go(Screen.GREETING)
+
+    # --- face opt-in: enrolment, withdrawal --------------------------------------------------------
+    # Offered after the ticket, to a customer identified by card or ID in this session; "no thanks" is as
+    # prominent as "yes" and changes nothing about the ticket. Embeddings only, and only after "start".
+
+    @property
+    def can_enrol(self) -> bool:
+        c = self.customer
+        return bool(self.face_available and c is not None and c.customer_ref and c.card_kind
+                    and c.face_ref is None and not c.face_offered)
+
+    @property
+    def can_withdraw(self) -> bool:
+        c = self.customer
+        return c is not None and bool(c.customer_ref or c.face_ref)
+
+    def offer_enrolment(self) -> list[Effect]:
+        if self.screen is not Screen.TICKET or not self.can_enrol:
+            return []
+        return self._go(Screen.ENROL_CONSENT)
+
+    def enrol_consent(self, agree: bool) -> list[Effect]:
+        c = self.customer
+        if self.screen is not Screen.ENROL_CONSENT or c is None:
+            return []
+        c.face_offered = True  # asked once per visit: no pressure
+        return self._go(Screen.ENROL_AGE) if agree else self._after_face()
+
+    def enrol_age(self, fourteen_or_older: bool) -> list[Effect]:
+        if self.screen is not Screen.ENROL_AGE or self.customer is None:
+            return []
+        if not fourteen_or_older:
+            return self._go(Screen.FACE_RESULT, "enrol_under_14")
+        return self._go(Screen.ENROL_START)
+
+    def enrol_start(self) -> list[Effect]:
+        """Only now does the camera look: the customer pressed start."""
+        c = self.customer
+        if self.screen is not Screen.ENROL_START or c is None or not self.face_available:
+            return []
+        c.pending_face = self.new_id()
+        return [CaptureFace(c.pending_face, ENROL_FRAMES), *self._go(Screen.ENROL_CAPTURE)]
+
+    def _enrol_embeddings(self, request_id: str, embeddings: list[list[float]]) -> list[Effect]:
+        c = self.customer
+        assert c is not None and c.customer_ref and c.card_kind
+        data = FaceEnrolData(request_id=request_id, card_hash=c.customer_ref,
+                             card_kind="id" if c.card_kind == "id" else "bank", embeddings=embeddings[:5],
+                             consent_version=self.consent_version, age_confirmed=True, visit_id=c.visit_id)
+        return [Send(FaceEnrolMessage, data), StartTimer(Timer.FACE, request_id, self.reply_timeout_s * 2)]
+
+    def face_enrol_reply(self, reply: FaceEnrolReplyData) -> list[Effect]:
+        c = self.customer
+        if c is None or c.pending_face != reply.request_id:
+            return []
+        c.pending_face = None
+        if reply.refused is not None:
+            return self._go(Screen.FACE_RESULT, "enrol_refused", reason=self._reason(reply.refused.message))
+        return [self._withdraw_slip(), *self._go(Screen.FACE_RESULT, "enrolled")]
+
+    def withdraw_face(self) -> list[Effect]:
+        """Withdraw consent for the customer identified in this visit (card, or a confirmed match)."""
+        c = self.customer
+        if c is None or not self.can_withdraw or c.pending_face or self.screen not in (Screen.TICKET,
+                                                                                       Screen.BUSINESS):
+            return []
+        c.pending_face = self.new_id()
+        by_card = c.customer_ref is not None
+        data = FaceConsentData(request_id=c.pending_face, action="withdraw", consent_version=self.consent_version,
+                               card_hash=c.customer_ref if by_card else None,
+                               customer_ref=None if by_card else c.face_ref, visit_id=c.visit_id)
+        return [Send(FaceConsentMessage, data), StartTimer(Timer.FACE, c.pending_face, self.reply_timeout_s * 2),
+                *self._go(Screen.FACE_RESULT, "withdrawing")]
+
+    def face_consent_reply(self, reply: FaceConsentReplyData) -> list[Effect]:
+        c = self.customer
+        if c is None or c.pending_face != reply.request_id:
+            return []
+        c.pending_face = None
+        if reply.refused is not None:
+            return self._go(Screen.FACE_RESULT, "withdraw_refused", reason=self._reason(reply.refused.message))
+        c.face_ref = None
+        return self._go(Screen.FACE_RESULT, "withdrawn")
+
+    def face_result_done(self) -> list[Effect]:
+        if self.screen is not Screen.FACE_RESULT or self.customer is None or self.customer.pending_face:
+            return []
+        return self._after_face()
+
+    def _after_face(self) -> list[Effect]:
+        c = self.customer
+        assert c is not None
+        return self._go(Screen.TICKET if c.ticket is not None else Screen.BUSINESS)
+
+    def _reason(self, message: Any) -> str:
+        return message.zh if self.lang is Lang.ZH else message.en
+
+    def _withdraw_slip(self) -> PrintNote:
+        return PrintNote(title=(tr("slip_title", Lang.ZH), tr("slip_title", Lang.EN)),
+                         lines=tuple((tr(k, Lang.ZH), tr(k, Lang.EN)) for k in ("slip_what", "slip_withdraw",
+                                                                                  "slip_how_long", "slip_hint")))
 
     # --- remote commands ------------------------------------------------------------------------
 
@@ -697,7 +841,8 @@ class KioskFlow:
                 self.closed = None
                 return self._go(Screen.ATTRACT)
             return []
-        if self.screen is Screen.ISSUING or (self.customer and self.customer.pending_probe):
+        if self.screen is Screen.ISSUING or (self.customer and (self.customer.pending_probe
+                                                                 or self.customer.pending_face)):
             return []  # waiting on the hub: its own timer ends this
         if now - self.last_touch >= self.idle_limit():
             return self.home()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from device_hub.link.mqtt import parse_broker_url
 from device_hub.link.outbox import Outbox
-from hardware.printer.receipt import TicketReceipt
+from hardware.printer.receipt import NoteReceipt, TicketReceipt
 from kiosk_client.core import flow as f
 from kiosk_client.core.flow import BusinessOption, KioskFlow, Screen
 from kiosk_client.core.i18n import Lang
@@ -43,6 +43,8 @@ from wire.messages import (
     CommandMessage,
     ErrorData,
     ErrorMessage,
+    FaceConsentReplyMessage,
+    FaceEnrolReplyMessage,
     FaceReplyMessage,
     StatusData,
     StatusMessage,
@@ -93,7 +95,8 @@ class KioskApp(QObject):
     identify_requested = Signal(bool)
     print_requested = Signal(object, str)
     test_page_requested = Signal(str)
-    capture_requested = Signal(str)
+    capture_requested = Signal(str, int)
+    note_requested = Signal(object, str)
     qr_scan_requested = Signal(bool)
     send_requested = Signal(object, object, object)
 
@@ -169,6 +172,7 @@ class KioskApp(QObject):
         self.printer.printed.connect(self.on_printed)
         self.printer.command_done.connect(self.command_done)
         self.print_requested.connect(self.printer.print_ticket)
+        self.note_requested.connect(self.printer.print_note)
         self.test_page_requested.connect(self.printer.print_test)
 
         self.cam = CameraWorker(camera, embedder)
@@ -230,7 +234,7 @@ class KioskApp(QObject):
         if self.stopped:
             return
         handler = getattr(self.flow, name)
-        if name in ("take_ticket", "appointment", "recognise_me", "rate_service"):
+        if name in ("take_ticket", "appointment", "recognise_me", "rate_service", "enrol_start"):
             self.flow.touch(time.monotonic())
         self.apply(handler(*args) or [])
 
@@ -248,7 +252,9 @@ class KioskApp(QObject):
             elif isinstance(e, f.Identify):
                 self.identify_requested.emit(e.active)
             elif isinstance(e, f.CaptureFace):
-                self.capture_requested.emit(e.request_id)
+                self.capture_requested.emit(e.request_id, e.frames)
+            elif isinstance(e, f.PrintNote):
+                self.note_requested.emit(NoteReceipt(self.flow.branch_name[0], e.title, e.lines), "")
             elif isinstance(e, f.ScanQr):
                 self.qr_scan_requested.emit(e.active)
             elif isinstance(e, f.Speak):
@@ -341,6 +347,10 @@ class KioskApp(QObject):
             self.apply(self.flow.ticket_reply(msg.data))
         elif isinstance(msg, FaceReplyMessage):
             self.apply(self.flow.face_reply(msg.data))
+        elif isinstance(msg, FaceEnrolReplyMessage):
+            self.apply(self.flow.face_enrol_reply(msg.data))
+        elif isinstance(msg, FaceConsentReplyMessage):
+            self.apply(self.flow.face_consent_reply(msg.data))
         elif isinstance(msg, CommandMessage):
             c = msg.data
             self.apply(self.flow.command(c.command_id, c.name, c.args, expired=c.expires_at < datetime.now(UTC)))

@@ -215,8 +215,6 @@ class ConsentPage(Page):
         row.addWidget(self.no)
         row.addWidget(self.yes)
         self.box.addLayout(row)
-        self.withdraw = button("", lambda: act("withdraw_consent"))
-        self.box.addWidget(self.withdraw)
 
     def render(self, flow: KioskFlow) -> None:
         super().render(flow)
@@ -230,7 +228,6 @@ class ConsentPage(Page):
         self.yes.setText(flow.t("consent_yes"))
         self.yes.setEnabled(self.check.isChecked())
         self.no.setText(flow.t("consent_no"))
-        self.withdraw.setText(flow.t("consent_withdraw"))
 
     def reset(self) -> None:
         self.check.setChecked(False)  # never pre-ticked
@@ -252,23 +249,34 @@ class RecognisePage(Page):
 
 
 class GreetingPage(Page):
+    """"Possibly 王*明 — is this you?": a suggestion the customer confirms or declines, never an identification."""
+
     screen = Screen.GREETING
 
     def __init__(self, act: Act):
         super().__init__(act)
         self.suggest = label(name="muted")
+        self.hint = label(name="muted")
         self.box.addStretch(1)
         self.box.addWidget(self.suggest)
+        self.box.addWidget(self.hint)
         self.box.addStretch(1)
-        self.go = button("primary", lambda: act("continue_after_greeting"))
-        self.box.addWidget(self.go)
+        row = QHBoxLayout()
+        self.no = button("choice", lambda: act("answer_greeting", False))
+        self.yes = button("choice", lambda: act("answer_greeting", True))
+        for b in (self.no, self.yes):
+            b.setMinimumHeight(100)
+            row.addWidget(b, 1)
+        self.box.addLayout(row)
 
     def render(self, flow: KioskFlow) -> None:
         c = flow.customer
-        self.title.setText(flow.t("greeting", name=c.greeting_name if c else ""))
+        self.title.setText(flow.t("greeting_question", name=c.greeting_name if c else ""))
         opt = flow.business_option(c.suggested_business if c else None)
         self.suggest.setText(flow.t("suggested", business=opt.name(flow.lang)) if opt else "")
-        self.go.setText(flow.t("take_ticket"))
+        self.hint.setText(flow.t("greeting_hint"))
+        self.yes.setText(flow.t("greeting_yes"))
+        self.no.setText(flow.t("greeting_no"))
 
 
 class AppointmentPage(Page):
@@ -367,6 +375,10 @@ class TicketPage(Page):
                   self.provisional):
             self.box.addWidget(w)
         self.box.addStretch(1)
+        from kiosk_client.ui.face_screens import FaceRow  # the face opt-in's row (its own module)
+
+        self.face_row = FaceRow(act)
+        self.box.addWidget(self.face_row)
         self.done = button("primary", lambda: act("done"))
         self.box.addWidget(self.done)
         self._qr_for: str | None = None
@@ -405,6 +417,7 @@ class TicketPage(Page):
             self.qr.hide()
         self.provisional.setText(flow.t("provisional"))
         self.provisional.setVisible(t.provisional)
+        self.face_row.render(flow)
         self.done.setText(flow.t("done"))
 
 

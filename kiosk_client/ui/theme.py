@@ -44,6 +44,8 @@ def stylesheet(elder: bool) -> str:
     QPushButton:pressed {{ background: {accent}; color: {accent_fg}; }}
     QPushButton#primary {{ background: {accent}; color: {accent_fg}; border-color: {accent};
                            font-weight: bold; }}
+    QPushButton#choice {{ font-weight: bold; border-width: 3px; }}
+    QPushButton#choice:disabled {{ color: {muted}; border-style: dashed; }}
     QPushButton#chip {{ padding: 8px 14px; min-height: {base + 14}px; }}
     QPushButton#chip:checked, QPushButton#star:checked {{ background: {accent}; color: {accent_fg}; }}
     QPushButton#star {{ font-size: {big}px; min-width: {big + 30}px; }}

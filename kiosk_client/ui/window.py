@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, 
 
 from kiosk_client.core.flow import KioskFlow, Screen
 from kiosk_client.ui import screens as s
+from kiosk_client.ui.face_screens import FACE_PAGES
 from kiosk_client.ui.theme import stylesheet
 
 
@@ -48,7 +49,7 @@ class KioskWindow(QWidget):
                      s.ConsentPage(self.act), s.RecognisePage(self.act), s.GreetingPage(self.act),
                      s.AppointmentPage(self.act), s.IssuingPage(self.act), s.TicketPage(self.act),
                      s.SurveyPage(self.act), s.NpsPage(self.act), s.ThanksPage(self.act), s.OutOfServicePage(self.act),
-                     s.ClosedPage(self.act)):
+                     s.ClosedPage(self.act), *(page(self.act) for page in FACE_PAGES)):
             self.pages[page.screen] = page
             self.stack.addWidget(page)
 

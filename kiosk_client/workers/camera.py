@@ -35,13 +35,14 @@ class CameraWorker(QObject):
             self._usable = usable
             self.status_changed.emit(usable)
 
-    @Slot(str)
-    def capture(self, request_id: str) -> None:
+    @Slot(str, int)
+    def capture(self, request_id: str, frames: int = 0) -> None:
+        """`frames` to capture (0: the worker's default); only those that pass the embedder's gates count."""
         if self.camera is None:
             self.face_failed.emit(request_id, True)
             return
         try:
-            vectors = embeddings(self.camera, self.embedder, frames=self.frames)
+            vectors = embeddings(self.camera, self.embedder, frames=frames or self.frames)
         except CameraError as err:
             log.warning("camera: %s", err)
             self._set_usable(False)

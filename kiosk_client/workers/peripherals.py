@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from hardware.card_reader.errors import NoCardError
 from hardware.common.errors import HardwareError
 from hardware.common.status import DeviceState, MediaState, PaperState
-from hardware.printer.receipt import TicketReceipt
+from hardware.printer.receipt import NoteReceipt, TicketReceipt, note_bytes
 from kiosk_client.core.hygiene import MediaGate
 from kiosk_client.services.peripherals import CardReader, IdReader, Printer
 from wire import Component, ErrorAction
@@ -265,6 +265,17 @@ class PrinterWorker(QObject):
             return
         self._report(status)
         self.printed.emit(request_id, True, "")
+
+    @Slot(object, str)
+    def print_note(self, note: NoteReceipt, _key: str) -> None:
+        """A slip without a queue number (how to withdraw face recognition); best effort: the screen says it too."""
+        if self.printer is None:
+            return
+        try:
+            self._report(self.printer.print_raw(note_bytes(note)))
+        except HardwareError as err:
+            log.warning("note not printed: %s", err)
+            self.poll_status()
 
     @Slot(str)
     def print_test(self, command_id: str) -> None:

@@ -18,7 +18,11 @@ from szconfig import load_branches
 from tests.open_hours import REAL_CONFIGS
 from wire import Component, TopicKind
 from wire.messages import (
+    BilingualText,
     BoardCall,
+    FaceConsentReplyData,
+    FaceEnrolReplyData,
+    FaceRefusal,
     FaceReplyData,
     IssuedTicket,
     QueueBoardData,
@@ -183,17 +187,40 @@ def test_consent_required_before_any_face_probe():
     assert probe.consent_version == "face-1" and len(probe.embeddings) == 3
 
 
-def test_greeting_masks_the_name_and_suggests_usual_business():
-    flow = make_flow()
+def _greeted(flow: KioskFlow) -> str:
     flow.recognise_me()
     flow.consent(True)
     rid = flow.customer.pending_probe
     flow.face_reply(FaceReplyData(request_id=rid, result="matched", customer=RecognisedCustomer(
         customer_ref="c-c89b697062ddf063", masked_name="王小明", usual_business="wealth")))
+    return rid
+
+
+def test_greeting_is_a_question_the_customer_confirms():
+    """GIVEN a match WHEN the kiosk asks "possibly 王*明 — is this you?" and the customer says yes THEN the hub is
+    told (face_confirm), the usual business is suggested and the customer can later withdraw by this match."""
+    flow = make_flow()
+    rid = _greeted(flow)
     assert flow.screen is Screen.GREETING and flow.customer.greeting_name == "王*明"  # masked again here
-    assert flow.customer.suggested_business == "wealth"
-    flow.continue_after_greeting()
-    assert flow.screen is Screen.BUSINESS
+    assert "王*明" in tr("greeting_question", Lang.ZH, name=flow.customer.greeting_name)
+    effects = flow.answer_greeting(True)
+    assert sent(effects, "face_confirm")[0].model_dump() == {"request_id": rid, "confirmed": True,
+                                                             "visit_id": flow.customer.visit_id}
+    assert flow.screen is Screen.BUSINESS and flow.customer.suggested_business == "wealth"
+    assert flow.customer.face_ref == "c-c89b697062ddf063" and flow.can_withdraw
+
+
+def test_a_declined_greeting_forgets_the_suggestion():
+    """GIVEN a match WHEN the customer says "not me" (or goes back) THEN the decline is sent and nothing of the
+    suggested customer stays in the session."""
+    for leave in (lambda fl: fl.answer_greeting(False), lambda fl: fl.back()):
+        flow = make_flow()
+        _greeted(flow)
+        effects = leave(flow)
+        assert sent(effects, "face_confirm")[0].confirmed is False
+        c = flow.customer
+        assert (c.greeting_name, c.suggested_business, c.face_ref, c.probe_ref) == (None, None, None, None)
+        assert flow.screen is Screen.BUSINESS and not flow.can_withdraw
 
 
 def test_unknown_face_or_timeout_for_probe_means_not_recognised():
@@ -209,12 +236,108 @@ def test_unknown_face_or_timeout_for_probe_means_not_recognised():
     assert flow.screen is Screen.BUSINESS and flow.customer.pending_probe is None
 
 
-def test_withdraw_consent_is_sent_and_confirmed():
+def _ticket_with_card(flow: KioskFlow) -> None:
+    flow.take_ticket()
+    flow.choose_business("deposit")
+    rid = sent(flow.card_read("bank", HASH, "622202*********0128"), "ticket_request")[0].request_id
+    flow.ticket_reply(ticket_reply(rid))
+
+
+def test_no_thanks_keeps_the_same_ticket_and_sends_nothing():
+    """GIVEN a customer with a ticket, identified by card WHEN offered enrolment and they say no thanks THEN they
+    are back at the same ticket, nothing was captured or sent, and they are not asked again this visit."""
     flow = make_flow()
-    flow.recognise_me()
-    effects = flow.withdraw_consent()
-    assert sent(effects, "usage_session")[0].function == f.WITHDRAW_FUNCTION
-    assert flow.customer.message == "consent_withdrawn"
+    _ticket_with_card(flow)
+    ticket = flow.customer.ticket
+    assert flow.can_enrol and flow.offer_enrolment() == [] and flow.screen is Screen.ENROL_CONSENT
+    effects = flow.enrol_consent(False)
+    assert effects == [] and flow.screen is Screen.TICKET and flow.customer.ticket is ticket
+    assert not flow.can_enrol and flow.offer_enrolment() == []
+
+
+def test_no_enrolment_offer_without_a_card_or_a_camera():
+    flow = make_flow()
+    to_issuing(flow)
+    flow.ticket_reply(ticket_reply(flow.customer.pending_request))
+    assert not flow.can_enrol and flow.offer_enrolment() == [] and not flow.can_withdraw
+    flow = make_flow(face_recognition=False)
+    _ticket_with_card(flow)
+    assert not flow.can_enrol
+
+
+def test_enrolment_asks_age_then_captures_only_after_start():
+    """GIVEN consent WHEN the customer is under 14 THEN nothing is captured (a guardian at the counter); when 14
+    or older, the camera starts only on "start", and the good frames go as a face_enrol tied to the card."""
+    flow = make_flow()
+    _ticket_with_card(flow)
+    flow.offer_enrolment()
+    flow.enrol_consent(True)
+    assert flow.screen is Screen.ENROL_AGE
+    assert flow.enrol_age(False) == [] and flow.customer.message == "enrol_under_14"
+    assert flow.face_result_done() == [] and flow.screen is Screen.TICKET
+
+    flow = make_flow()
+    _ticket_with_card(flow)
+    flow.offer_enrolment()
+    flow.enrol_consent(True)
+    assert not [e for e in flow.enrol_age(True) if isinstance(e, f.CaptureFace)]
+    assert flow.screen is Screen.ENROL_START
+    (capture,) = [e for e in flow.enrol_start() if isinstance(e, f.CaptureFace)]
+    assert capture.frames == f.ENROL_FRAMES and flow.screen is Screen.ENROL_CAPTURE
+    assert flow.tick(1e9) == []  # capturing and waiting: no idle reset
+    effects = flow.face_embeddings(capture.request_id, [[0.1] * 128] * 7)
+    enrol = sent(effects, "face_enrol")[0]
+    assert (enrol.card_hash, enrol.card_kind, enrol.consent_version, enrol.age_confirmed, len(enrol.embeddings),
+            enrol.visit_id) == (HASH, "bank", "face-1", True, 5, flow.customer.visit_id)
+    effects = flow.face_enrol_reply(FaceEnrolReplyData(request_id=capture.request_id, result="enrolled",
+                                                       templates=5, masked_name="王*明"))
+    (slip,) = [e for e in effects if isinstance(e, f.PrintNote)]
+    assert any("撤回" in zh and "Withdraw" in en for zh, en in slip.lines)
+    assert flow.screen is Screen.FACE_RESULT and flow.customer.message == "enrolled"
+    flow.face_result_done()
+    assert flow.screen is Screen.TICKET and flow.customer.ticket.number == "A012"
+
+
+def test_a_refused_or_unanswered_enrolment_says_so():
+    flow = make_flow()
+    _ticket_with_card(flow)
+    flow.offer_enrolment()
+    flow.enrol_consent(True)
+    flow.enrol_age(True)
+    rid = flow.customer.pending_face if flow.enrol_start() else ""
+    flow.face_embeddings(rid, [[0.1] * 128] * 3)
+    flow.face_enrol_reply(FaceEnrolReplyData(request_id=rid, result="refused", refused=FaceRefusal(
+        code="too_few_embeddings", message=BilingualText(zh="清晰的画面不足", en="not enough clear frames"))))
+    assert flow.customer.message == "enrol_refused" and flow.customer.message_args == {"reason": "清晰的画面不足"}
+    flow = make_flow()
+    _ticket_with_card(flow)
+    flow.offer_enrolment()
+    flow.enrol_consent(True)
+    flow.enrol_age(True)
+    rid = flow.customer.pending_face if flow.enrol_start() else ""
+    assert flow.face_failed(rid) == [] and flow.customer.message == "enrol_no_face"
+
+
+def test_withdrawal_by_card_or_by_a_confirmed_match():
+    """GIVEN a customer identified by card (or by a match they confirmed) WHEN they tap withdraw THEN a typed
+    face_consent names them by the card's hash (or the match's ref) and the reply is shown."""
+    flow = make_flow()
+    _ticket_with_card(flow)
+    effects = flow.withdraw_face()
+    consent = sent(effects, "face_consent")[0]
+    assert (consent.action, consent.card_hash, consent.customer_ref) == ("withdraw", HASH, None)
+    assert flow.screen is Screen.FACE_RESULT and flow.customer.message == "withdrawing"
+    assert flow.withdraw_face() == []  # one at a time
+    flow.face_consent_reply(FaceConsentReplyData(request_id=consent.request_id, action="withdraw",
+                                                 result="withdrawn", deleted_templates=3))
+    assert flow.customer.message == "withdrawn"
+
+    flow = make_flow()
+    _greeted(flow)
+    flow.answer_greeting(True)
+    consent = sent(flow.withdraw_face(), "face_consent")[0]
+    assert (consent.card_hash, consent.customer_ref) == (None, "c-c89b697062ddf063")
+    assert flow.timer_expired(Timer.FACE, consent.request_id) == [] and flow.customer.message == "face_no_answer"
 
 
 @pytest.mark.parametrize(("phone", "code", "ok"), [("1234", "ab12", True), ("", "AB12", True),
