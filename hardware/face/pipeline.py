@@ -85,6 +85,10 @@ class FacePipeline:
             return ""
         return f"face recognition is not installed: {INSTALL_HINT}"
 
+    def load(self) -> bool:
+        """Load the models now (else on first use); False when the face stack is not installed."""
+        return self._load()
+
     def _load(self) -> bool:
         if self._encoder is not None:
             return True

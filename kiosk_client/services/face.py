@@ -45,7 +45,7 @@ class SimulatedCamera:
             return [qr_image(self.qr_payload)] * n
         rng = np.random.default_rng(self.person)
         base = rng.integers(0, 255, size=(*self.size, 3), dtype=np.uint8)
-        return [np.clip(base.astype(np.int16) + i, 0, 255).astype(np.uint8) for i in range(n)]
+        return [base.copy() for _ in range(n)]  # one still person; the embedder varies each frame a little
 
     def close(self) -> None:
         pass
@@ -63,11 +63,17 @@ class OpenCvCamera:
 
         if self._cap is None or not self._cap.isOpened():
             self._cap = cv2.VideoCapture(self.source)
-        out = []
-        for _ in range(n):
+        out: list[np.ndarray] = []
+        rewound = False
+        while len(out) < n:
             ok, frame = self._cap.read()
             if not ok:
-                break
+                if rewound or isinstance(self.source, int):
+                    break
+                self._cap.release()  # a video file (the demo's, the simulator's) plays again from the start
+                self._cap = cv2.VideoCapture(self.source)
+                rewound = True
+                continue
             out.append(frame)
         if not out:
             raise CameraError(f"camera {self.source!r} gives no frames")
@@ -79,13 +85,18 @@ class OpenCvCamera:
 
 
 class SimulatedEmbedder:
-    """A deterministic unit vector per image content, so the same simulated person matches; no face stack."""
+    """A fixed vector per image content (at dlib's scale) plus a little noise per frame, like a real face's frames:
+    the same simulated person enrols (the frames agree) and matches later; no face stack."""
+
+    def __init__(self) -> None:
+        self._frames = 0
 
     def embed(self, frame: np.ndarray) -> list[float] | None:
         digest = hashlib.sha256(frame[::8, ::8].tobytes()[:4096]).digest()
-        rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-        v = rng.normal(size=EMBEDDING_DIM)
-        return [round(float(x), 6) for x in v / np.linalg.norm(v)]
+        v = np.random.default_rng(int.from_bytes(digest[:8], "big")).normal(size=EMBEDDING_DIM)
+        self._frames += 1
+        noise = np.random.default_rng(self._frames).normal(scale=0.01, size=EMBEDDING_DIM)
+        return [round(float(x), 6) for x in v / np.linalg.norm(v) * 0.9 + noise]
 
 
 class PipelineEmbedder:
@@ -95,6 +106,9 @@ class PipelineEmbedder:
         from hardware.face import FacePipeline
 
         self._pipeline = FacePipeline()
+        # Load dlib's models now, on the thread that builds the kiosk: loaded lazily on the camera's QThread, the
+        # second capture there crashed the process (segfault in the descriptor; dlib 19.24 under PySide6).
+        self._pipeline.load()
 
     def embed(self, frame: np.ndarray) -> list[float] | None:
         result = self._pipeline.embed(frame)

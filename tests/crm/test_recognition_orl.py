@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import cv2
 import pytest
 from sqlalchemy import func, select
 
+from hardware.face.datasets import orl_dir
 from server.customers.demo import demo_rows
 from server.customers.importer import parse_row
 from server.customers.models import ConsentKind, Customer, FaceTemplate
@@ -21,8 +20,7 @@ from tests.crm.kit import Kiosk
 from tests.spine.hubkit import HubThread
 from wire.messages import FaceReplyData
 
-ORL_DIR = Path(os.environ.get("SZ_ORL_DIR", Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
-                              / "orl_faces"))
+ORL_DIR = orl_dir()
 ENROLLED, STRANGERS = range(1, 9), range(15, 21)
 
 
