@@ -116,7 +116,8 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
             f"/api/customers/{vip_id}/timeline", f"/api/customers/{vip_id}/consents", "/api/referrals",
             "/api/branches/b001/kpis", f"/customers/{vip_id}", "/customers?query=vip", "/referrals",
             f"/api/customers/{vip_id}/notes", f"/api/referrals/{lead_id}", "/api/referrals?status=all",
-            "/referrals?status=all", "/branches/b001/kpis")]
+            "/referrals?status=all", "/branches/b001/kpis", "/branches/b001/recognition",
+            "/api/branches/b001/recognition", f"/api/customers/{vip_id}/held")]
         bodies += [client.get(u, headers=bm) for u in ("/webhooks", "/api/webhooks/deliveries",
                                                        f"/customers/{vip_id}", "/referrals")]
         for r in bodies:
@@ -128,10 +129,24 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
         assert "138****0000 after 5pm" in bodies[10].text and "call 138****0000" in bodies[11].text
         assert (bodies[2].json()["holdings"], bodies[2].json()["manager"]) == ("500k – 6m", None)
 
+        # recognition duties as records: the probe was a suggestion nobody confirmed, so no name in the log
+        report = bodies[16].json()
+        assert report["enabled"] and report["pia"]["reference"] == "PIA-2026-017"
+        assert report["suggested"] >= 1 and report["confirmed"] == 0 and report["enrolled_customers"] >= 2
+        assert all(row["masked_name"] is None for row in report["log"]) and "王*明" not in bodies[15].text
+        # an access request: what is held (masked, no template values), then "delete my template"
+        held = bodies[17].json()
+        assert held["face_templates"]["count"] == 1 and held["consents"]["face"] is True
+        assert [e["granted"] for e in held["ledger"] if e["kind"] == "face"] == [True]
+        deleted = client.delete(f"/api/customers/{vip_id}/face-templates", headers=auth).json()
+        assert deleted == {"customer_ref": vip.ref, "deleted_templates": 1, "consent_face": False}
+        assert client.get(f"/api/customers/{vip_id}/held", headers=auth).json()["face_templates"]["count"] == 0
+
     with factory() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.object_id == vip.ref)))
         assert {"customer.read", "customer.timeline", "customer.consents", "face.match", "face.enrol",
-                "consent.grant"} <= actions
+                "consent.grant", "customer.access_request", "customer.access_delete", "consent.withdraw",
+                "face.delete"} <= actions
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action.in_(["customer.search", "referral.list"]))) >= 4
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "referral.accept")) == 1

@@ -113,6 +113,12 @@ def _cases() -> dict:
         ("GET", "/referrals"): Case(fixed("/referrals")),
         ("GET", "/branches/{branch_id}/kpis"): Case(fixed(f"/branches/{OWN}/kpis"),
                                                     other=fixed(f"/branches/{OTHER}/kpis")),
+        ("GET", "/api/branches/{branch_id}/recognition"): Case(fixed(f"/api/branches/{OWN}/recognition"),
+                                                               other=fixed(f"/api/branches/{OTHER}/recognition")),
+        ("GET", "/branches/{branch_id}/recognition"): Case(fixed(f"/branches/{OWN}/recognition"),
+                                                           other=fixed(f"/branches/{OTHER}/recognition")),
+        ("GET", "/api/customers/{customer_id}/held"): both("/api/customers/{X}/held"),
+        ("DELETE", "/api/customers/{customer_id}/face-templates"): both("/api/customers/{X}/face-templates"),
     }
 
 
