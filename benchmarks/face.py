@@ -1,6 +1,9 @@
-"""Face pipeline benchmark: per-frame cost on one core, 1:N search time, ORL identification rates.
+"""Face pipeline benchmark: per-frame cost on one core, 1:N search time, ORL identification rates, and the
+kiosk opt-in: enrolment to first recognition through the camera simulator's frames, the kiosk's quality gates
+and the hub's own checks and decision.
 
     python benchmarks/face.py --json            # one JSON object
+    python benchmarks/face.py --json --only optin   # just the opt-in figures
     python benchmarks/face.py --write-docs      # also rewrite "Face pipeline" in docs/benchmarks.md
 """
 
@@ -24,10 +27,11 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hardware.face import DEFAULT_THRESHOLD, FacePipeline, Gallery  # noqa: E402
+from hardware.face.datasets import orl_dir  # noqa: E402
 from hardware.face.pipeline import prepare_small_crop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ORL_DIR = Path(os.environ.get("SZ_ORL_DIR", ROOT / ".." / "shared" / "datasets" / "orl_faces"))
+ORL_DIR = orl_dir()
 SWEEP = (0.40, 0.45, 0.50, 0.55, 0.60)
 
 
@@ -124,6 +128,82 @@ def bench_orl(pipeline: FacePipeline) -> dict[str, object]:
     return result
 
 
+def bench_optin(pipeline: FacePipeline) -> dict[str, object]:
+    """The kiosk's opt-in on ORL (s1-s20): each person enrols from camera-simulator frames of images 1-5 (640x480,
+    the kiosk's quality gates; the hub's checks: at least 3 frames that agree), then comes back with images 6-8
+    (3 frames, the hub's decision: threshold, margin, majority). Success: enrolled and recognised as themselves
+    on that first return. False matches: each person's return probed against everyone else enrolled (leave one
+    out), and every return counted when it matched someone else; a capture where someone else steps in (3 frames
+    of one person, 2 of the next) must be refused."""
+    from hardware.camera.simulator import face_frames
+    from server.customers.optin import BranchFace, check_enrol
+    from server.customers.recognition import RecognitionIndex, decide
+    from szconfig import ServerSettings
+    from szconfig.branch import RecognitionSettings
+    from wire.messages import FaceEnrolData
+
+    settings = ServerSettings()
+    threshold, margin = settings.face_threshold, settings.face_margin
+    branch = BranchFace(RecognitionSettings(enabled=True, consent_versions=["bench"], pia={
+        "reference": "PIA-bench", "approved_by": "bench", "approved_on": "2026-01-01", "review_by": "2027-01-01"}),
+        frozenset({"k1"}))
+    people = range(1, 21)
+    n_people = len(people)
+    gated = {}  # (person, image) → embedding, for the frames that pass the kiosk's gates
+    passed = total = 0
+    for p in people:
+        folder = ORL_DIR / f"s{p}"
+        for path, frame in zip(sorted(folder.rglob("*")), face_frames(folder), strict=True):
+            total += 1
+            e = pipeline.embed(frame)
+            if isinstance(e, list):
+                gated[(p, int(path.stem))] = e
+                passed += 1
+    enrolled: dict[int, list[list[float]]] = {}
+    refused: dict[str, int] = {}
+    for p in people:
+        frames = [gated[(p, i)] for i in (1, 2, 3, 4, 5) if (p, i) in gated]
+        data = FaceEnrolData.model_construct(embeddings=frames, consent_version="bench", age_confirmed=True)
+        code = check_enrol(branch, "k1", data)
+        if code is None:
+            enrolled[p] = frames
+        else:
+            refused[str(code)] = refused.get(str(code), 0) + 1
+
+    swaps = 0  # someone else steps in mid-capture: 3 frames of one person, 2 of the next
+    for p in people:
+        q = p % n_people + 1
+        mixed = [*(gated[(p, i)] for i in (1, 2, 3) if (p, i) in gated),
+                 *(gated[(q, i)] for i in (4, 5) if (q, i) in gated)]
+        swaps += check_enrol(branch, "k1", FaceEnrolData.model_construct(
+            embeddings=mixed, consent_version="bench", age_confirmed=True)) is not None
+
+    def index(without: int | None = None) -> RecognitionIndex:
+        rows = [(p, e) for p, frames in enrolled.items() if p != without for e in frames]
+        return RecognitionIndex(np.array([e for _p, e in rows], dtype=np.float32), [p for p, _e in rows],
+                                list(range(len(rows))))
+
+    everyone = index()
+    recognised = wrong = loo_false = 0
+    for p in people:
+        probe = [gated[(p, i)] for i in (6, 7, 8) if (p, i) in gated]
+        if not probe:
+            continue
+        who = decide([everyone.search(e, threshold, margin) for e in probe]).customer_id
+        recognised += p in enrolled and who == p
+        wrong += who is not None and who != p
+        others = index(without=p)
+        loo_false += decide([others.search(e, threshold, margin) for e in probe]).customer_id is not None
+    n = len(people)
+    return {"optin_people": n, "optin_frames_passing_gates": round(passed / total, 4),
+            "optin_enrolled": round(len(enrolled) / n, 4), "optin_enrol_refusals": refused,
+            "optin_enrol_to_first_recognition": round(recognised / n, 4),
+            "optin_wrong_person_rate": round(wrong / n, 4),
+            "optin_mixed_capture_refused": round(swaps / n, 4),
+            "optin_false_match_rate_unenrolled": round(loo_false / n, 4),
+            "optin_threshold": threshold, "optin_margin": margin}
+
+
 def write_docs(result: dict) -> Path:
     """Replace (or append) the "## Face pipeline" section of docs/benchmarks.md, leaving others alone."""
     path = ROOT / "docs" / "benchmarks.md"
@@ -171,6 +251,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--only", choices=("optin",), help="run only this part")
     args = parser.parse_args()
     if not FacePipeline.available():
         print(json.dumps({"error": FacePipeline.unavailable_reason()}))
@@ -181,10 +262,15 @@ def main() -> int:
     pin_one_core()
     pipeline = FacePipeline()
     result: dict[str, object] = {}
+    if args.only == "optin":
+        result.update(bench_optin(pipeline))
+        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+        return 0
     result.update(bench_pipeline(pipeline))
     result.update(bench_search(10_000))
     result.update(bench_search(100_000))
     result.update(bench_orl(pipeline))
+    result.update(bench_optin(pipeline))
     result["threshold"] = DEFAULT_THRESHOLD
     result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     result["date"] = time.strftime("%Y-%m-%d")
