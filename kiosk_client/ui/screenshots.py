@@ -16,6 +16,7 @@ from kiosk_client.ui.window import KioskWindow
 from szconfig.kiosk import KioskConfig
 from wire import Component
 from wire.messages import (
+    FaceEnrolReplyData,
     FaceReplyData,
     IssuedTicket,
     QueueCallData,
@@ -83,6 +84,40 @@ def _greeting(flow: KioskFlow) -> None:
         customer_ref="c-0000000000000000", masked_name="王*明", usual_business=flow.businesses[-1].code)))
 
 
+def _ticket_with_card(flow: KioskFlow) -> None:
+    flow.take_ticket()
+    flow.choose_business(flow.businesses[0].code)
+    flow.card_read("bank", "ab" * 32, "622202*********0128")
+    rid = flow.customer.pending_request
+    flow.ticket_reply(TicketReplyData(request_id=rid, ticket=IssuedTicket(
+        number="A012", ticket_id=12, token="screenshot", business=flow.customer.business, people_ahead=3,
+        wait_p50_min=12.0, wait_p90_min=18.0, status_url="/t/screenshot", routed_to="counter", status="waiting")))
+    flow.print_result(rid, True)
+
+
+def _enrol_consent(flow: KioskFlow) -> None:
+    _ticket_with_card(flow)
+    flow.offer_enrolment()
+
+
+def _enrol_age(flow: KioskFlow) -> None:
+    _enrol_consent(flow)
+    flow.enrol_consent(True)
+
+
+def _enrol_start(flow: KioskFlow) -> None:
+    _enrol_age(flow)
+    flow.enrol_age(True)
+
+
+def _enrolled(flow: KioskFlow) -> None:
+    _enrol_start(flow)
+    flow.enrol_start()
+    rid = flow.customer.pending_face
+    flow.face_embeddings(rid, [[0.1] * 128] * 5)
+    flow.face_enrol_reply(FaceEnrolReplyData(request_id=rid, result="enrolled", templates=5, masked_name="王*明"))
+
+
 def _elderly_ticket(flow: KioskFlow) -> None:
     """A ticket taken in large-text mode that the hub's elderly rule called ahead."""
     flow.elder = True
@@ -140,6 +175,11 @@ SCREENS: dict[str, Callable[[KioskFlow], None]] = {
     "appointment": lambda flow: flow.appointment(),
     "issuing": _issuing,
     "ticket": _ticket,
+    "ticket_identified": _ticket_with_card,
+    "enrol_consent": _enrol_consent,
+    "enrol_age": _enrol_age,
+    "enrol_start": _enrol_start,
+    "enrolled": _enrolled,
     "ticket_onscreen": _ticket_on_screen,
     "ticket_elderly": _elderly_ticket,
     "survey": _survey,
@@ -154,8 +194,9 @@ SCREENS: dict[str, Callable[[KioskFlow], None]] = {
 CLOCK = {"closed": EVENING, "closed_holiday": HOLIDAY}
 
 
-def render_screenshots(config: KioskConfig, out_dir: Path, *, size: tuple[int, int] = (1280, 900)) -> list[Path]:
-    """One PNG per screen and mode, named `<screen>-<lang>[-elder].png`; returns the paths."""
+def render_screenshots(config: KioskConfig, out_dir: Path, *, size: tuple[int, int] = (1280, 900),
+                       only: set[str] | None = None) -> list[Path]:
+    """One PNG per screen and mode, named `<screen>-<lang>[-elder].png` (`only`: these screens); returns the paths."""
     app = QApplication.instance() or QApplication([])
     apply_font(app)
     branch = load_branch_for(config)
@@ -163,6 +204,8 @@ def render_screenshots(config: KioskConfig, out_dir: Path, *, size: tuple[int, i
     written = []
     counter = iter(range(1, 10_000))
     for name, setup in SCREENS.items():
+        if only is not None and name not in only:
+            continue
         for lang in (Lang.ZH, Lang.EN):
             for elder in (False, True):
                 flow = make_flow(config, branch, lambda: f"{config.local_numbers.prefix}-{next(counter):03d}")
