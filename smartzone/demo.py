@@ -21,6 +21,8 @@ from server.events.models import Event
 from server.events.service import counts
 from wire import encode, envelope
 from wire.messages import (
+    FaceConfirmData,
+    FaceConfirmMessage,
     FaceProbeData,
     FaceProbeMessage,
     SurveyData,
@@ -208,13 +210,17 @@ class Demo:
                         log.info("demo teller at %s/%s: %s", branch, n, err)
 
     def _start_greeter(self) -> None:
-        """CRM: seed known demo customers, then a recognised VIP arrives every 20 s (face probe, ticket)."""
+        """CRM: seed known demo customers, then a recognised VIP arrives every 20 s (face probe, confirmed, ticket)."""
         from server.customers.demo import seed_demo_customers
         from server.db import utcnow
 
         branch = "b001" if "b001" in self.plan.businesses else next(iter(self.plan.businesses))
+        from hardware.card_reader.simulator import TEST_PAN
+        from server.customers.demo import seed_card_holder
+
         with self.factory() as s, s.begin():
             seed_demo_customers(s, utcnow(), branch)
+            seed_card_holder(s, utcnow(), branch, card=TEST_PAN)  # whoever inserts the kiosk's simulated card
             _manager_on_duty(s, branch, utcnow())
         t = threading.Thread(target=self._greet, args=(branch,), name="crm-greeter", daemon=True)
         t.start()
@@ -232,10 +238,13 @@ class Demo:
             while not self.stop_sims.wait(3 if n == 0 else 20):
                 who, visit = n % 2, f"v-greet-{uuid.uuid4().hex[:10]}"
                 probe = (demo_face(who) + rng.normal(scale=0.01, size=128)).astype(float).round(5).tolist()
+                rid = f"r-{uuid.uuid4().hex[:12]}"
                 for message_type, data in (
                         (VisitMessage, VisitData(visit_id=visit, phase="start")),
-                        (FaceProbeMessage, FaceProbeData(request_id=f"r-{uuid.uuid4().hex[:12]}", embeddings=[probe],
+                        (FaceProbeMessage, FaceProbeData(request_id=rid, embeddings=[probe],
                                                          consent_version="demo-2026-11", visit_id=visit)),
+                        # the customer answers "yes, it's me": only then is the match theirs (and a lead may follow)
+                        (FaceConfirmMessage, FaceConfirmData(request_id=rid, confirmed=True, visit_id=visit)),
                         (TicketRequestMessage, TicketRequestData(request_id=f"t-{uuid.uuid4().hex[:12]}",
                                                                  business="wealth" if who else "deposit",
                                                                  visit_id=visit))):

@@ -77,7 +77,7 @@ def make_flow(config: KioskConfig, branch: BranchConfig, local_number: Any) -> K
         local_number=local_number, consent_version=config.consent_version, language=Lang(config.language),
         elder_mode=config.elder_mode, reply_timeout_s=config.reply_timeout_s,
         idle_timeout_s=config.idle_timeout_s, appointment_business=config.appointment_business,
-        face_recognition=config.face_recognition and config.camera != "none",
+        face_recognition=config.face_recognition and config.camera != "none" and branch.recognition.enabled,
         branch_name=(branch.name.zh, branch.name.en), alternative=(config.alternative.zh, config.alternative.en),
         status_url=config.status_url, branch=config.branch, ticket_page_base=config.ticket_page_base,
         hours=branch)

@@ -57,3 +57,14 @@ def seed_demo_customers(session: Session, now: datetime, branch_id: str = "b001"
             enrol_face(session, c, [demo_face(i)], source="system:demo", text_version="demo-2026-11", now=now,
                        device_id="k1")
     return refs
+
+
+def seed_card_holder(session: Session, now: datetime, branch_id: str, *, card: str) -> str:
+    """A customer (赵*红, gold, no face yet) holding the kiosk card reader simulator's test card, so a demo visitor
+    who inserts it can opt in to recognition at the kiosk and be greeted on the next visit."""
+    cfg = crm()
+    row = {**demo_rows()[2], "customer_id": "DEMO-KIOSK", "name": "赵小红", "phone": "", "card_number": card,
+           "tier": "gold"}
+    c, _ = upsert_customer(session, parse_row(row, sorted(cfg.identity_keys()), cfg.identity_key(None)),
+                           branch_id=branch_id, now=now)
+    return c.ref
