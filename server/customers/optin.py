@@ -24,8 +24,9 @@ from server.customers import service
 from server.customers.config import crm
 from server.customers.models import ConsentKind, Customer, FaceIdentification, FaceTemplate
 from server.customers.rules import LeadFacts, lead_reason
+from server.events.models import Event
 from server.ingest.kept import Kept
-from server.ingest.records import EventRecord
+from server.ingest.records import FACE_TYPES, EventRecord
 from server.outbox.service import OutboxRow, outbox_row
 from server.referrals.service import create_leads
 from server.touchpoints.models import Touchpoint, Visit
@@ -125,6 +126,18 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
         elif isinstance(e.data, FaceConfirmData):
             out += _confirm(session, e, e.data, now)
     return out
+
+
+def forget_embeddings(session: Session, events: Sequence[EventRecord], _now: datetime,
+                      _kept: Kept) -> list[OutboxRow]:
+    """Ingest handler (centre, after every handler that reads them): the event log keeps face events without their
+    embeddings. A template exists only where consent was given; a probe's or a refused enrolment's frames are kept
+    nowhere. (A branch's edge keeps them until the centre confirms it has them.)"""
+    face = [e.forgotten() for e in events if e.type in FACE_TYPES]
+    for e in face:
+        session.execute(update(Event).where(Event.id == e.id).values(data=e.data.model_dump(mode="json",
+                                                                                             exclude_none=True)))
+    return []
 
 
 def _refused(session: Session, e: EventRecord, action: str, code: FaceRefusalCode, request_id: str) -> None:

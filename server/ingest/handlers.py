@@ -56,6 +56,7 @@ HANDLERS: list[Step] = [
     Step(queue_flows.issue_ticket_requests, BRANCH),  # queueing: tickets, replies with number and estimate
     Step(fleet.handle, CENTRE),  # fleet: usage, command results, error rates, queued commands for returning devices
     Step(queue_mirror.record_steps, CENTRE_LINK),  # the branches' queues as their edges sent them up
+    Step(face_optin.forget_embeddings, CENTRE),  # last: the event log keeps no face embeddings once handled
 ]
 
 # Domain work the hub runs on its own clock (`IngestOptions.deferred_every_ms`), in its own transaction:

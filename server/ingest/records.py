@@ -1,7 +1,7 @@
 """What the hub hands to the domain: validated events (with their typed data) and dead letters."""
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ def _types_with(field_name: str) -> frozenset[str]:
 
 
 _HAS_VISIT, _HAS_REF, _HAS_CARD = _types_with("visit_id"), _types_with("customer_ref"), _types_with("card_hash")
+FACE_TYPES = _types_with("embeddings")  # their embeddings leave the event log once handled (forgotten())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,18 @@ class EventRecord:
         return self.data.card_hash if self.type in _HAS_CARD else None  # type: ignore[union-attr]
 
     def same_event(self, other: "EventRecord") -> bool:
-        """Two messages with one id describe one event (a repeat), or the id was reused for another."""
-        return (self.branch, self.device, self.seq, self.type, self.ts, self.data) == (
-            other.branch, other.device, other.seq, other.type, other.ts, other.data)
+        """Two messages with one id describe one event (a repeat), or the id was reused for another. The event
+        log keeps no embeddings (`forgotten`): a face event is compared by everything else and its frame count."""
+        return (self.branch, self.device, self.seq, self.type, self.ts, self.forgotten().data) == (
+            other.branch, other.device, other.seq, other.type, other.ts, other.forgotten().data)
+
+    def forgotten(self) -> "EventRecord":
+        """The event as the log keeps it once handled: a face event's embeddings replaced by zeros (the number of
+        frames stays), so no biometric data outlives the request that carried it."""
+        if self.type not in FACE_TYPES:
+            return self
+        n = len(self.data.embeddings)  # type: ignore[union-attr]
+        return replace(self, data=self.data.model_copy(update={"embeddings": [[0.0] * 128] * n}))
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,3 +185,28 @@ def test_recognition_cannot_be_switched_on_without_an_impact_assessment() -> Non
         RecognitionSettings.model_validate({"enabled": True, "consent_versions": [VERSION], "pia": {
             "reference": "PIA-1", "approved_by": "DPO", "approved_on": "2026-10-01", "review_by": "2026-09-01"}})
     assert not RecognitionSettings().enabled
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_event_log_keeps_no_face_embeddings_and_a_repeat_is_still_a_repeat(hub: Hub) -> None:
+    """GIVEN a refused enrolment and a probe WHEN the hub has handled them THEN the event log holds their frame
+    counts but not their embeddings; the same messages delivered again are duplicates, not id conflicts (nothing
+    is dead-lettered, so the embeddings do not come back through the dead letters either)."""
+    from server.events.models import DeadLetter, Event
+    from server.ingest.records import EventRecord
+
+    hub.enrol(consent_version="face-1999-01")
+    hub.probe(_face(0, 7, n=2), "v-log-0001")
+    with hub.factory() as s:
+        stored = {e.type: e for e in s.scalars(select(Event).where(Event.type.in_(["face_enrol", "face_probe"])))}
+    assert len(stored["face_enrol"].data["embeddings"]) == 3 and len(stored["face_probe"].data["embeddings"]) == 2
+    for e in stored.values():
+        assert all(v == 0.0 for frame in e.data["embeddings"] for v in frame), e.type
+    again = [EventRecord.of(id=e.id, branch=e.branch_id, device=e.device_id, seq=e.seq, type=e.type, ts=e.ts,
+                            data={**e.data, "embeddings": _face(0, 8, n=len(e.data["embeddings"]))})
+             for e in stored.values()]
+    with hub.factory() as s, s.begin():
+        result = store_batch(s, again, now=hub.now)
+    assert (result.stored, result.duplicates, result.dead_lettered) == (0, 2, 0)
+    with hub.factory() as s:
+        assert s.scalar(select(func.count()).select_from(DeadLetter)) == 0
