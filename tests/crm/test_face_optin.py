@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from server.audit.models import AuditEntry
 from server.customers.config import crm
 from server.customers.demo import DEMO_CARD_NUMBERS, demo_face, seed_demo_customers
+from server.customers.face_report import branch_report, held_about
 from server.customers.models import Consent, Customer, FaceIdentification, FaceTemplate
 from server.customers.privacy import keyed_hash
 from server.db import utcnow
@@ -82,7 +83,7 @@ def hub(migrated) -> Hub:
     return Hub(factory)
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_bad_enrolments_are_refused_with_a_reason_and_store_nothing(hub: Hub) -> None:
     """GIVEN enrolments without an identified customer, with too few or mismatched frames, an unknown consent
     version, no age confirmation, from a device that is not a kiosk of the branch, or at a branch without
@@ -109,7 +110,7 @@ def test_bad_enrolments_are_refused_with_a_reason_and_store_nothing(hub: Hub) ->
     assert sorted(d["reason"] for d in reasons) == sorted(cases)
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_enrol_recognise_confirm_decline_and_withdraw(hub: Hub) -> None:
     """GIVEN a customer who enrols at k1 with their card
     WHEN they come back, are suggested and confirm; come back again and decline; then withdraw by card
@@ -155,8 +156,21 @@ def test_enrol_recognise_confirm_decline_and_withdraw(hub: Hub) -> None:
                                       "card_hash": _card(ZHANG), "consent_version": VERSION})
     assert again["refused"]["code"] == "not_enrolled"  # consent at the kiosk comes with an enrolment
 
+    with hub.factory() as s:
+        report = branch_report(s, "b001", hub.now - timedelta(hours=1), hub.now + timedelta(seconds=1))
+        held = held_about(s, s.scalar(select(Customer).where(Customer.masked_name == "张*")))
+    assert {k: report[k] for k in ("enrolments", "withdrawals", "probes", "suggested", "confirmed", "declined",
+                                   "unknown", "templates")} == {
+        "enrolments": 3, "withdrawals": 1, "probes": 3, "suggested": 2, "confirmed": 1, "declined": 1, "unknown": 1,
+        "templates": 2}  # enrolments: the two seeded demo customers' and 张*'s; only the demo templates remain
+    assert [(r["outcome"], r["masked_name"]) for r in report["log"]] == [
+        ("unknown", None), ("declined", None), ("confirmed", "张*")]
+    assert held["face_templates"]["count"] == 0 and [e["granted"] for e in held["ledger"]] == [True, False]
+    assert [(i["result"], i["answer"]) for i in held["identifications"]] == [("matched", "declined"),
+                                                                           ("matched", "confirmed")]
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_withdrawal_by_a_confirmed_face_match(hub: Hub) -> None:
     """GIVEN an enrolled customer recognised and confirmed at k1 WHEN they withdraw naming the pseudonymous ref
     THEN the templates are deleted; the same ref from another kiosk, without a confirmed match there, is
@@ -187,7 +201,7 @@ def test_recognition_cannot_be_switched_on_without_an_impact_assessment() -> Non
     assert not RecognitionSettings().enabled
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_the_event_log_keeps_no_face_embeddings_and_a_repeat_is_still_a_repeat(hub: Hub) -> None:
     """GIVEN a refused enrolment and a probe WHEN the hub has handled them THEN the event log holds their frame
     counts but not their embeddings; the same messages delivered again are duplicates, not id conflicts (nothing
