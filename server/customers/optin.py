@@ -132,7 +132,7 @@ def forget_embeddings(session: Session, events: Sequence[EventRecord], _now: dat
                       _kept: Kept) -> list[OutboxRow]:
     """Ingest handler (centre, after every handler that reads them): the event log keeps face events without their
     embeddings. A template exists only where consent was given; a probe's or a refused enrolment's frames are kept
-    nowhere. (A branch's edge keeps them until the centre confirms it has them.)"""
+    nowhere. (A branch's edge keeps them until the centre confirms it has them, then forgets them too.)"""
     face = [e.forgotten() for e in events if e.type in FACE_TYPES]
     for e in face:
         session.execute(update(Event).where(Event.id == e.id).values(data=e.data.model_dump(mode="json",

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from server.bulk import Bulk
 from server.db import insert_for
 from server.events.models import Event
-from server.ingest.records import EventRecord
+from server.ingest.records import FACE_TYPES, EventRecord
 from server.link.models import CachedItem, LinkState, UplinkItem
 from server.outbox.service import OutboxRow
 
@@ -46,17 +46,29 @@ def pending(session: Session, *, after: int, limit: int) -> list[tuple[int, Even
 
 
 def confirmed(session: Session, event_ids: Iterable[str], now: datetime, branch: str) -> int:
-    """The centre stored these: they leave the queue. Returns how many did."""
+    """The centre stored these: they leave the queue, and the edge's log forgets their face embeddings (the centre
+    has what it needs; a probe's frames are kept nowhere once handled). Returns how many left the queue."""
     ids = list(event_ids)
     n = 0
     for start in range(0, len(ids), 500):
-        n += session.execute(delete(UplinkItem).where(UplinkItem.event_id.in_(ids[start:start + 500]))).rowcount
+        chunk = ids[start:start + 500]
+        n += session.execute(delete(UplinkItem).where(UplinkItem.event_id.in_(chunk))).rowcount
+        _forget_faces(session, chunk)
     state = session.get(LinkState, branch)
     if state is None:
         session.add(LinkState(branch_id=branch, up=True, changed_at=now, confirmed_at=now))
     else:
         state.confirmed_at = now
     return n
+
+
+def _forget_faces(session: Session, ids: Sequence[str]) -> None:
+    rows = session.execute(select(Event.id, Event.branch_id, Event.device_id, Event.seq, Event.type, Event.ts,
+                                  Event.data).where(Event.id.in_(ids), Event.type.in_(FACE_TYPES)))
+    for i, b, d, q, t, ts, data in rows:
+        kept = EventRecord.of(id=i, branch=b, device=d, seq=q, type=t, ts=ts, data=data).forgotten()
+        session.execute(update(Event).where(Event.id == i).values(data=kept.data.model_dump(mode="json",
+                                                                                            exclude_none=True)))
 
 
 def backlog(session: Session) -> int:
