@@ -45,6 +45,13 @@ MESSAGES = {
         "face.hint": "A match is a hint the customer confirms on the kiosk, never an authentication. Declined "
                      "suggestions are not shown as matches.",
         "face.period": "Last {days} days", "face.reviewed_by": "review by",
+        "held.title": "Access request: what we hold", "held.link": "Access request: what we hold",
+        "held.hint": "Everything held about this customer, masked, to show or print for them. Template values are "
+                     "never shown: only that one exists.",
+        "held.identities": "Identities", "held.templates": "Face templates", "held.enrolled_at": "enrolled",
+        "held.last_used": "last used", "held.delete": "Delete the face template (withdraws face consent)",
+        "held.deleted": "{n} template(s) deleted; face consent withdrawn.", "held.records": "Records",
+        "held.touchpoints": "Touchpoints", "held.visits": "Visits", "held.back": "Back to the customer",
     },
     "zh-CN": {
         "face.title": "刷脸识别", "face.card": "刷脸识别：授权、识别、撤回",
@@ -58,6 +65,12 @@ MESSAGES = {
         "face.customer": "客户", "face.purges": "到期清除", "face.none": "—",
         "face.hint": "识别结果只是提示，需客户在自助机上确认，绝不用于身份验证；客户否认的提示不作为识别结果显示。",
         "face.period": "最近 {days} 天", "face.reviewed_by": "复评日期",
+        "held.title": "查询请求：我行持有的信息", "held.link": "查询请求：我行持有的信息",
+        "held.hint": "本行持有的该客户全部信息（已脱敏），可向客户展示或打印。特征模板的数值从不显示，只显示是否存在。",
+        "held.identities": "身份凭证", "held.templates": "人脸特征模板", "held.enrolled_at": "登记于",
+        "held.last_used": "最近使用", "held.delete": "删除人脸特征模板（撤回人脸授权）",
+        "held.deleted": "已删除 {n} 个模板，人脸授权已撤回。", "held.records": "记录",
+        "held.touchpoints": "接触记录", "held.visits": "到访", "held.back": "返回客户视图",
     },
 }
 
@@ -199,6 +212,15 @@ def delete_template(customer_id: IntId, staff: Staff, session: DbSession, audit:
                            text_version=ACCESS_VERSION, now=utcnow())
     audit.record("customer.access_delete", "customer", c.ref, branch_id=c.branch_id, detail={"templates": held})
     return {"customer_ref": c.ref, "deleted_templates": held, "consent_face": c.consent_face}
+
+
+@pages.get("/customers/{customer_id}/held")
+def access_request_page(customer_id: IntId, principal: StaffPage, session: DbSession, request: Request,
+                        audit: Audit) -> Response:
+    """The access request on screen, to show or print for the customer at the counter; audited like the API."""
+    c = load_customer(session, customer_id, principal, audit, "customer.access_request")
+    audit.record("customer.access_request", "customer", c.ref, branch_id=c.branch_id, detail={"via": "console"})
+    return render(request, "crm/held.html", {"customer_id": c.id, "h": held_about(session, c)})
 
 
 @pages.get("/branches/{branch_id}/recognition")

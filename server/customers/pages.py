@@ -15,6 +15,7 @@ from server.branches.models import Branch
 from server.customers import live, profile, service
 from server.customers.api import load_customer
 from server.customers.config import configure
+from server.customers.face_pages import PRIVACY_ROLES
 from server.customers.i18n import MESSAGES
 from server.customers.models import Customer
 from server.customers.rules import LeadReason, Tier
@@ -85,7 +86,7 @@ def customer_page(customer_id: IntId, principal: ReaderPage, session: DbSession,
         "managers": [m for m in profile.assignable_managers(session, c.branch_id)
                      if m["role"] == Role.CUSTOMER_MANAGER] if principal.role in MANAGER_EDITORS else [],
         "member": member, "notes": profile.notes_of(session, c.id) if member else [],
-        "can_note": member and principal.role in NOTE_WRITERS,
+        "can_note": member and principal.role in NOTE_WRITERS, "can_access_request": principal.role in PRIVACY_ROLES,
         "timeline": service.timeline(session, c.id, limit=50), "visits": service.recent_visits(session, c.id),
         "ledger": service.consents(session, c.id), "leads": leads, "surveys": service.satisfaction(session, c.id)})
 

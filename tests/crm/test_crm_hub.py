@@ -117,7 +117,7 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
             "/api/branches/b001/kpis", f"/customers/{vip_id}", "/customers?query=vip", "/referrals",
             f"/api/customers/{vip_id}/notes", f"/api/referrals/{lead_id}", "/api/referrals?status=all",
             "/referrals?status=all", "/branches/b001/kpis", "/branches/b001/recognition",
-            "/api/branches/b001/recognition", f"/api/customers/{vip_id}/held")]
+            "/api/branches/b001/recognition", f"/api/customers/{vip_id}/held", f"/customers/{vip_id}/held")]
         bodies += [client.get(u, headers=bm) for u in ("/webhooks", "/api/webhooks/deliveries",
                                                        f"/customers/{vip_id}", "/referrals")]
         for r in bodies:
@@ -138,6 +138,8 @@ def test_recognised_customer_greeting_touchpoints_lead_kpis_masking_audit(migrat
         held = bodies[17].json()
         assert held["face_templates"]["count"] == 1 and held["consents"]["face"] is True
         assert [e["granted"] for e in held["ledger"] if e["kind"] == "face"] == [True]
+        assert f'href="/customers/{vip_id}/held"' in bodies[7].text  # the 360 leads to the access request page
+        assert 'data-testid="held-template-count">1<' in bodies[18].text and "622848******0018" in bodies[18].text
         deleted = client.delete(f"/api/customers/{vip_id}/face-templates", headers=auth).json()
         assert deleted == {"customer_ref": vip.ref, "deleted_templates": 1, "consent_face": False}
         assert client.get(f"/api/customers/{vip_id}/held", headers=auth).json()["face_templates"]["count"] == 0

@@ -118,6 +118,7 @@ def _cases() -> dict:
         ("GET", "/branches/{branch_id}/recognition"): Case(fixed(f"/branches/{OWN}/recognition"),
                                                            other=fixed(f"/branches/{OTHER}/recognition")),
         ("GET", "/api/customers/{customer_id}/held"): both("/api/customers/{X}/held"),
+        ("GET", "/customers/{customer_id}/held"): both("/customers/{X}/held"),
         ("DELETE", "/api/customers/{customer_id}/face-templates"): both("/api/customers/{X}/face-templates"),
     }
 

@@ -30,6 +30,22 @@
     }));
   }
 
+  // --- access request: delete the face template -----------------------------------------------
+  function initAccessDelete() {
+    document.querySelectorAll("[data-access-delete]").forEach((b) => b.addEventListener("click", async () => {
+      if (!window.confirm(b.textContent)) return;
+      const status = document.querySelector('[data-testid="held-status"]');
+      try {
+        const r = await sz.post(`/api/customers/${b.dataset.accessDelete}/face-templates`, undefined, "DELETE");
+        status.textContent = b.dataset.done.replace("{n}", r.deleted_templates);
+        document.querySelector('[data-testid="held-template-count"]').textContent = "0";
+        b.remove();
+      } catch (e) {
+        status.textContent = e.message;
+      }
+    }));
+  }
+
   // --- KPI dashboard -----------------------------------------------------------------------
   const pct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 1000) / 10}%`);
 
@@ -161,5 +177,5 @@
     }));
   }
 
-  document.addEventListener("DOMContentLoaded", () => { initConsent(); initProfile(); initWebhooks(); initKpis(); });
+  document.addEventListener("DOMContentLoaded", () => { initConsent(); initAccessDelete(); initProfile(); initWebhooks(); initKpis(); });
 })();
