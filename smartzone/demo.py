@@ -188,6 +188,7 @@ class Demo:
         from server.errors import DomainError
         from server.outbox.service import enqueue
         from server.queueing import calling
+        from server.queueing.models import CounterState
 
         last_call: dict[tuple[str, int], float] = {}
         while not self.stop_sims.wait(TELLER_TICK_S):
@@ -203,6 +204,9 @@ class Demo:
                     last_call[(branch, n)] = now
                     try:
                         with self.factory() as s, s.begin():
+                            state = s.get(CounterState, (branch, n))
+                            if state is not None and state.teller_id is not None:
+                                continue  # a person signed in here at /counter: the counter is theirs
                             res = calling.call_next(s, branch_id=branch, counter=n, now=utcnow(), actor="demo-teller",
                                                   staff_name=f"Demo teller {n}")
                             enqueue(s, res.outbox)

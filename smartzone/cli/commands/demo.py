@@ -79,7 +79,7 @@ def demo_command(headless: bool, seconds: float | None, as_json: bool, broker: s
         say(f"demo running: broker {url}, database {db_url}"
             + (f" (for {seconds:g} s)" if seconds else "; Ctrl-C to stop"))
         say("try, in another terminal:")
-        kiosk_config = default_config_dir() / "kiosk" / "b001-k4.toml"
+        kiosk_config = (default_config_dir() / "kiosk" / "b001-k4.toml").resolve()  # runs from any folder
         qr_base = f" --ticket-page-base {web.url}" if web else ""  # the QR codes open this console's /t/<token>
         say("  " + _command_line(credentials, ("b001", "k4"),
                                  f"kiosk --config {shlex.quote(str(kiosk_config))} --broker {url.address}"
