@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from kiosk_client.core.flow import KioskFlow, Screen
-from kiosk_client.ui.screens import Act, BigCheckBox, Page, button, label
+from kiosk_client.ui.screens import Act, BigCheckBox, Page, RecognisePage, button, label
 
 
 def _pair(page: Page, left: tuple[str, tuple], right: tuple[str, tuple], height: int = 110) -> tuple:
@@ -122,19 +122,9 @@ class EnrolStartPage(Page):
         self.back.setText(flow.t("enrol_no"))
 
 
-class EnrolCapturePage(Page):
+class EnrolCapturePage(RecognisePage):
     screen = Screen.ENROL_CAPTURE
-
-    def __init__(self, act: Act):
-        super().__init__(act)
-        self.status = label(name="muted")
-        self.box.addStretch(1)
-        self.box.addWidget(self.status)
-        self.box.addStretch(1)
-
-    def render(self, flow: KioskFlow) -> None:
-        self.title.setText(flow.t("look_at_camera"))
-        self.status.setText("📷  " + flow.t("enrol_capturing"))
+    status_key = "enrol_capturing"
 
 
 class FaceResultPage(Page):

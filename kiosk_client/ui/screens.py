@@ -234,7 +234,10 @@ class ConsentPage(Page):
 
 
 class RecognisePage(Page):
+    """The customer looks at the camera while it works (`status_key` says what for)."""
+
     screen = Screen.RECOGNISE
+    status_key = "recognising"
 
     def __init__(self, act: Act):
         super().__init__(act)
@@ -245,7 +248,7 @@ class RecognisePage(Page):
 
     def render(self, flow: KioskFlow) -> None:
         self.title.setText(flow.t("look_at_camera"))
-        self.status.setText("📷  " + flow.t("recognising"))
+        self.status.setText("📷  " + flow.t(self.status_key))
 
 
 class GreetingPage(Page):
