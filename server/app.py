@@ -44,7 +44,7 @@ ROUTERS: list[tuple[str, Roles]] = [
     ("server.devices.api:router", CENTRE),  # fleet: devices, alarms, work orders, commands, utilisation, pages
     ("server.queueing.api:router", BRANCH),  # the branch's queue: tickets, calling, teller and lobby consoles
     ("server.queueing.counter_api:router", BRANCH),  # the teller workstation: counter sign-in, pause, served customer
-    ("server.appointments.api:router", BRANCH),  # appointments: booking, the day's list, no-shows
+    ("server.appointments.api:router", EVERYWHERE),  # appointments: booked at the centre or the branch
     ("server.customers.routes:router", CENTRE),  # crm: customers, KPIs, referral leads, console pages
     ("server.notifications.api:router", CENTRE),  # notifications: the bell, delivery log, on-call rota
     ("server.webhooks.api:router", CENTRE),  # crm: the webhook delivery log and its dead letters, resend

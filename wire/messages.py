@@ -280,6 +280,28 @@ class QueueStepData(_Data):
     ticket: QueueTicket
 
 
+class AppointmentData(_Data):
+    """An appointment as one site holds it after a change there. Up, from a branch's edge
+    (`sz/v1/{b}/up/hub/evt/appointment`; never by a device): booked at its lobby console, checked in at its
+    kiosk, cancelled, a no-show. Down, as a `push` of kind `appointment` (key: `uid`): booked or cancelled at
+    the centre. Either side keeps the furthest status (booked < cancelled < no_show < checked_in), so the
+    two sites agree whatever arrives twice or late."""
+
+    uid: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,12}$")]
+    business: Ident
+    slot_at: AwareDatetime
+    status: Literal["booked", "checked_in", "no_show", "cancelled"]
+    customer_ref: Annotated[str, StringConstraints(max_length=20)] | None = None
+    phone_last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
+    ticket_token: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, description="the checked-in ticket, as the centre's mirror of the branch's queue names it")
+    created_at: AwareDatetime
+    created_by: ShortText
+    updated_at: AwareDatetime
+    rev: int = Field(ge=1, description="the sending site's revision of it: grows with every change there")
+
+
 class CommandResultData(_Data):
     command_id: RequestId
     status: Literal["ok", "refused", "failed", "expired"]
@@ -463,9 +485,10 @@ class PushData(_Data):
     """Centre → a branch's edge (`sz/v1/{b}/push`): something the edge caches and goes on with while the link is
     down. A newer `version` of the same (kind, key) replaces an older one; an older one arriving late is ignored."""
 
-    kind: Literal["config", "staff", "hint", "template"] = Field(
+    kind: Literal["config", "staff", "hint", "template", "appointment"] = Field(
         description="branch config, a staff account of the branch, a routing hint (e.g. a customer's tier), "
-                    "an enrolled face template of a consenting customer")
+                    "an enrolled face template of a consenting customer, an appointment booked or cancelled "
+                    "at the centre (data: AppointmentData)")
     key: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:@-]+$")]
     version: int = Field(ge=0, description="increases with every change of this item at the centre")
     data: dict[str, Any] = Field(default_factory=dict)
@@ -624,6 +647,11 @@ class QueueStepMessage(_Envelope):
     data: QueueStepData
 
 
+class AppointmentMessage(_Envelope):
+    type: Literal["appointment"] = "appointment"
+    data: AppointmentData
+
+
 class CommandResultMessage(_Envelope):
     type: Literal["command_result"] = "command_result"
     data: CommandResultData
@@ -682,7 +710,8 @@ class StaffLeadMessage(_Envelope):
 DeviceMessage = Annotated[
     StateMessage | StatusMessage | HeartbeatMessage | VisitMessage | TicketRequestMessage
     | CardReadMessage | FaceProbeMessage | FaceEnrolMessage | FaceConsentMessage | FaceConfirmMessage
-    | UsageSessionMessage | SurveyMessage | ErrorMessage | CommandResultMessage | QueueStepMessage,
+    | UsageSessionMessage | SurveyMessage | ErrorMessage | CommandResultMessage | QueueStepMessage
+    | AppointmentMessage,
     Field(discriminator="type"),
 ]
 HubMessage = Annotated[
@@ -704,6 +733,7 @@ ALL_DEVICE_TYPES: dict[str, type[_Envelope]] = {
     "heartbeat": HeartbeatMessage,
     "command_result": CommandResultMessage,
     "queue_step": QueueStepMessage,  # sent only by a branch's edge, up (wire.topics.EDGE_DEVICE)
+    "appointment": AppointmentMessage,  # likewise
 }
 # What the hub sends, by message type; the topic each goes on is wire.topics.HUB_TOPICS[type].
 HUB_TYPES: dict[str, type[_Envelope]] = {
@@ -713,7 +743,7 @@ HUB_TYPES: dict[str, type[_Envelope]] = {
 }
 DeviceData = (StateData | StatusData | HeartbeatData | VisitData | TicketRequestData | CardReadData | FaceProbeData
               | FaceEnrolData | FaceConsentData | FaceConfirmData | UsageSessionData | SurveyData | ErrorData
-              | CommandResultData | QueueStepData)
+              | CommandResultData | QueueStepData | AppointmentData)
 HubData = (ConfirmData | TicketReplyData | FaceReplyData | FaceEnrolReplyData | FaceConsentReplyData | CommandData
            | QueueBoardData | QueueCallData | StaffLeadData | PushData)
 # The `data` model of each message type, and the message type of each hub `data` model.

@@ -15,9 +15,10 @@
 | sz/v1/{b}/staff/lead           | hub→staff  | 1 |
 | sz/v1/{b}/up/{d}/…             | edge→centre | 1 (a device topic's tail: the edge's stored events, sent up) |
 | sz/v1/{b}/up/hub/evt/queue_step | edge→centre | 1 (the branch's queue: a ticket's step, from the edge itself) |
+| sz/v1/{b}/up/hub/evt/appointment | edge→centre | 1 (an appointment booked, checked in, cancelled or missed there) |
 | sz/v1/{b}/link/ack             | centre→edge | 0 (which of the branch's events the centre has committed) |
 | sz/v1/{b}/link/state           | bridge→edge | 1, retained, local only (the bridge's notification: 1 up, 0 down) |
-| sz/v1/{b}/push                 | centre→edge | 1 (what the edge caches: branch config, staff, routing hints, leads) |
+| sz/v1/{b}/push                 | centre→edge | 1 (what the edge caches: config, staff, hints, leads, appointments) |
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ _BRANCH_KINDS = {TopicKind.QUEUE_BOARD, TopicKind.QUEUE_CALL, TopicKind.STAFF_LE
                  TopicKind.LINK_STATE, TopicKind.PUSH}
 UP = "up"  # `sz/v1/{b}/up/{d}/…`: a device's event as its branch's edge sends it up to the centre
 EDGE_DEVICE = "hub"  # the `device` a branch's edge speaks as: its queue steps going up, the centre's confirmations
-EDGE_ONLY_TYPES = frozenset({"queue_step"})  # event types only an edge sends (up), never a device
+EDGE_ONLY_TYPES = frozenset({"queue_step", "appointment"})  # event types only an edge sends (up), never a device
 _UP_KINDS = (TopicKind.STATE, TopicKind.STATUS, TopicKind.EVENT, TopicKind.COMMAND_RESULT)
 # Where each message type the hub sends goes (wire.messages.HUB_TYPES); every reply shares `reply`.
 HUB_TOPICS: dict[str, TopicKind] = {

@@ -111,12 +111,17 @@ def list_day(branch_id: BranchId, staff: Staff, session: DbSession, day: date | 
 
 
 @router.post("/api/branches/{branch_id}/appointments", status_code=201, response_model=AppointmentOut)
-def book(branch_id: BranchId, body: AppointmentIn, staff: Staff, session: DbSession, audit: Audit) -> dict[str, Any]:
-    """Book a place in a slot. 409 slot_full / closed_day / slot_past; 422 unknown_business / not_a_slot /
-    beyond_horizon / customer_required; 404 customer_not_found."""
+def book(branch_id: BranchId, body: AppointmentIn, staff: Staff, session: DbSession, audit: Audit,
+         request: Request) -> dict[str, Any]:
+    """Book a place in a slot, at the centre (head office, call centre) or at the branch's edge (its lobby
+    console, also while the link is down): each travels to the other (docs/queueing.md#appointments-and-the-edge).
+    409 slot_full / closed_day / slot_past; 422 unknown_business / not_a_slot / beyond_horizon /
+    customer_required; 404 customer_not_found."""
     _branch(session, staff, branch_id)
+    role = getattr(request.app.state.settings, "role", "all")
     a = service.book(session, branch_id=branch_id, business=body.business, slot_at=body.slot_at, now=utcnow(),
-                     actor=staff.actor, customer_ref=body.customer_ref, phone_last4=body.phone_last4)
+                     actor=staff.actor, customer_ref=body.customer_ref, phone_last4=body.phone_last4,
+                     site="edge" if role == "edge" else "centre")
     audit.record("appointment.book", "appointment", a.id, branch_id=branch_id,
                  detail={"business": a.business, "slot_at": a.slot_at.isoformat()})
     return _out(a)

@@ -25,6 +25,7 @@ class Appointment(Base):
         Index("ix_appointments_slot", "branch_id", "business", "slot_at"),
         Index("ix_appointments_status", "status", "slot_at"),
         Index("ix_appointments_phone", "branch_id", "phone_last4"),
+        UniqueConstraint("uid", name="uq_appointments_uid"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -39,3 +40,7 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the same booking at the centre and at its branch's edge (each site numbers `id` on its own)
+    uid: Mapped[str] = mapped_column(String(36))
+    rev: Mapped[int] = mapped_column(Integer, default=1)  # +1 with every change made on this site
+    synced_rev: Mapped[int] = mapped_column(Integer, default=0)  # the rev the other site has (sent or came from it)

@@ -17,8 +17,14 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no O/0, I/1: read aloud an
 CODE_LENGTH = 6
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+# Who books draws from its own half of the codes, so a booking made at the centre and one made at the branch's
+# edge while the link is down never share a code (a code is unique per branch, and the kiosk looks it up there).
+FIRST_CHARS = {"centre": "ABCDEFGHJKLMNPQRSTUVWXYZ", "edge": "23456789"}
+
+
+def new_code(site: str = "centre") -> str:
+    """A fresh code: its first character says which site booked it (centre: a letter, edge: a digit)."""
+    return secrets.choice(FIRST_CHARS[site]) + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH - 1))
 
 
 def slots(cfg: BranchConfig, day: date) -> list[datetime]:

@@ -6,6 +6,7 @@ lock, so two desks never book the last place of a slot twice.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,8 +29,9 @@ HELD = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)  # statuses that
 
 
 def book(session: Session, *, branch_id: str, business: str, slot_at: datetime, now: datetime, actor: str,
-         customer_ref: str | None = None, phone_last4: str | None = None) -> Appointment:
-    """Book a place in a slot for a customer (by ref) or a phone's last four digits. Raises DomainError."""
+         customer_ref: str | None = None, phone_last4: str | None = None, site: str = "centre") -> Appointment:
+    """Book a place in a slot for a customer (by ref) or a phone's last four digits. Raises DomainError.
+    `site`: who books (`centre`, or a branch's `edge`): its half of the codes (`rules.new_code`)."""
     if not customer_ref and not phone_last4:
         raise Invalid("customer_required", "give the customer's ref or the phone's last four digits")
     cfg = branch_config(session, branch_id)
@@ -48,9 +50,10 @@ def book(session: Session, *, branch_id: str, business: str, slot_at: datetime, 
         raise Conflict("slot_full", f"the {local:%Y-%m-%d %H:%M} slot for {business} is full "
                                     f"({cfg.appointments.capacity_per_slot} places); choose another")
     for _attempt in range(5):
-        a = Appointment(branch_id=branch_id, code=rules.new_code(), business=business, slot_at=slot_at,
+        a = Appointment(branch_id=branch_id, code=rules.new_code(site), business=business, slot_at=slot_at,
                         customer_ref=customer_ref, phone_last4=phone_last4, status=AppointmentStatus.BOOKED,
-                        created_at=now, created_by=actor, updated_at=now)
+                        created_at=now, created_by=actor, updated_at=now, uid=str(uuid.uuid4()), rev=1,
+                        synced_rev=0)
         try:
             with session.begin_nested():
                 session.add(a)
@@ -65,6 +68,7 @@ def cancel(session: Session, *, appointment: Appointment, now: datetime) -> Appo
     if appointment.status is not AppointmentStatus.BOOKED:
         raise Conflict("not_booked", f"the appointment is {appointment.status.value}; only a booked one is cancelled")
     appointment.status, appointment.updated_at = AppointmentStatus.CANCELLED, now
+    appointment.rev += 1
     return appointment
 
 
@@ -174,7 +178,7 @@ def _valid(cfg: BranchConfig, a: Appointment, now: datetime) -> Appointment | Do
 
 def checked_in(session: Session, *, appointment_id: int, ticket_id: int, now: datetime) -> None:
     session.execute(update(Appointment).where(Appointment.id == appointment_id).values(
-        status=AppointmentStatus.CHECKED_IN, ticket_id=ticket_id, updated_at=now))
+        status=AppointmentStatus.CHECKED_IN, ticket_id=ticket_id, updated_at=now, rev=Appointment.rev + 1))
 
 
 # --- no-shows ----------------------------------------------------------------------------------------
@@ -188,5 +192,6 @@ def mark_no_shows(session: Session, *, now: datetime, cfgs: dict[str, BranchConf
     for a in stale:
         if a.slot_at + timedelta(minutes=cfgs[a.branch_id].appointments.late_min) < now:
             a.status, a.updated_at = AppointmentStatus.NO_SHOW, now
+            a.rev += 1
             n += 1
     return n

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.appointments import sync as appointment_sync
 from server.customers import flows as crm_flows
 from server.customers import optin as face_optin
 from server.devices import handlers as fleet
@@ -56,6 +57,7 @@ HANDLERS: list[Step] = [
     Step(queue_flows.issue_ticket_requests, BRANCH),  # queueing: tickets, replies with number and estimate
     Step(fleet.handle, CENTRE),  # fleet: usage, command results, error rates, queued commands for returning devices
     Step(queue_mirror.record_steps, CENTRE_LINK),  # the branches' queues as their edges sent them up
+    Step(appointment_sync.record_changes, CENTRE_LINK),  # appointments booked, checked in, missed at the edges
     Step(face_optin.forget_embeddings, CENTRE),  # last: the event log keeps no face embeddings once handled
 ]
 
@@ -64,6 +66,7 @@ HANDLERS: list[Step] = [
 DEFERRED: list[Step] = [
     Step(queue_flows.stale_boards, BRANCH),  # queueing: the boards of branches whose queue changed
     Step(link_steps.send_steps_up, EDGE_LINK),  # the edge: its ticket steps become events that go up
+    Step(appointment_sync.send_up, EDGE_LINK),  # the edge: its appointments' changes go up (after the steps)
 ]
 
 

@@ -11,6 +11,9 @@ routing, check-in and recognition read the edge's own database whether the link 
 - `hint` (key: the customer's ref): tier, masked name, language, the elderly flag, face consent and the keyed
   hashes of the customer's cards and IDs, for the customers whose home branch it is; versioned by the
   customer's `updated_at` (a watermark as for staff).
+- `appointment` (key: the booking's uid): an appointment booked or cancelled at the centre, versioned by its
+  revision there; merged into the edge's `appointments` (`server.appointments.sync`: the furthest status wins),
+  where the edge's kiosks check in with or without the link.
 - `template` (key: the customer's ref): the encrypted templates the customer has at this branch, all of them,
   with the consent each rests on; versioned by the branch's template generation (bumped by every enrolment,
   withdrawal and purge). An empty list deletes them at the edge, so a withdrawn template disappears there too.
@@ -33,6 +36,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from server.appointments import sync
 from server.branches.models import Branch
 from server.branches.service import sync_branches
 from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration
@@ -41,7 +45,7 @@ from server.link.models import CachedItem
 from server.link.service import store_cached
 from server.outbox.service import OutboxRow, outbox_row
 from szconfig.branch import BranchConfig
-from wire.messages import PushData
+from wire.messages import AppointmentData, PushData
 
 PUSHED = "pushed"  # the centre's record of what it pushed (kind of link_cache rows at the centre)
 _HINT_FIELDS = ("ref", "branch_id", "masked_name", "tier", "declared_tier", "language", "elderly", "consent_face",
@@ -159,6 +163,17 @@ def template_pushes(session: Session, now: datetime) -> list[OutboxRow]:
     return rows
 
 
+def appointment_pushes(session: Session, now: datetime) -> list[OutboxRow]:
+    """Appointments booked or cancelled at the centre since the branch's edge last had them (the edge's own
+    changes came up from it and are not sent back: `server.appointments.sync`)."""
+    changed = sync.unsynced(session, limit=HINTS_PER_RUN)
+    rows = [outbox_row(branch_id=a.branch_id, now=now, data=PushData(
+        kind="appointment", key=a.uid, version=a.rev, data=sync.state(session, a).model_dump(mode="json")))
+        for a in changed]
+    sync.mark_synced(session, [(a.id, a.rev) for a in changed])
+    return rows
+
+
 # --- edge: what to do with it --------------------------------------------------------------------------
 
 
@@ -267,6 +282,14 @@ def apply_template(session: Session, branch: str, key: str, data: dict[str, Any]
     return changed
 
 
+def apply_appointment(session: Session, branch: str, key: str, data: dict[str, Any], now: datetime) -> None:
+    """A booking or cancellation made at the centre, into the edge's appointments (where its kiosks check in)."""
+    d = AppointmentData.model_validate(data)  # ValidationError is a ValueError: nothing written
+    if d.uid != key:
+        raise ValueError(f"appointment {d.uid} under the key {key}")
+    sync.merge(session, branch, d, now)
+
+
 def cache_summary(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """What the edge's push cache keeps of a push: the config whole (it is put back after a restart); of
     customers only what names the item (the tables hold the rest, and a deletion leaves nothing behind)."""
@@ -276,4 +299,6 @@ def cache_summary(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"templates": len(data.get("templates", []))}
     if kind == "hint":
         return {"tier": data.get("tier")}
+    if kind == "appointment":
+        return {"status": data.get("status")}
     return data

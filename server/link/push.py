@@ -1,12 +1,13 @@
 """What the centre pushes down to each branch's edge, and what the edge does with it.
 
-Centre (job `link.push_down`, role central): staff accounts of a branch that changed since the last
-push go to that branch's edge as `push` messages (kind `staff`, versioned by the account's
-`updated_at`), so staff sign in at their branch while the link is down with the password they have at
-the centre. A watermark in `link_cache` remembers how far the centre got. The branch config, customers'
-routing hints and face templates go the same way (`server.link.mirror`). Edge: `apply` keeps the push
-in its cache and writes it where the edge's own code reads it (staff accounts, `branches`, `customers`,
-`face_templates`): the centre is authoritative for all of these.
+Centre (job `link.push_down`, role central): staff accounts of a branch that changed since the last push go
+to that branch's edge as `push` messages (kind `staff`, versioned by the account's `updated_at`), so staff sign in at
+their branch while the link is down with the password they have at the centre. A watermark in `link_cache`
+remembers how far the centre got. The branch config, customers' routing hints, face templates and appointments
+booked or cancelled at the centre go the same way (`server.link.mirror`). Edge: `apply` keeps the push in its
+cache and writes it where the edge's own code reads it (staff accounts, `branches`, `customers`,
+`face_templates`, `appointments`): the centre is authoritative for all of these but appointments, which
+the edge changes too (checked in, no-shows, its lobby's bookings) and sends up (`server.appointments.sync`).
 """
 
 from __future__ import annotations
@@ -72,9 +73,11 @@ def push_down(factory: sessionmaker[Session], now: datetime) -> dict[str, int]:
                          data={"at": reached[0].isoformat(), "id": reached[1]}, version=mark.version + 1 if mark else 1,
                          now=now)
         templates = mirror.template_pushes(session, now)
+        appointments = mirror.appointment_pushes(session, now)
         # configs first: a customer's home branch and the routing rules that read the hints
-        enqueue(session, [*config, *staff, *hints, *templates])
-        return {"config": len(config), "staff": len(staff), "hint": len(hints), "template": len(templates)}
+        enqueue(session, [*config, *staff, *hints, *templates, *appointments])
+        return {"config": len(config), "staff": len(staff), "hint": len(hints), "template": len(templates),
+                "appointment": len(appointments)}
 
 
 def apply(session: Session, *, branch: str, kind: str, key: str, version: int, data: dict[str, Any]) -> bool:
@@ -92,6 +95,8 @@ def apply(session: Session, *, branch: str, kind: str, key: str, version: int, d
         mirror.apply_hint(session, branch, key, data, now)
     elif kind == "template":
         mirror.apply_template(session, branch, key, data, now)
+    elif kind == "appointment":
+        mirror.apply_appointment(session, branch, key, data, now)
     return True
 
 

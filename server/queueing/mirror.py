@@ -23,8 +23,13 @@ from server.queueing.models import Ticket, TicketStep
 from wire.messages import QueueStepData, QueueTicket
 
 
+def token_for(branch: str, ticket_id: int, issued_at: datetime) -> str:
+    """The mirrored ticket's token, from what the edge knows of its ticket (an appointment names it so)."""
+    return "m" + hashlib.sha256(f"{branch}:{ticket_id}:{issued_at.isoformat()}".encode()).hexdigest()[:31]
+
+
 def mirror_token(branch: str, t: QueueTicket) -> str:
-    return "m" + hashlib.sha256(f"{branch}:{t.id}:{t.issued_at.isoformat()}".encode()).hexdigest()[:31]
+    return token_for(branch, t.id, t.issued_at)
 
 
 def _fields(t: QueueTicket) -> dict:
