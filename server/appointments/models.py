@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -41,6 +42,6 @@ class Appointment(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # the same booking at the centre and at its branch's edge (each site numbers `id` on its own)
-    uid: Mapped[str] = mapped_column(String(36))
+    uid: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
     rev: Mapped[int] = mapped_column(Integer, default=1)  # +1 with every change made on this site
     synced_rev: Mapped[int] = mapped_column(Integer, default=0)  # the rev the other site has (sent or came from it)

@@ -102,7 +102,8 @@ def test_config_hints_and_templates_reach_the_edge_and_a_withdrawal_follows(site
     with centre() as s:
         assert config_hash(cfg) == config_hash(s.scalar(select(Branch.config).where(Branch.id == "b001")))
 
-    assert push.push_down(centre, utcnow()) == {"config": 0, "staff": 0, "hint": 0, "template": 0}
+    assert push.push_down(centre, utcnow()) == {"config": 0, "staff": 0, "hint": 0, "template": 0,
+                                              "appointment": 0}
 
     with centre() as s, s.begin():
         s.execute(update(Customer).where(Customer.id == gold_id).values(tier="vip", updated_at=utcnow()))
