@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -217,10 +218,7 @@ def test_check_in_with_the_link_cut_reaches_the_centre_once(tmp_path) -> None:
     edge = start_edge(tmp_path, centre, "b001")
     hubs = [central_hub(centre), edge_hub(edge)]
     now = utcnow()
-    # the next slot start (every 30 min, the test configs open all day): its check-in window is open now, so the
-    # events carry the real time the centre's hub checks them against
-    slot = now.replace(minute=30 if now.minute < 30 else 0, second=0, microsecond=0)
-    slot += timedelta(hours=0 if now.minute < 30 else 1)
+    slot = _next_slot(now)  # its check-in window is open now: the events carry the real time the hubs check
     try:
         for h in hubs:
             h.start()
@@ -265,3 +263,41 @@ def _queued(factory, kind: str) -> int:
 def _ticket_of(factory, code: str) -> int | None:
     with factory() as s:
         return s.scalar(select(Appointment.ticket_id).where(Appointment.code == code))
+
+
+def _next_slot(now: datetime) -> datetime:
+    """The next 30-minute slot start after `now` (the test configs are open all day): bookable at any hour."""
+    slot = now.replace(minute=30 if now.minute < 30 else 0, second=0, microsecond=0)
+    return slot + timedelta(hours=0 if now.minute < 30 else 1)
+
+
+def test_head_office_and_the_lobby_book_through_the_api_with_their_own_codes(migrated, db_url) -> None:
+    """GIVEN the server in role central and in role edge WHEN an admin at head office and the branch's lobby staff
+    book b001's next slot through the API THEN both get a booking (the centre's code starts with a letter, the
+    edge's with a digit, each row with a uid), and the centre lists the branch's day too."""
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+    from server.staff.service import create_staff
+    from szconfig import ServerSettings
+    from tests.server.helpers import PASSWORD, bearer
+
+    engine, factory = migrated
+    with factory() as s, s.begin():
+        create_staff(s, username="ho", role="admin", branch_ids=[], all_branches=True, password=PASSWORD)
+        create_staff(s, username="lobby", role="lobby_staff", branch_ids=["b001"], password=PASSWORD)
+    body = {"business": "wealth", "slot_at": _next_slot(utcnow()).isoformat(), "phone_last4": "1234"}
+    codes = {}
+    for role, user in ((Role.CENTRAL, "ho"), (Role.EDGE, "lobby")):
+        with TestClient(create_app(ServerSettings(role=role, db=db_url, jobs=False), engine=engine)) as c:
+            r = c.post("/api/branches/b001/appointments", json=body, headers=bearer(c, user))
+            assert r.status_code == 201, r.text
+            codes[role] = r.json()["code"]
+            if role is Role.CENTRAL:
+                day = c.get("/api/branches/b001/appointments", headers=bearer(c, user),
+                            params={"day": _next_slot(utcnow()).astimezone(ZoneInfo("Asia/Shanghai")).date()
+                                    .isoformat()})
+                assert day.status_code == 200 and len(day.json()["appointments"]) == 1
+    assert codes[Role.CENTRAL][0].isalpha() and codes[Role.EDGE][0].isdigit()
+    with factory() as s:
+        assert len(set(s.scalars(select(Appointment.uid)))) == 2

@@ -1,6 +1,7 @@
 """Roles: which handlers, jobs and pages run in a branch's edge, at the centre, and in `all`."""
 
 from server.app import create_app
+from server.appointments import sync as appointment_sync
 from server.customers import flows as crm_flows
 from server.devices import handlers as fleet
 from server.ingest import handlers
@@ -22,6 +23,9 @@ def test_each_role_runs_its_own_handlers_and_jobs() -> None:
     assert link.enqueue not in centre and link.enqueue not in both
     assert {crm_flows.handle, fleet.handle, queue_flows.issue_ticket_requests} <= set(both)
     assert handlers.for_role(handlers.DEFERRED, Role.CENTRAL) == []
+    assert appointment_sync.send_up in handlers.for_role(handlers.DEFERRED, Role.EDGE)  # check-ins go up
+    assert appointment_sync.record_changes in centre and appointment_sync.record_changes not in both
+    assert "appointments.no_shows" not in {j.name for j in jobs_for(Role.CENTRAL)}  # the branch decides
     edge_jobs, centre_jobs = {j.name for j in jobs_for(Role.EDGE)}, {j.name for j in jobs_for(Role.CENTRAL)}
     assert "queueing.close_self_service" in edge_jobs and not any(n.startswith("crm.") for n in edge_jobs)
     assert "fleet.presence" in centre_jobs and "queueing.close_self_service" not in centre_jobs
