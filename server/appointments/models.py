@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, state_type
@@ -27,6 +27,9 @@ class Appointment(Base):
         Index("ix_appointments_status", "status", "slot_at"),
         Index("ix_appointments_phone", "branch_id", "phone_last4"),
         UniqueConstraint("uid", name="uq_appointments_uid"),
+        # what still has to go to the other site: few rows, found without reading the whole table
+        Index("ix_appointments_unsynced", "updated_at", postgresql_where=text("rev > synced_rev"),
+              sqlite_where=text("rev > synced_rev")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

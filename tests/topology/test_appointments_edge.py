@@ -191,6 +191,20 @@ def test_crossed_changes_settle_on_the_outcome(sites) -> None:
     assert push.push_down(centre, SLOT + timedelta(minutes=30))["appointment"] == 0
 
 
+def test_a_device_cannot_pass_off_an_appointment_change() -> None:
+    """GIVEN an `appointment` event on a kiosk's topic, or up under a kiosk's name WHEN the hub classifies it THEN
+    it is dead-lettered: only the edge itself (device `hub`) sends appointment changes, up."""
+    from wire.messages import AppointmentData, AppointmentMessage
+
+    data = AppointmentData(uid=str(uuid.uuid4()), code="KX7M2Q", business="wealth", slot_at=SLOT,
+                           status="checked_in", created_at=MON, created_by="staff:9", updated_at=MON, rev=2)
+    for topic, device in (("sz/v1/b001/dev/k1/evt/appointment", "k1"), ("sz/v1/b001/up/k1/evt/appointment", "k1"),
+                          ("sz/v1/b001/up/hub/evt/appointment", "hub")):
+        r = classify(topic, encode(envelope(AppointmentMessage, branch="b001", device=device, seq=2, ts=MON,
+                                            data=data)), branches={"b001"}, now=MON)
+        assert isinstance(r, EventRecord) == (device == "hub"), topic
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_bad_appointment_push_changes_nothing(sites) -> None:
     """GIVEN b001's edge WHEN a push of kind appointment comes under another uid's key, or malformed THEN it is

@@ -28,9 +28,12 @@ def upgrade() -> None:
     with op.batch_alter_table("appointments") as t:
         t.alter_column("uid", existing_type=sa.String(36), nullable=False)
         t.create_unique_constraint("uq_appointments_uid", ["uid"])
+    op.create_index("ix_appointments_unsynced", "appointments", ["updated_at"],
+                    postgresql_where=sa.text("rev > synced_rev"), sqlite_where=sa.text("rev > synced_rev"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_appointments_unsynced", "appointments")
     with op.batch_alter_table("appointments") as t:
         t.drop_constraint("uq_appointments_uid", type_="unique")
         t.drop_column("synced_rev")
