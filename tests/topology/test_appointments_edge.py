@@ -288,13 +288,13 @@ def _next_slot(now: datetime) -> datetime:
 def test_head_office_and_the_lobby_book_through_the_api_with_their_own_codes(migrated, db_url) -> None:
     """GIVEN the server in role central and in role edge WHEN an admin at head office and the branch's lobby staff
     book b001's next slot through the API THEN both get a booking (the centre's code starts with a letter, the
-    edge's with a digit, each row with a uid), and the centre lists the branch's day too."""
+    edge's with a digit, each row with a uid); the centre lists the branch's day and shows its page too."""
     from fastapi.testclient import TestClient
 
     from server.app import create_app
     from server.staff.service import create_staff
     from szconfig import ServerSettings
-    from tests.server.helpers import PASSWORD, bearer
+    from tests.server.helpers import PASSWORD, bearer, browser_login
 
     engine, factory = migrated
     with factory() as s, s.begin():
@@ -308,10 +308,12 @@ def test_head_office_and_the_lobby_book_through_the_api_with_their_own_codes(mig
             assert r.status_code == 201, r.text
             codes[role] = r.json()["code"]
             if role is Role.CENTRAL:
-                day = c.get("/api/branches/b001/appointments", headers=bearer(c, user),
-                            params={"day": _next_slot(utcnow()).astimezone(ZoneInfo("Asia/Shanghai")).date()
-                                    .isoformat()})
+                local_day = {"day": datetime.fromisoformat(body["slot_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+                             .date().isoformat()}
+                day = c.get("/api/branches/b001/appointments", headers=bearer(c, user), params=local_day)
                 assert day.status_code == 200 and len(day.json()["appointments"]) == 1
+                page = browser_login(c, "ho").client.get("/branches/b001/appointments", params=local_day)
+                assert page.status_code == 200 and codes[role] in page.text
     assert codes[Role.CENTRAL][0].isalpha() and codes[Role.EDGE][0].isdigit()
     with factory() as s:
         assert len(set(s.scalars(select(Appointment.uid)))) == 2
