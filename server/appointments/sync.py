@@ -12,6 +12,7 @@ changes never undo an outcome, and what came from the other site is not sent bac
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,6 +30,7 @@ from server.queueing.models import Ticket
 from wire.messages import AppointmentData
 from wire.topics import EDGE_DEVICE
 
+log = logging.getLogger(__name__)
 RANK = {AppointmentStatus.BOOKED: 0, AppointmentStatus.CANCELLED: 1, AppointmentStatus.NO_SHOW: 2,
         AppointmentStatus.CHECKED_IN: 3}
 BATCH = 500
@@ -68,11 +70,14 @@ def event_id(d: AppointmentData) -> str:
 
 def merge(session: Session, branch: str, d: AppointmentData, now: datetime) -> bool:
     """Take a change made on the other site, unless this site already holds a further status. True if changed.
-    ValueError: the uid names another branch's or another code's appointment (nothing is written)."""
+    ValueError: the uid names another branch's or another code's appointment, or the code is another booking's
+    at this branch (nothing is written)."""
     status = AppointmentStatus(d.status)
     ticket_id = session.scalar(select(Ticket.id).where(Ticket.token == d.ticket_token)) if d.ticket_token else None
     a = session.scalar(select(Appointment).where(Appointment.uid == d.uid))
     if a is None:
+        if session.scalar(select(Appointment.uid).where(Appointment.branch_id == branch, Appointment.code == d.code)):
+            raise ValueError(f"code {d.code} at {branch} is another booking's")  # a code from before the halves
         session.add(Appointment(uid=d.uid, branch_id=branch, code=d.code, business=d.business, slot_at=d.slot_at,
                                 customer_ref=d.customer_ref, phone_last4=d.phone_last4, status=status,
                                 ticket_id=ticket_id, created_at=d.created_at, created_by=d.created_by[:64],
@@ -97,7 +102,11 @@ def record_changes(session: Session, events: Sequence[EventRecord], now: datetim
     arrived after their appointment's change name it now (the two travel as separate events)."""
     for e in events:
         if e.type == "appointment":
-            merge(session, e.branch, e.data, now)
+            try:
+                with session.begin_nested():
+                    merge(session, e.branch, e.data, now)
+            except ValueError as err:  # kept in the event log; one bad change must not hold up the branch's batch
+                log.error("appointment change %s of %s not applied: %s", e.id, e.branch, err)
     issued = [(e.branch, e.data.ticket) for e in events
               if e.type == "queue_step" and e.data.action == "issued" and e.data.ticket.appointment_code]
     for branch, t in issued:

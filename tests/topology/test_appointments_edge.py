@@ -317,3 +317,30 @@ def test_head_office_and_the_lobby_book_through_the_api_with_their_own_codes(mig
     assert codes[Role.CENTRAL][0].isalpha() and codes[Role.EDGE][0].isdigit()
     with factory() as s:
         assert len(set(s.scalars(select(Appointment.uid)))) == 2
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_clashing_change_from_an_edge_is_kept_but_holds_nothing_up(sites) -> None:
+    """GIVEN at the centre a booking of b001 with code K2AAAA (drawn before codes had halves) WHEN b001's edge
+    sends up another booking under that code, in one batch with a good change THEN the good one is applied, the
+    clash changes nothing (it stays in the event log, logged), and the batch commits."""
+    from server.appointments import sync
+
+    centre, edge = sites
+    with centre() as s, s.begin():
+        old = appointments.book(s, branch_id="b001", business="wealth", slot_at=SLOT, now=MON, actor="staff:9",
+                                phone_last4="1111")
+        old.code = "K2AAAA"
+    with edge() as s, s.begin():
+        mine = appointments.book(s, branch_id="b001", business="wealth", slot_at=SLOT, now=MON, actor="staff:3",
+                                 phone_last4="2222", site="edge")
+        clash = sync.state(s, mine).model_copy(update={"uid": str(uuid.uuid4()), "code": "K2AAAA"})
+        good = sync.state(s, mine)
+    batch = [EventRecord(id=sync.event_id(d), branch="b001", device="hub", seq=d.rev, type="appointment", ts=MON,
+                         data=d) for d in (clash, good)]
+    with centre() as s, s.begin():
+        store_batch(s, batch, now=MON, role=Role.CENTRAL)
+    at_centre = _by_code(centre)
+    assert at_centre["K2AAAA"].phone_last4 == "1111" and at_centre[good.code].phone_last4 == "2222"
+    with centre() as s:
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.type == "appointment")) == 2
