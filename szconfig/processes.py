@@ -126,7 +126,10 @@ class ServerSettings(BaseModel):
         default=SecretStr(DEV_TEMPLATE_KEYS),
         description="AES-256-GCM keys for face templates as `id:base64(32 bytes)[,id:key…]`; the first encrypts, "
                     "all decrypt (rotation); the default is for development only (refused without --dev): "
-                    "set SZ_TEMPLATE_KEYS")
+                    "set SZ_TEMPLATE_KEYS (or template_keys_file); an edge needs the same keys to greet "
+                    "customers from its cached templates")
+    template_keys_file: Path | None = Field(
+        default=None, description="file whose first line is template_keys (overriding it); outside the repository")
     face_threshold: float = Field(default=0.45, gt=0, lt=2, description="largest embedding distance for a match")
     face_margin: float = Field(default=0.03, ge=0, lt=1, description="best must beat the runner-up person by this")
     template_retention_days: int = Field(default=365, ge=1, description="unused face templates are purged after")

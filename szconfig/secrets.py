@@ -44,7 +44,8 @@ def server_dev_secrets(settings) -> list[str]:
     found += [f"identity_keys.{branch} (server.toml)" for branch, key in sorted(settings.identity_keys.items())
               if is_dev(key)]
     keys = reveal(settings.template_keys)
-    if any(part.partition(":")[2].strip() == DEV_TEMPLATE_KEY for part in keys.split(",")):
+    from_file = getattr(settings, "template_keys_file", None) is not None
+    if not from_file and any(part.partition(":")[2].strip() == DEV_TEMPLATE_KEY for part in keys.split(",")):
         found.append("SZ_TEMPLATE_KEYS")
     if is_dev(settings.webhook_secret):
         found.append("SZ_WEBHOOK_SECRET")

@@ -9,6 +9,7 @@ from functools import cached_property
 from server.customers.privacy import Keyring
 from server.customers.rules import CrmRules
 from szconfig import ServerSettings, default_config_dir, load_server_settings
+from szconfig.mqtt_auth import read_secret_file
 from szconfig.secrets import reveal
 
 
@@ -19,6 +20,9 @@ class CrmConfig:
 
     @cached_property
     def keyring(self) -> Keyring:
+        """From template_keys_file when set, else template_keys; ValueError when none (an edge without the key)."""
+        if self.settings.template_keys_file is not None:
+            return Keyring.parse(reveal(read_secret_file(self.settings.template_keys_file)))
         return Keyring.parse(reveal(self.settings.template_keys))
 
     def identity_key(self, branch_id: str | None) -> str:

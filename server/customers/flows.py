@@ -1,4 +1,4 @@
-"""The CRM's hub handler: recognition replies, customer linking, tag re-evaluation, lead rules, webhooks.
+"""The CRM's hub handler: customer linking, tag re-evaluation, lead rules, webhooks.
 
 Runs once per batch inside the batch transaction, after the touchpoints handler, and only sees newly
 stored events. Set-based: a handful of statements per batch, whatever its size.
@@ -13,19 +13,17 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.audit import service as audit
-from server.customers import optin, service
+from server.customers import service
 from server.customers.config import crm
-from server.customers.models import Customer, FaceIdentification
+from server.customers.models import Customer
 from server.customers.rules import LeadFacts, lead_reason
-from server.db import insert_for
 from server.ingest.kept import Kept
 from server.ingest.records import EventRecord
-from server.outbox.service import OutboxRow, outbox_row
+from server.outbox.service import OutboxRow
 from server.referrals.service import create_leads
 from server.touchpoints.models import Touchpoint, Visit
 from server.webhooks import service as webhooks
-from wire.messages import FaceProbeData, FaceReplyData, RecognisedCustomer, TicketRequestData
+from wire.messages import TicketRequestData
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +32,6 @@ def handle(session: Session, events: Sequence[EventRecord], now: datetime, _kept
     cfg = crm()
     out: list[OutboxRow] = []
     by_event: dict[str, int] = {}  # event id → customer id
-
-    for e in events:
-        if isinstance(e.data, FaceProbeData):
-            out.append(_face_probe(session, e, e.data, now, by_event))
 
     refs = {e.id: e.customer_ref for e in events if e.type in ("card_read", "ticket_request", "survey", "visit")}
     known = service.resolve_hashes(session, (r for r in refs.values() if r))
@@ -76,37 +70,6 @@ def _link_by_visit(session: Session, events: Sequence[EventRecord], by_event: di
         session.execute(update(Touchpoint).where(Touchpoint.event_id.in_([e for e, c in linked.items() if c == cid]),
                                                  Touchpoint.customer_id.is_(None)).values(customer_id=cid))
     by_event.update(linked)
-
-
-def _face_probe(session: Session, e: EventRecord, probe: FaceProbeData, now: datetime,
-                by_event: dict[str, int]) -> OutboxRow:
-    """Match, answer the kiosk with the greeting facts only, log the identification (never the embedding).
-
-    A match is a suggestion: the visit becomes the customer's, and a lead may follow, only when the customer
-    confirms it on the kiosk (`face_confirm`, server.customers.optin). A branch without recognition (no privacy
-    impact assessment) matches nobody."""
-    on = optin.recognition_on(session, e.branch)
-    decision = service.match_probe(session, e.branch, probe.embeddings, now=now) if on else None
-    c = session.get(Customer, decision.customer_id) if decision and decision.customer_id is not None else None
-    result = "matched" if c is not None else "unknown"
-    frames, agreeing = (decision.frames, decision.agreeing) if decision else (len(probe.embeddings), 0)
-    session.execute(update(Touchpoint).where(Touchpoint.event_id == e.id).values(
-        customer_id=c.id if c else None, outcome=result, detail={"result": result, "frames": frames}))
-    session.execute(insert_for(session, FaceIdentification).on_conflict_do_nothing(
-        index_elements=["branch_id", "device_id", "request_id"]).values(
-        branch_id=e.branch, device_id=e.device, request_id=probe.request_id, visit_id=probe.visit_id,
-        customer_id=c.id if c else None, result=result if on else "off", frames=frames, agreeing=agreeing, at=now))
-    audit.record(session, actor=audit.device_actor(e.branch, e.device), action="face.match",
-                 object_type="customer" if c else None, object_id=c.ref if c else None, branch_id=e.branch,
-                 outcome="ok" if c else "not_found",
-                 detail={"frames": frames, "agreeing": agreeing, "request_id": probe.request_id})
-    recognised = None
-    if c is not None:
-        recognised = RecognisedCustomer(customer_ref=c.ref, masked_name=c.masked_name, tier=c.tier,
-                                        usual_business=service.usual_business(session, c.id))
-    log.info("face probe %s at %s/%s: %s", probe.request_id, e.branch, e.device, result)
-    return outbox_row(branch_id=e.branch, device_id=e.device, now=now,
-                      data=FaceReplyData(request_id=probe.request_id, result=result, customer=recognised))
 
 
 def _leads(session: Session, events: Sequence[EventRecord], by_event: dict[str, int],

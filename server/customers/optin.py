@@ -140,6 +140,27 @@ def forget_embeddings(session: Session, events: Sequence[EventRecord], _now: dat
     return []
 
 
+def edge_withdrawals(session: Session, events: Sequence[EventRecord], now: datetime,
+                     _kept: Kept) -> list[OutboxRow]:
+    """Ingest handler (edge): a withdrawal at one of the branch's kiosks deletes the customer's cached templates
+    here in the batch's transaction, so recognition stops at once, link or no link. The customer is identified as
+    at the centre (card, or a match this kiosk's customer confirmed: the edge keeps those answers for this); the
+    centre deletes its own when the event gets there and answers the kiosk, and its next push-down agrees."""
+    for e in events:
+        if isinstance(e.data, FaceConfirmData):
+            _answer(session, e, e.data, now)
+        elif isinstance(e.data, FaceConsentData) and e.data.action == "withdraw":
+            if e.device not in branch_face(session, e.branch).kiosks:
+                continue
+            customer = _customer_of(session, e, e.data)
+            if customer is None:
+                continue
+            service.delete_templates(session, customer, actor=audit.device_actor(e.branch, e.device),
+                                     reason="withdrawn")
+            customer.consent_face = False
+    return []
+
+
 def _refused(session: Session, e: EventRecord, action: str, code: FaceRefusalCode, request_id: str) -> None:
     audit.record(session, actor=audit.device_actor(e.branch, e.device), action=action, branch_id=e.branch,
                  outcome="refused", detail={"reason": str(code), "request_id": request_id})
@@ -217,15 +238,24 @@ def _consent(session: Session, e: EventRecord, data: FaceConsentData, now: datet
         deleted_templates=n_before if data.action == "withdraw" else 0))
 
 
-def _confirm(session: Session, e: EventRecord, data: FaceConfirmData, now: datetime) -> list[OutboxRow]:
-    """The customer's answer to the suggestion. Confirmed: the visit is theirs (and a lead may follow).
-    Declined: the probe's touchpoint is unlinked, so staff never see it as a match."""
+def _answer(session: Session, e: EventRecord, data: FaceConfirmData, now: datetime) -> FaceIdentification | None:
+    """Record the customer's answer on the suggestion it answers; None when nothing was suggested or it was
+    answered already (the first answer stands)."""
     row = session.scalar(select(FaceIdentification).where(
         FaceIdentification.branch_id == e.branch, FaceIdentification.device_id == e.device,
         FaceIdentification.request_id == data.request_id))
     if row is None or row.result != "matched" or row.answer is not None or row.customer_id is None:
-        return []  # nothing suggested, or already answered: the first answer stands
+        return None
     row.answer, row.answered_at = ("confirmed" if data.confirmed else "declined"), now
+    return row
+
+
+def _confirm(session: Session, e: EventRecord, data: FaceConfirmData, now: datetime) -> list[OutboxRow]:
+    """The customer's answer to the suggestion. Confirmed: the visit is theirs (and a lead may follow).
+    Declined: the probe's touchpoint is unlinked, so staff never see it as a match."""
+    row = _answer(session, e, data, now)
+    if row is None:
+        return []
     c = session.get(Customer, row.customer_id)
     actor = audit.device_actor(e.branch, e.device)
     audit.record(session, actor=actor, action="face.confirm" if data.confirmed else "face.decline",

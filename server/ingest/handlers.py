@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.appointments import sync as appointment_sync
+from server.customers import face_probe
 from server.customers import flows as crm_flows
 from server.customers import optin as face_optin
 from server.devices import handlers as fleet
@@ -52,7 +53,10 @@ def touchpoints(session: Session, events: Sequence[EventRecord], now: datetime, 
 HANDLERS: list[Step] = [
     Step(link.enqueue, EDGE_LINK),  # the edge: every new event waits for the centre's confirmation
     Step(touchpoints, CENTRE),
-    Step(crm_flows.handle, CENTRE),  # CRM: face probe replies, customer linking, tags, referral leads
+    Step(face_probe.answer, BRANCH),  # CRM: face probes matched where the kiosk's replies come from, answered
+    Step(face_probe.record_only, CENTRE_LINK),  # CRM: probes the edges answered, matched and recorded, no reply
+    Step(face_optin.edge_withdrawals, EDGE_LINK),  # the edge: a withdrawal stops recognition there at once
+    Step(crm_flows.handle, CENTRE),  # CRM: customer linking, tags, referral leads
     Step(face_optin.handle, CENTRE),  # CRM: face enrolment, consent grant/withdrawal, the customer's confirmation
     Step(queue_flows.issue_ticket_requests, BRANCH),  # queueing: tickets, replies with number and estimate
     Step(fleet.handle, CENTRE),  # fleet: usage, command results, error rates, queued commands for returning devices

@@ -137,19 +137,30 @@ def run_hub(settings, *, dev: bool, broker_url=None, on_ready=None) -> None:
 
 
 def _check_crm_secrets(dev: bool, role) -> None:
-    """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS: refuse the dev key
-    (an edge runs no CRM)."""
+    """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS (or template_keys_file):
+    refuse the dev key. An edge (which matches face probes in its cached templates) runs without a key instead:
+    it answers every probe `unknown` and says so here, once; its queue needs no key."""
+    import logging
+
+    from pydantic import SecretStr
+
     from server.customers.config import configure
     from smartzone.cli.compose import fail
     from szconfig import ConfigError
     from szconfig.roles import Role
     from szconfig.secrets import DevSecretError, check_server_secrets
 
-    if role is Role.EDGE:
-        return
     try:
-        check_server_secrets(configure().settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
-    except (ConfigError, DevSecretError) as err:
+        settings = configure().settings
+        check_server_secrets(settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
+    except DevSecretError as err:
+        if role is not Role.EDGE:
+            fail(str(err))
+        logging.getLogger("smartzone.edge").error(
+            "this edge has no face template key (%s): face probes are answered `unknown` and no returning "
+            "customer is greeted here; set SZ_TEMPLATE_KEYS (or template_keys_file) to the centre's keys", err)
+        configure(settings.model_copy(update={"template_keys": SecretStr(""), "template_keys_file": None}))
+    except ConfigError as err:
         fail(str(err))
 
 
