@@ -2,6 +2,7 @@
 
 from server.app import create_app
 from server.appointments import sync as appointment_sync
+from server.customers import face_probe, optin
 from server.customers import flows as crm_flows
 from server.devices import handlers as fleet
 from server.ingest import handlers
@@ -25,6 +26,17 @@ def test_each_role_runs_its_own_handlers_and_jobs() -> None:
     assert handlers.for_role(handlers.DEFERRED, Role.CENTRAL) == []
     assert appointment_sync.send_up in handlers.for_role(handlers.DEFERRED, Role.EDGE)  # check-ins go up
     assert appointment_sync.record_changes in centre and appointment_sync.record_changes not in both
+
+
+def test_face_probes_are_answered_once_where_the_kiosks_replies_come_from() -> None:
+    """GIVEN the declared roles THEN the edge and `all` match and answer face probes, the centre only records
+    them (no second answer); the edge deletes its cached templates on a withdrawal; the embeddings are
+    forgotten last at the centre."""
+    edge, centre, both = (handlers.for_role(handlers.HANDLERS, r) for r in (Role.EDGE, Role.CENTRAL, Role.ALL))
+    assert face_probe.answer in edge and face_probe.answer in both and face_probe.answer not in centre
+    assert face_probe.record_only in centre and face_probe.record_only not in edge + both
+    assert optin.edge_withdrawals in edge and optin.edge_withdrawals not in centre + both
+    assert centre[-1] is optin.forget_embeddings and both[-1] is optin.forget_embeddings
     assert "appointments.no_shows" not in {j.name for j in jobs_for(Role.CENTRAL)}  # the branch decides
     edge_jobs, centre_jobs = {j.name for j in jobs_for(Role.EDGE)}, {j.name for j in jobs_for(Role.CENTRAL)}
     assert "queueing.close_self_service" in edge_jobs and not any(n.startswith("crm.") for n in edge_jobs)
