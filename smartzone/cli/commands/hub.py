@@ -138,8 +138,8 @@ def run_hub(settings, *, dev: bool, broker_url=None, on_ready=None) -> None:
 
 def _check_crm_secrets(dev: bool, role) -> None:
     """The hub's CRM code decrypts face templates with the server's SZ_TEMPLATE_KEYS (or template_keys_file):
-    refuse the dev key. An edge (which matches face probes in its cached templates) runs without a key instead:
-    it answers every probe `unknown` and says so here, once; its queue needs no key."""
+    refuse the dev key or a key that does not parse. An edge (which matches face probes in its cached templates)
+    runs without a key instead: it answers every probe `unknown` and says so here, once; its queue needs none."""
     import logging
 
     from pydantic import SecretStr
@@ -151,17 +151,20 @@ def _check_crm_secrets(dev: bool, role) -> None:
     from szconfig.secrets import DevSecretError, check_server_secrets
 
     try:
-        settings = configure().settings
-        check_server_secrets(settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
-    except DevSecretError as err:
+        crm = configure()
+    except ConfigError as err:
+        fail(str(err))
+    try:
+        check_server_secrets(crm.settings, dev=dev, what="the hub", only={"SZ_TEMPLATE_KEYS"})
+        crm.keyring  # noqa: B018 - a key that does not parse (or a file that cannot be read) fails here, not later
+    except (DevSecretError, ValueError) as err:
         if role is not Role.EDGE:
             fail(str(err))
         logging.getLogger("smartzone.edge").error(
             "this edge has no face template key (%s): face probes are answered `unknown` and no returning "
             "customer is greeted here; set SZ_TEMPLATE_KEYS (or template_keys_file) to the centre's keys", err)
-        configure(settings.model_copy(update={"template_keys": SecretStr(""), "template_keys_file": None}))
-    except ConfigError as err:
-        fail(str(err))
+        configure(crm.settings.model_copy(update={"template_keys": SecretStr(""), "template_keys_file": None}),
+                  crm.rules)
 
 
 def _resolve(path: Path) -> Path:
