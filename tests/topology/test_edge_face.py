@@ -225,3 +225,63 @@ def test_an_edge_without_the_template_key_answers_unknown_and_says_so_once(sites
     assert [_replies(edge, e.data.request_id)[0]["result"] for e in probes] == ["unknown", "unknown"]
     said = [r.getMessage() for r in caplog.records if r.name == "server.customers.face_probe"]
     assert len(said) == 1 and "template key" in said[0]
+
+
+def test_through_the_bridge_the_edge_greets_with_the_link_cut_and_the_centre_records_on_return(tmp_path) -> None:
+    """GIVEN b001's edge bridged to the centre (real brokers and hubs) and an ORL person's templates pushed down
+    WHEN the link is cut and a kiosk on the edge's broker probes the person and a stranger
+    THEN the kiosk is answered from the edge (matched with the masked name; unknown) while the centre has seen
+    nothing; WHEN the link returns THEN the centre records both probes, with the same results, and sends no
+    reply of its own."""
+    from tests.crm.kit import Kiosk as MqttKiosk
+    from tests.support import wait_until
+    from tests.topology.kit import central_hub, edge_hub, start_centre, start_edge
+
+    faces = _orl()
+    centre = start_centre(tmp_path, f"sqlite:///{tmp_path / 'central.db'}", branches=("b001",))
+    edge = start_edge(tmp_path, centre, "b001")
+    hubs = [central_hub(centre), edge_hub(edge)]
+    kiosk = None
+    try:
+        with centre.factory() as s, s.begin():
+            c = _customer(s, "b001", "王小明", "6222020200112233", "gold")
+            enrol_face(s, c, [faces[(ENROLLED, i)] for i in (1, 2, 3)], source="device:b001/k1",
+                       text_version=VERSION, now=utcnow(), device_id="k1", branch_id="b001")
+            cid = c.id
+        for h in hubs:
+            h.start()
+        push.push_down(centre.factory, utcnow())
+        wait_until(lambda: _templates(edge.factory) == 3, timeout=30, message="templates at the edge")
+
+        edge.plug.pull()
+        kiosk = MqttKiosk(edge.broker.url, "b001", "k1")
+        probes = {}
+        for name, person, images in (("known", ENROLLED, (7, 8)), ("stranger", STRANGER, (1, 2))):
+            rid = f"p-{uuid.uuid4().hex[:10]}"
+            kiosk.send("face_probe", {"request_id": rid, "consent_version": VERSION, "visit_id": f"v-{name}-01",
+                                      "embeddings": [faces[(person, i)] for i in images]})
+            probes[name] = rid
+        wait_until(lambda: set(probes.values()) <= kiosk.replies.keys(), timeout=20,
+                   message="the edge answered both probes with the link cut")
+        hit, miss = kiosk.replies[probes["known"]], kiosk.replies[probes["stranger"]]
+        assert hit.result == "matched" and hit.customer.masked_name == "王*明"
+        assert miss.result == "unknown" and miss.customer is None
+        assert _identified(centre.factory, probes["known"]) is None  # nothing went up
+
+        edge.plug.restore()
+        wait_until(lambda: _identified(centre.factory, probes["stranger"]) is not None, timeout=60,
+                   message="the centre recorded the probes once they came up")
+        assert _identified(centre.factory, probes["known"]) == ("matched", cid)
+        assert _identified(centre.factory, probes["stranger"]) == ("unknown", None)
+        with centre.factory() as s:
+            assert s.scalar(select(func.count()).select_from(OutboxMessage)
+                            .where(OutboxMessage.kind == "face_reply")) == 0
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        for h in reversed(hubs):
+            h.stop()
+        edge.plug.stop()
+        edge.broker.stop()
+        centre.broker.stop()
+        INDEXES.clear()
