@@ -190,3 +190,24 @@ def test_demo_cards_agree_with_the_simulator() -> None:
     from server.customers.demo import DEMO_CARD_NUMBERS
 
     assert SIM == DEMO_CARD_NUMBERS
+
+
+def test_template_keys_come_from_a_secret_file_when_one_is_given(tmp_path) -> None:
+    """GIVEN template_keys_file naming a file with a key (as an edge or the centre is given it, outside the
+    repository) THEN the keyring is that key, and the development key left in template_keys is not reported;
+    a file that cannot be read is a ValueError (the hub's start-up turns it into one line)."""
+    import base64
+
+    from server.customers.config import CrmConfig
+    from server.customers.rules import CrmRules
+    from szconfig import ServerSettings
+    from szconfig.secrets import server_dev_secrets
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    (tmp_path / "keys").write_text(f"prod1:{key}\n")
+    settings = ServerSettings(template_keys_file=tmp_path / "keys")
+    assert CrmConfig(settings, CrmRules()).keyring.current == "prod1"
+    assert "SZ_TEMPLATE_KEYS" not in server_dev_secrets(settings)
+    assert "SZ_TEMPLATE_KEYS" in server_dev_secrets(ServerSettings())
+    with pytest.raises(ValueError):
+        _ = CrmConfig(ServerSettings(template_keys_file=tmp_path / "missing"), CrmRules()).keyring
