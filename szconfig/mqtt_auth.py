@@ -28,13 +28,13 @@ def read_secret_file(path: Path) -> SecretStr:
     path = Path(path)
     if checkout := inside_checkout(path):
         raise SecretSourceError(f"{path} is inside the repository {checkout}: keep secrets outside it "
-                                "(e.g. /etc/smartzone/ or ~/.config/smartzone/), or set SZ_MQTT_PASSWORD")
+                                "(e.g. /etc/smartzone/ or ~/.config/smartzone/), or give it through the environment")
     try:
         lines = path.read_text().splitlines()
     except OSError as err:
-        raise SecretSourceError(f"cannot read the password file {path}: {err.strerror}") from err
+        raise SecretSourceError(f"cannot read the secret file {path}: {err.strerror}") from err
     if not lines or not lines[0].strip():
-        raise SecretSourceError(f"the password file {path} is empty")
+        raise SecretSourceError(f"the secret file {path} is empty")
     return SecretStr(lines[0].strip())
 
 
