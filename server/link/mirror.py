@@ -41,6 +41,7 @@ from server.branches.models import Branch
 from server.branches.service import sync_branches
 from server.customers.models import Consent, Customer, FaceTemplate, Identity, TemplateGeneration
 from server.db import insert_for
+from server.events.models import Event
 from server.link.models import CachedItem
 from server.link.service import store_cached
 from server.outbox.service import OutboxRow, outbox_row
@@ -264,6 +265,8 @@ def apply_template(session: Session, branch: str, key: str, data: dict[str, Any]
     for tid in sorted(wanted.keys() - have):
         t = wanted[tid]
         consent = t["consent"]
+        if _withdrawn_here_since(session, branch, c, datetime.fromisoformat(consent["at"])):
+            continue  # a push that crossed a withdrawal made here must not bring the face back
         if session.get(Consent, consent["id"]) is None:
             session.add(Consent(id=consent["id"], customer_id=c.id, kind=consent["kind"], granted=consent["granted"],
                                 at=datetime.fromisoformat(consent["at"]), source=consent["source"],
@@ -280,6 +283,18 @@ def apply_template(session: Session, branch: str, key: str, data: dict[str, Any]
             index_elements=["branch_id"], set_={"generation": TemplateGeneration.__table__.c.generation + 1})
         session.connection().execute(stmt, [{"branch_id": branch, "generation": 1}])  # the index reloads
     return changed
+
+
+def _withdrawn_here_since(session: Session, branch: str, c: Customer, since: datetime) -> bool:
+    """Did the customer withdraw face consent at one of this branch's kiosks after `since` (the pushed template's
+    consent)? The edge's own event log says so before the centre's empty push arrives."""
+    rows = list(session.scalars(select(Event.data).where(Event.branch_id == branch, Event.type == "face_consent",
+                                                         Event.ts > since)))
+    withdrawals = [d for d in rows if d.get("action") == "withdraw"]
+    if not withdrawals:
+        return False
+    hashes = set(session.scalars(select(Identity.hash).where(Identity.customer_id == c.id)))
+    return any(d.get("customer_ref") == c.ref or d.get("card_hash") in hashes for d in withdrawals)
 
 
 def apply_appointment(session: Session, branch: str, key: str, data: dict[str, Any], now: datetime) -> None:

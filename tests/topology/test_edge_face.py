@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hardware.face.datasets import orl_dir
-from server.customers.models import Customer, FaceIdentification, FaceTemplate
+from server.customers.models import Customer, FaceIdentification, FaceTemplate, Identity
 from server.customers.recognition import INDEXES
 from server.customers.service import enrol_face
 from server.db import utcnow
@@ -284,4 +284,31 @@ def test_through_the_bridge_the_edge_greets_with_the_link_cut_and_the_centre_rec
         edge.plug.stop()
         edge.broker.stop()
         centre.broker.stop()
+        INDEXES.clear()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_push_that_crossed_a_withdrawal_does_not_bring_the_face_back(tmp_path, db_url) -> None:
+    """GIVEN a customer enrolled at the centre whose templates' push is still on its way to b001's edge
+    WHEN they withdraw at b001's kiosk with their card before it arrives (the edge has nothing to delete yet)
+    THEN the late push does not put their templates at the edge, and a probe there is answered unknown."""
+    faces = _orl()
+    _ce, centre = open_database(db_url, BRANCHES)
+    _ee, edge = open_database(f"sqlite:///{tmp_path / 'edge-b001.db'}", {"b001": BRANCHES["b001"]})
+    try:
+        with centre() as s, s.begin():
+            c = _customer(s, "b001", "王小明", "6222020200112233", "gold")
+            enrol_face(s, c, [faces[(ENROLLED, i)] for i in (1, 2, 3)], source="device:b001/k1",
+                       text_version=VERSION, now=utcnow(), device_id="k1", branch_id="b001")
+            card = s.scalar(select(Identity.hash).where(Identity.customer_id == c.id, Identity.kind == "card"))
+        push.push_down(centre, utcnow())  # queued at the centre, not yet at the edge
+        kiosk = Kiosk()
+        _store(edge, kiosk.event("face_consent", {"request_id": "w-withdraw-2", "action": "withdraw",
+                                                  "consent_version": VERSION, "card_hash": card}), Role.EDGE)
+        _deliver(centre, edge)  # the push arrives after the withdrawal
+        assert _templates(edge) == 0
+        probe = kiosk.probe(ENROLLED, (7, 8), "v-visit-9")
+        _store(edge, probe, Role.EDGE)
+        assert [r["result"] for r in _replies(edge, probe.data.request_id)] == ["unknown"]
+    finally:
         INDEXES.clear()
