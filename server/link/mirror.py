@@ -262,11 +262,14 @@ def apply_template(session: Session, branch: str, key: str, data: dict[str, Any]
     gone = have - wanted.keys()
     if gone:
         session.execute(delete(FaceTemplate).where(FaceTemplate.id.in_(gone)))
-    for tid in sorted(wanted.keys() - have):
+    consented = {tid: datetime.fromisoformat(wanted[tid]["consent"]["at"]) for tid in wanted.keys() - have}
+    withdrawn = _withdrawals_here(session, branch, c, min(consented.values(), default=None))
+    new = sorted(tid for tid, at in consented.items() if not any(w > at for w in withdrawn))
+    if len(new) < len(consented):
+        c.consent_face = False  # a push that crossed a withdrawal made here must not bring the face back
+    for tid in new:
         t = wanted[tid]
         consent = t["consent"]
-        if _withdrawn_here_since(session, branch, c, datetime.fromisoformat(consent["at"])):
-            continue  # a push that crossed a withdrawal made here must not bring the face back
         if session.get(Consent, consent["id"]) is None:
             session.add(Consent(id=consent["id"], customer_id=c.id, kind=consent["kind"], granted=consent["granted"],
                                 at=datetime.fromisoformat(consent["at"]), source=consent["source"],
@@ -276,7 +279,7 @@ def apply_template(session: Session, branch: str, key: str, data: dict[str, Any]
                                  nonce=base64.b64decode(t["nonce"]), ciphertext=base64.b64decode(t["ciphertext"]),
                                  consent_id=consent["id"], created_at=datetime.fromisoformat(t["created_at"]),
                                  last_used_at=datetime.fromisoformat(t["last_used_at"])))
-    changed = len(gone) + len(wanted.keys() - have)
+    changed = len(gone) + len(new)
     if changed:
         session.flush()
         stmt = insert_for(session, TemplateGeneration).on_conflict_do_update(
@@ -285,16 +288,18 @@ def apply_template(session: Session, branch: str, key: str, data: dict[str, Any]
     return changed
 
 
-def _withdrawn_here_since(session: Session, branch: str, c: Customer, since: datetime) -> bool:
-    """Did the customer withdraw face consent at one of this branch's kiosks after `since` (the pushed template's
-    consent)? The edge's own event log says so before the centre's empty push arrives."""
-    rows = list(session.scalars(select(Event.data).where(Event.branch_id == branch, Event.type == "face_consent",
-                                                         Event.ts > since)))
-    withdrawals = [d for d in rows if d.get("action") == "withdraw"]
+def _withdrawals_here(session: Session, branch: str, c: Customer, since: datetime | None) -> list[datetime]:
+    """When the customer withdrew face consent at this branch's kiosks after `since` (the oldest pushed consent): the
+    edge's own event log knows before the centre's empty push arrives."""
+    if since is None:
+        return []
+    rows = session.execute(select(Event.ts, Event.data).where(Event.branch_id == branch, Event.type == "face_consent",
+                                                              Event.ts > since)).all()
+    withdrawals = [(ts, d) for ts, d in rows if d.get("action") == "withdraw"]
     if not withdrawals:
-        return False
+        return []
     hashes = set(session.scalars(select(Identity.hash).where(Identity.customer_id == c.id)))
-    return any(d.get("customer_ref") == c.ref or d.get("card_hash") in hashes for d in withdrawals)
+    return [ts for ts, d in withdrawals if d.get("customer_ref") == c.ref or d.get("card_hash") in hashes]
 
 
 def apply_appointment(session: Session, branch: str, key: str, data: dict[str, Any], now: datetime) -> None:

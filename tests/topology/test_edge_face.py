@@ -301,12 +301,15 @@ def test_a_push_that_crossed_a_withdrawal_does_not_bring_the_face_back(tmp_path,
             enrol_face(s, c, [faces[(ENROLLED, i)] for i in (1, 2, 3)], source="device:b001/k1",
                        text_version=VERSION, now=utcnow(), device_id="k1", branch_id="b001")
             card = s.scalar(select(Identity.hash).where(Identity.customer_id == c.id, Identity.kind == "card"))
+            cid = c.id
         push.push_down(centre, utcnow())  # queued at the centre, not yet at the edge
         kiosk = Kiosk()
         _store(edge, kiosk.event("face_consent", {"request_id": "w-withdraw-2", "action": "withdraw",
                                                   "consent_version": VERSION, "card_hash": card}), Role.EDGE)
         _deliver(centre, edge)  # the push arrives after the withdrawal
         assert _templates(edge) == 0
+        with edge() as s:
+            assert s.get(Customer, cid).consent_face is False  # the edge keeps the centre's ids
         probe = kiosk.probe(ENROLLED, (7, 8), "v-visit-9")
         _store(edge, probe, Role.EDGE)
         assert [r["result"] for r in _replies(edge, probe.data.request_id)] == ["unknown"]
