@@ -13,6 +13,7 @@ from sqlalchemy import select
 from device_hub.broker import free_port
 from device_hub.ingest import runner
 from tests.open_hours import OPEN_CONFIGS
+from wire import Component
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "test-branch-key-123"
@@ -49,6 +50,11 @@ def make_kiosk(qtbot, tmp_path: Path):
         started.append(app)
         app.window.show()
         qtbot.addWidget(app.window)
+        cards = app.cards
+        readers = [cards.gates[c] for c, dev in ((Component.CARD_READER, cards.card_reader),
+                                                 (Component.ID_READER, cards.id_reader)) if dev is not None]
+        # ready as a customer finds it: it has seen its readers empty (a card found at start-up is nobody's)
+        qtbot.waitUntil(lambda: all(g.may_read() for g in readers), timeout=10000)
         return app
 
     yield make

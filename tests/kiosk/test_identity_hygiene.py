@@ -50,6 +50,7 @@ def test_a_card_left_in_the_reader_is_not_reused_for_the_next_customer(qtbot, ma
     B is identified only by a card inserted after the reader showed empty."""
     kiosk = make_kiosk(dead_broker)
     sim = kiosk.peripherals.simulators[reader]
+    gate = kiosk.cards.gates[Component.CARD_READER if reader == "card_reader" else Component.ID_READER]
     identify_screen(qtbot, kiosk)
     sim.control(f"insert {card}")
     qtbot.waitUntil(lambda: kiosk.flow.customer.masked_id is not None, timeout=5000)
@@ -65,7 +66,6 @@ def test_a_card_left_in_the_reader_is_not_reused_for_the_next_customer(qtbot, ma
     if reader == "card_reader":
         assert sim.snapshot()["position"] == "gate"  # the shutter stayed shut: not pulled back in
     sim.control("take")
-    gate = kiosk.cards.gates[Component.CARD_READER if reader == "card_reader" else Component.ID_READER]
     qtbot.waitUntil(gate.may_read, timeout=5000)  # the reader was seen empty
     if reader == "card_reader":
         qtbot.waitUntil(lambda: sim.snapshot()["entryEnabled"], timeout=5000)  # and the shutter opened for B
