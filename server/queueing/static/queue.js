@@ -11,16 +11,7 @@
   let state = null;
   let loading = false, again = false;
 
-  function el(tag, attrs, ...children) {
-    const e = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => {
-      if (k === "on") Object.entries(v).forEach(([ev, fn]) => e.addEventListener(ev, fn));
-      else if (k === "class") e.className = v;
-      else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v === true ? "" : v);
-    });
-    children.flat().forEach((c) => e.append(c instanceof Node ? c : document.createTextNode(String(c ?? ""))));
-    return e;
-  }
+  const el = sz.el;
   const txt = (o) => (o && typeof o === "object") ? (zh ? o.zh : o.en) : (o || "");
   const mins = (v) => v === null || v === undefined ? "–" : Math.round(v);
 

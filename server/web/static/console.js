@@ -21,6 +21,18 @@
       if (!resp.ok) { throw Object.assign(new Error((data && data.message) || resp.statusText), {status: resp.status, data}); }
       return data;
     },
+    /* el("button", {class: "x", on: {click: fn}, disabled: true}, "text", child): a DOM element, children as text
+     * or nodes; false/null attributes left out. */
+    el(tag, attrs, ...children) {
+      const e = document.createElement(tag);
+      Object.entries(attrs || {}).forEach(([k, v]) => {
+        if (k === "on") Object.entries(v).forEach(([ev, fn]) => e.addEventListener(ev, fn));
+        else if (k === "class") e.className = v;
+        else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v === true ? "" : v);
+      });
+      children.flat().forEach((c) => e.append(c instanceof Node ? c : document.createTextNode(String(c ?? ""))));
+      return e;
+    },
     events: null,
   };
   window.sz = sz;
