@@ -20,7 +20,16 @@ from server.branches.models import Branch
 from server.db import utcnow
 from server.queueing.locks import branch_config
 from server.staff.models import Role
-from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
+from server.web.deps import (
+    Audit,
+    DbSession,
+    Principal,
+    branch_scope,
+    known_branch,
+    not_found,
+    require_page_roles,
+    require_roles,
+)
 from server.web.i18n import register_messages, translate
 from server.web.pages import NavItem, add_template_dir, register_nav, render, request_locale
 from server.web.validation import STRICT, BranchId, IntId
@@ -81,9 +90,7 @@ def _out(a: Appointment) -> dict[str, Any]:
 
 
 def _branch(session: Session, staff: Principal, branch_id: str) -> BranchConfig:
-    branch_scope(staff, branch_id, "branch")
-    if session.get(Branch, branch_id) is None:
-        raise not_found("branch")
+    known_branch(session, staff, branch_id)
     return branch_config(session, branch_id)
 
 

@@ -42,7 +42,16 @@ from server.queueing.schemas import (
     TransferIn,
 )
 from server.staff.models import Role
-from server.web.deps import Audit, DbSession, Principal, branch_scope, not_found, require_page_roles, require_roles
+from server.web.deps import (
+    Audit,
+    DbSession,
+    Principal,
+    branch_scope,
+    known_branch,
+    not_found,
+    require_page_roles,
+    require_roles,
+)
 from server.web.i18n import negotiate, normalise, register_messages
 from server.web.pages import Card, NavItem, add_template_dir, register_card, register_nav, render, request_locale
 from server.web.validation import BranchId, IntId
@@ -60,12 +69,6 @@ KpiPage = Annotated[Principal, Depends(require_page_roles(*KPI_ROLES))]
 KPI_MAX_DAYS = 366
 CounterNo = Annotated[int, IntId]
 POLL_S = 0.3
-
-
-def _branch(session: Session, staff: Principal, branch_id: str) -> None:
-    branch_scope(staff, branch_id, "branch")
-    if session.get(Branch, branch_id) is None:
-        raise not_found("branch")
 
 
 def _ticket(session: Session, staff: Principal, ticket_id: int) -> Ticket:
@@ -93,14 +96,14 @@ def queue_payload(session: Session, branch_id: str, now: datetime) -> dict[str, 
 @router.get("/api/branches/{branch_id}/queue", response_model=QueueOut)
 def get_queue(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """Waiting tickets with routing reasons, place and P50/P90; counters with their current ticket."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     return queue_payload(session, branch_id, utcnow())
 
 
 @router.get("/api/branches/{branch_id}/queue/board", response_model=QueueBoardData)
 def get_board(branch_id: BranchId, staff: QueueStaff, session: DbSession) -> QueueBoardData:
     """The board as displays get it on `queue/board`."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     return board.board(session, locks.branch_config(session, branch_id), utcnow())
 
 
@@ -110,7 +113,7 @@ def get_kpis(branch_id: BranchId, staff: KpiStaff, session: DbSession,
              end: Annotated[datetime | None, Query(alias="to")] = None) -> dict[str, Any]:
     """Tickets, wait and service times (average, P90), % within target, no-shows, left without service,
     diversion rate; default: the last 24 hours."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     end = _aware(end) or utcnow()
     start = _aware(start) or end - timedelta(days=1)
     if start >= end:
@@ -129,7 +132,7 @@ def _aware(dt: datetime | None) -> datetime | None:
 def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session: DbSession,
                  audit: Audit) -> IssuedTicket:
     """Issue a ticket at the lobby desk."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.branch_wide(staff.role, "issuing at the desk")
     issued = issuing.issue(session, branch_id=branch_id, business=body.business, now=utcnow(), source="staff",
                            tier=body.tier.value, elderly=body.elderly, appointment_at=body.appointment_at,
@@ -144,7 +147,7 @@ def issue_ticket(branch_id: BranchId, body: IssueIn, staff: QueueStaff, session:
 
 def _counter_action(action: str, branch_id: str, counter: int, staff: Principal, session: Session,
                     audit: Audit) -> dict[str, Any]:
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     now = utcnow()
     if action == "call-next":
@@ -186,7 +189,7 @@ def finish(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: 
 
 def _set_counter(branch_id: str, counter: int, is_open: bool, staff: Principal, session: Session,
                  audit: Audit) -> dict[str, Any]:
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     now = utcnow()
     calling.set_counter(session, branch_id=branch_id, counter=counter, open=is_open, now=now,
@@ -214,7 +217,7 @@ def close_counter(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, se
 def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session: DbSession,
                 audit: Audit) -> dict[str, Any]:
     """Stop issuing tickets for today (kiosks are refused), or re-open."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.branch_wide(staff.role, "stopping or re-opening issuing")
     now = utcnow()
     locks.set_issuing(session, branch_id=branch_id, issuing=body.issuing, now=now)
@@ -303,7 +306,7 @@ def queue_home(staff: QueuePage, session: DbSession) -> Response:
 
 @router.get("/branches/{branch_id}/queue", include_in_schema=False)
 def queue_page(branch_id: BranchId, staff: QueuePage, session: DbSession, request: Request) -> Response:
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     cfg = locks.branch_config(session, branch_id)
     return render(request, "queue_console.html", {"branch": cfg, "branch_id": branch_id})
 
@@ -313,7 +316,7 @@ def kpi_page(branch_id: BranchId, staff: KpiPage, session: DbSession, request: R
              first: Annotated[date | None, Query(alias="from")] = None,
              last: Annotated[date | None, Query(alias="to")] = None) -> Response:
     """Queue KPIs per business for whole days in the branch's time zone (default: today), with a chart."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     cfg = locks.branch_config(session, branch_id)
     tz = ZoneInfo(cfg.timezone)
     today = utcnow().astimezone(tz).date()

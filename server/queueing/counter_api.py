@@ -23,14 +23,14 @@ from server.db import utcnow
 from server.errors import Conflict, Forbidden, Invalid
 from server.outbox.service import enqueue
 from server.queueing import board, calling, locks, teller, workstation
-from server.queueing.api import QUEUE_ROLES, _branch, _ticket
+from server.queueing.api import QUEUE_ROLES, _ticket
 from server.queueing.models import CounterState
 from server.queueing.schemas import Bilingual, Reason
 from server.queueing.transitions import PauseReason
 from server.referrals import service as referrals
 from server.referrals.models import Referral
 from server.staff.models import Role
-from server.web.deps import Audit, DbSession, Principal, require_page_roles, require_roles
+from server.web.deps import Audit, DbSession, Principal, known_branch, require_page_roles, require_roles
 from server.web.i18n import register_messages
 from server.web.pages import NavItem, register_nav, render
 from server.web.validation import STRICT, BranchId, IntId, Text200, text
@@ -181,7 +181,7 @@ def sign_in(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session:
             audit: Audit) -> dict[str, Any]:
     """Sign in at a counter: it is yours (and open) until you sign out; one counter per person, one person per
     counter."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     row = teller.sign_in(session, branch_id=branch_id, counter=counter, staff_id=staff.id,
                          staff_name=staff.display_name, now=utcnow())
     _changed(session, branch_id)
@@ -194,7 +194,7 @@ def sign_out(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session
              audit: Audit) -> dict[str, Any]:
     """Leave the counter (it closes). A teller signs out of their own counter; lobby staff and managers may sign
     anyone out of any counter of the branch."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     row = teller.sign_out(session, branch_id=branch_id, counter=counter, now=utcnow(), actor=staff.actor)
     _changed(session, branch_id)
@@ -206,7 +206,7 @@ def sign_out(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session
 def pause(branch_id: BranchId, counter: CounterNo, body: PauseIn, staff: QueueStaff, session: DbSession,
           audit: Audit) -> dict[str, Any]:
     """The counter stops serving for a while, with the reason; the board shows it paused."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     note = scrub(body.note.strip())[:100] or None if body.note else None  # staff text: numbers masked anyway
     row = calling.pause(session, branch_id=branch_id, counter=counter, reason=body.reason, note=note,
@@ -221,7 +221,7 @@ def pause(branch_id: BranchId, counter: CounterNo, body: PauseIn, staff: QueueSt
 def resume(branch_id: BranchId, counter: CounterNo, staff: QueueStaff, session: DbSession,
            audit: Audit) -> dict[str, Any]:
     """A paused counter serves again."""
-    _branch(session, staff, branch_id)
+    known_branch(session, staff, branch_id)
     teller.own_counter(session, role=staff.role, staff_id=staff.id, branch_id=branch_id, counter=counter)
     row = calling.resume(session, branch_id=branch_id, counter=counter, now=utcnow(), actor=staff.actor)
     _changed(session, branch_id)

@@ -111,6 +111,16 @@ def branch_scope(principal: Principal, branch_id: str | None, what: str = "objec
         raise not_found(what)
 
 
+def known_branch(session: Session, principal: Principal, branch_id: str) -> None:
+    """A branch the principal may see and the database knows: otherwise the same 404 as any object outside
+    their branches."""
+    from server.branches.models import Branch
+
+    branch_scope(principal, branch_id, "branch")
+    if session.get(Branch, branch_id) is None:
+        raise not_found("branch")
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
