@@ -71,7 +71,8 @@ CounterNo = Annotated[int, IntId]
 POLL_S = 0.3
 
 
-def _ticket(session: Session, staff: Principal, ticket_id: int) -> Ticket:
+def scoped_ticket(session: Session, staff: Principal, ticket_id: int) -> Ticket:
+    """A ticket in one of the caller's branches, or the same 404 as a missing one."""
     t = session.get(Ticket, ticket_id)
     if t is None:
         raise not_found("ticket")
@@ -229,7 +230,7 @@ def set_issuing(branch_id: BranchId, body: IssuingIn, staff: QueueStaff, session
 @router.get("/api/tickets/{ticket_id}", response_model=TicketOut)
 def get_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession) -> dict[str, Any]:
     """A ticket and its journey (every step with time, channel, counter and who)."""
-    t = _ticket(session, staff, ticket_id)
+    t = scoped_ticket(session, staff, ticket_id)
     return {"id": t.id, "ticket": t.display, "number": t.number, "business": t.business, "channel": t.channel,
             "priority": t.priority, "status": t.status, "reasons": t.reasons, "call_reason": t.call_reason,
             "counter": t.counter, "identified": t.customer_ref is not None,
@@ -241,7 +242,7 @@ def get_ticket(ticket_id: IntId, staff: QueueStaff, session: DbSession) -> dict[
 
 def _ticket_action(action: str, ticket_id: int, staff: Principal, session: Session, audit: Audit,
                    **kw: Any) -> dict[str, Any]:
-    t = _ticket(session, staff, ticket_id)
+    t = scoped_ticket(session, staff, ticket_id)
     teller.own_ticket(session, role=staff.role, staff_id=staff.id, ticket=t)
     now = utcnow()
     if action in ("transfer", "reprioritise"):

@@ -23,7 +23,7 @@ from server.db import utcnow
 from server.errors import Conflict, Forbidden, Invalid
 from server.outbox.service import enqueue
 from server.queueing import board, calling, locks, teller, workstation
-from server.queueing.api import QUEUE_ROLES, _ticket
+from server.queueing.api import QUEUE_ROLES, scoped_ticket
 from server.queueing.models import CounterState
 from server.queueing.schemas import Bilingual, Reason
 from server.queueing.transitions import PauseReason
@@ -243,7 +243,7 @@ def my_counter(staff: QueueStaff, session: DbSession) -> dict[str, Any]:
 def ticket_customer(ticket_id: IntId, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """The customer behind a ticket, masked (name, tier, tags), with their open referral leads; audited as a read
     of customer data. A teller reads only the customer at their own counter."""
-    t = _ticket(session, staff, ticket_id)
+    t = scoped_ticket(session, staff, ticket_id)
     teller.own_ticket(session, role=staff.role, staff_id=staff.id, ticket=t)
     c = workstation.customer_of(session, t)
     if c is None:
@@ -260,7 +260,7 @@ def ticket_customer(ticket_id: IntId, staff: QueueStaff, session: DbSession, aud
 @router.post("/api/tickets/{ticket_id}/refer", status_code=201, response_model=ReferOut)
 def refer(ticket_id: IntId, body: ReferIn, staff: QueueStaff, session: DbSession, audit: Audit) -> dict[str, Any]:
     """Refer the customer behind the ticket to a customer manager (a lead of the referrals service)."""
-    t = _ticket(session, staff, ticket_id)
+    t = scoped_ticket(session, staff, ticket_id)
     teller.own_ticket(session, role=staff.role, staff_id=staff.id, ticket=t)
     c = workstation.customer_of(session, t)
     if c is None:
